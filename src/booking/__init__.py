@@ -1,0 +1,1 @@
+"""Booking service for 1:1 coaching sessions."""

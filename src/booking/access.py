@@ -1,0 +1,41 @@
+"""Who may do what (SPEC §3): lookups of the brand-admin and instructor roles of a principal."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.auth import Principal
+from booking.errors import Forbidden, Unauthorized
+from booking.models import BrandAdmin, Instructor
+
+
+def require_authenticated(principal: Principal) -> None:
+    if not principal.is_authenticated:
+        raise Unauthorized("this endpoint needs a bearer token")
+
+
+async def is_brand_admin(session: AsyncSession, principal: Principal, brand_id: UUID) -> bool:
+    if principal.is_service:
+        return True
+    if principal.user_id is None:
+        return False
+    query = select(
+        exists().where(BrandAdmin.brand_id == brand_id, BrandAdmin.user_id == principal.user_id)
+    )
+    return bool(await session.scalar(query))
+
+
+async def require_brand_admin(session: AsyncSession, principal: Principal, brand_id: UUID) -> None:
+    require_authenticated(principal)
+    if not await is_brand_admin(session, principal, brand_id):
+        raise Forbidden("only the service or an admin of this brand may do this")
+
+
+async def own_instructor_id(session: AsyncSession, principal: Principal) -> UUID | None:
+    """The instructor record of the calling user, if they are one."""
+    if principal.user_id is None:
+        return None
+    return await session.scalar(select(Instructor.id).where(Instructor.user_id == principal.user_id))

@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+
+from booking.brands.routes import router as brands_router
+from booking.clock import Clock
+from booking.config import Settings
+from booking.context import AppContext
+from booking.deps import Context
+from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
+from booking.instructors.routes import router as instructors_router
+from booking.openapi import errors
+
+log = logging.getLogger("booking")
+
+DESCRIPTION = """Scheduling API for 1:1 coaching sessions sold by several brands that share instructors.
+
+Errors always have the body `{"error": {"code", "message", "details"}}`. Instants are UTC (`Z`)."""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    context = AppContext.from_settings(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _log_startup(settings)
+        yield
+        await context.db.dispose()
+
+    app = FastAPI(title="Booking service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(brands_router)
+    app.include_router(instructors_router)
+    app.add_api_route("/health", health, methods=["GET"], tags=["operations"], responses=errors(503))
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins.strip():
+        origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "idempotency-key"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app
+
+
+async def health(ctx: Context) -> dict[str, str]:
+    """Liveness and database reachability, for load balancers."""
+    async with ctx.db.transaction(write=False) as session:
+        await session.execute(text("SELECT 1"))
+    return {"status": "ok", "database": ctx.db.dialect}
+
+
+def _log_startup(settings: Settings) -> None:
+    if not settings.supabase_jwt_secret and not settings.supabase_url:
+        log.warning("SUPABASE_JWT_SECRET and SUPABASE_URL are not set: user tokens will be refused (401)")
+    if not settings.booking_reminder_api_key:
+        log.warning("BOOKING_REMINDER_API_KEY is not set: POST /api/bookings/reminders refuses every call")

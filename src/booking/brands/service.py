@@ -1,0 +1,55 @@
+"""Brands and their admins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.access import require_authenticated, require_brand_admin
+from booking.auth import Principal
+from booking.brands.schemas import BrandAdminCreate, BrandCreate
+from booking.errors import Conflict, Forbidden, NotFound
+from booking.models import Brand, BrandAdmin
+
+
+async def list_brands(session: AsyncSession) -> Sequence[Brand]:
+    return (await session.scalars(select(Brand).order_by(Brand.name, Brand.id))).all()
+
+
+async def get_brand(session: AsyncSession, brand_id: UUID) -> Brand:
+    brand = await session.get(Brand, brand_id)
+    if brand is None:
+        raise NotFound("brand not found")
+    return brand
+
+
+async def create_brand(session: AsyncSession, principal: Principal, data: BrandCreate) -> Brand:
+    require_authenticated(principal)
+    if not principal.is_service:
+        raise Forbidden("only the service may create brands")
+    brand = Brand(name=data.name, slug=data.slug)
+    session.add(brand)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a brand with slug {data.slug!r} already exists") from exc
+    return brand
+
+
+async def add_brand_admin(
+    session: AsyncSession, principal: Principal, brand_id: UUID, data: BrandAdminCreate
+) -> tuple[BrandAdmin, bool]:
+    """Make a user admin of a brand; answers the row and whether it is new."""
+    await get_brand(session, brand_id)
+    await require_brand_admin(session, principal, brand_id)
+    existing = await session.get(BrandAdmin, (brand_id, data.user_id))
+    if existing is not None:
+        return existing, False
+    admin = BrandAdmin(brand_id=brand_id, user_id=data.user_id)
+    session.add(admin)
+    await session.flush()
+    return admin, True

@@ -1,0 +1,34 @@
+"""Settings: one class, read from the environment and from a `.env` file (SPEC §2)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///booking.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    supabase_jwt_secret: str | None = None
+    supabase_service_role_key: str | None = None
+    supabase_url: str | None = None
+
+    resend_api_key: str | None = None
+    resend_from_email: str | None = None
+    resend_api_url: str = "https://api.resend.com"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+
+    booking_reminder_api_key: str | None = None
+
+    # Operational knobs beyond SPEC §2, documented in the README.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    cors_origins: str = ""
+    log_level: str = "info"

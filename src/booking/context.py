@@ -1,0 +1,31 @@
+"""What one process shares between requests: settings, database, clock, token verifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from booking.auth import JwksCache, TokenVerifier
+from booking.clock import Clock, SystemClock
+from booking.config import Settings
+from booking.db import Database, parse_database_url
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    verifier: TokenVerifier
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
+        jwks = None
+        if settings.supabase_url:
+            jwks = JwksCache(settings.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json")
+        verifier = TokenVerifier(
+            jwt_secret=settings.supabase_jwt_secret,
+            service_role_key=settings.supabase_service_role_key,
+            jwks=jwks,
+        )
+        db = Database(parse_database_url(settings.database_url), pool_size=settings.db_pool_size)
+        return cls(settings=settings, db=db, verifier=verifier, clock=clock or SystemClock())

@@ -1,0 +1,129 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import uuid4
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+Dialect = Literal["sqlite", "postgresql"]
+
+# Transaction-mode poolers (Supavisor, PgBouncer) listen here and cannot keep prepared statements.
+SUPABASE_POOLER_PORT = 6543
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: URL
+    dialect: Dialect
+    prepared_statements: bool = True
+
+    @property
+    def sqlite_file(self) -> str | None:
+        if self.dialect != "sqlite" or self.url.database in (None, "", ":memory:"):
+            return None
+        return self.url.database
+
+
+class UnsupportedDatabase(ValueError):
+    pass
+
+
+def parse_database_url(raw: str) -> DatabaseTarget:
+    """Accept `sqlite:///…`, `postgresql://…` and `postgres://…` and pick the async driver."""
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return DatabaseTarget(url=url.set(drivername="sqlite+aiosqlite"), dialect="sqlite")
+    if backend == "postgresql":
+        return _postgres_target(url.set(drivername="postgresql+asyncpg"))
+    raise UnsupportedDatabase(f"DATABASE_URL must be sqlite:// or postgresql://, not {backend}://")
+
+
+def _postgres_target(url: URL) -> DatabaseTarget:
+    query = dict(url.query)
+    flag = str(query.pop("prepared_statements", "true")).lower()
+    prepared = flag not in ("false", "0", "off", "no") and url.port != SUPABASE_POOLER_PORT
+    # libpq spells it sslmode, asyncpg spells it ssl; Supabase hands out the libpq form.
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    return DatabaseTarget(url=url.set(query=query), dialect="postgresql", prepared_statements=prepared)
+
+
+def create_engine(target: DatabaseTarget, pool_size: int = 10) -> AsyncEngine:
+    if target.dialect == "sqlite":
+        return _sqlite_engine(target)
+    return _postgres_engine(target, pool_size)
+
+
+def _postgres_engine(target: DatabaseTarget, pool_size: int) -> AsyncEngine:
+    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800}
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": "booking"}}
+    url = target.url
+    if not target.prepared_statements:
+        # A transaction-mode pooler hands each transaction another server connection.
+        url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = lambda: f"__booking_{uuid4().hex}__"
+        kwargs = {"poolclass": NullPool}
+    return create_async_engine(url, connect_args=connect_args, **kwargs)
+
+
+def _sqlite_engine(target: DatabaseTarget) -> AsyncEngine:
+    engine = create_async_engine(target.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if target.sqlite_file:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front: a read-then-write transaction in WAL mode would
+        # otherwise fail with SQLITE_BUSY_SNAPSHOT instead of waiting its turn.
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine and the two session factories of one process."""
+
+    def __init__(self, target: DatabaseTarget, pool_size: int = 10) -> None:
+        self.target = target
+        self.engine = create_engine(target, pool_size)
+        self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._write = async_sessionmaker(write_engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.target.dialect
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        factory = self._write if write else self._read
+        async with factory() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

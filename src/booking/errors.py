@@ -1,0 +1,57 @@
+"""One error hierarchy, rendered by one handler into the envelope of SPEC §6."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def envelope(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.details)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "validation_error"
+
+
+class DatabaseUnavailable(AppError):
+    status = 503
+    code = "database_unavailable"
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    """A 422 whose details name the offending field, as pydantic's own errors do."""
+    return ValidationFailed(message, details=[{"loc": field.split("."), "msg": message}])

@@ -1,0 +1,172 @@
+"""Instructors and their links to brands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.access import is_brand_admin, require_authenticated, require_brand_admin
+from booking.auth import Principal
+from booking.brands.service import get_brand
+from booking.errors import Conflict, Forbidden, NotFound
+from booking.instructors.schemas import InstructorCreate, InstructorOut, InstructorUpdate
+from booking.models import ACTIVE_STATUSES, Booking, Instructor, InstructorBrand
+
+
+async def get_instructor(session: AsyncSession, instructor_id: UUID) -> Instructor:
+    instructor = await session.get(Instructor, instructor_id)
+    if instructor is None:
+        raise NotFound("instructor not found")
+    return instructor
+
+
+async def linked_brand_ids(session: AsyncSession, instructor_id: UUID) -> list[UUID]:
+    query = select(InstructorBrand.brand_id).where(
+        InstructorBrand.instructor_id == instructor_id, InstructorBrand.unlinked_at.is_(None)
+    )
+    return list((await session.scalars(query.order_by(InstructorBrand.created_at))).all())
+
+
+async def active_link(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> InstructorBrand | None:
+    link = await session.get(InstructorBrand, (instructor_id, brand_id))
+    return link if link is not None and link.unlinked_at is None else None
+
+
+async def describe(session: AsyncSession, instructor: Instructor) -> InstructorOut:
+    return InstructorOut(
+        id=instructor.id,
+        user_id=instructor.user_id,
+        name=instructor.name,
+        email=instructor.email,
+        phone=instructor.phone,
+        timezone=instructor.timezone,
+        active=instructor.active,
+        brand_ids=await linked_brand_ids(session, instructor.id),
+        created_at=instructor.created_at,
+    )
+
+
+async def create_instructor(session: AsyncSession, principal: Principal, data: InstructorCreate) -> Instructor:
+    require_authenticated(principal)
+    for brand_id in data.brand_ids:
+        await get_brand(session, brand_id)
+    for brand_id in data.brand_ids:
+        await require_brand_admin(session, principal, brand_id)
+    instructor = Instructor(
+        name=data.name,
+        email=str(data.email),
+        phone=data.phone,
+        timezone=data.timezone,
+        user_id=data.user_id,
+        active=True,
+    )
+    session.add(instructor)
+    await _flush_unique_user(session, data.user_id)
+    session.add_all(InstructorBrand(instructor_id=instructor.id, brand_id=b) for b in data.brand_ids)
+    await session.flush()
+    return instructor
+
+
+async def _flush_unique_user(session: AsyncSession, user_id: UUID | None) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"user {user_id} is already an instructor") from exc
+
+
+async def may_manage_instructor(session: AsyncSession, principal: Principal, instructor: Instructor) -> bool:
+    """Service, the instructor themself, or an admin of a brand the instructor teaches for."""
+    if principal.is_service or (principal.user_id is not None and principal.user_id == instructor.user_id):
+        return True
+    for brand_id in await linked_brand_ids(session, instructor.id):
+        if await is_brand_admin(session, principal, brand_id):
+            return True
+    return False
+
+
+async def update_instructor(
+    session: AsyncSession, principal: Principal, instructor_id: UUID, data: InstructorUpdate
+) -> Instructor:
+    require_authenticated(principal)
+    instructor = await get_instructor(session, instructor_id)
+    if not await may_manage_instructor(session, principal, instructor):
+        raise Forbidden("only the service, the instructor or an admin of their brand may change them")
+    changes = data.model_dump(exclude_unset=True)
+    if "email" in changes:
+        changes["email"] = str(changes["email"])
+    for field, value in changes.items():
+        setattr(instructor, field, value)
+    await session.flush()
+    return instructor
+
+
+async def list_public_instructors(session: AsyncSession, brand_id: UUID) -> Sequence[Instructor]:
+    await get_brand(session, brand_id)
+    query = (
+        select(Instructor)
+        .join(InstructorBrand, InstructorBrand.instructor_id == Instructor.id)
+        .where(
+            InstructorBrand.brand_id == brand_id,
+            InstructorBrand.unlinked_at.is_(None),
+            Instructor.active.is_(True),
+        )
+        .order_by(Instructor.name, Instructor.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def _check_link_target(
+    session: AsyncSession, principal: Principal, instructor_id: UUID, brand_id: UUID
+) -> None:
+    require_authenticated(principal)
+    await get_instructor(session, instructor_id)
+    await get_brand(session, brand_id)
+    await require_brand_admin(session, principal, brand_id)
+
+
+async def link(
+    session: AsyncSession, principal: Principal, instructor_id: UUID, brand_id: UUID
+) -> tuple[InstructorBrand, bool]:
+    """Link (or relink) an instructor to a brand; answers the link and whether it is new."""
+    await _check_link_target(session, principal, instructor_id, brand_id)
+    existing = await session.get(InstructorBrand, (instructor_id, brand_id))
+    if existing is None:
+        created = InstructorBrand(instructor_id=instructor_id, brand_id=brand_id)
+        session.add(created)
+        await session.flush()
+        return created, True
+    was_unlinked = existing.unlinked_at is not None
+    existing.unlinked_at = None
+    await session.flush()
+    return existing, was_unlinked
+
+
+async def unlink(
+    session: AsyncSession, principal: Principal, instructor_id: UUID, brand_id: UUID, now: datetime
+) -> None:
+    """Unlink, unless sessions are still to come in that brand.
+
+    The link row is written before bookings are counted: a concurrent booking holds a share lock
+    on it, so one of the two waits for the other and sees its result.
+    """
+    await _check_link_target(session, principal, instructor_id, brand_id)
+    current = await active_link(session, instructor_id, brand_id)
+    if current is None:
+        raise NotFound("the instructor is not linked to this brand")
+    current.unlinked_at = now
+    await session.flush()
+    upcoming = select(
+        exists().where(
+            Booking.instructor_id == instructor_id,
+            Booking.brand_id == brand_id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.ends_at > now,
+        )
+    )
+    if await session.scalar(upcoming):
+        raise Conflict("the instructor has upcoming bookings in this brand; cancel them first")

@@ -1,0 +1,233 @@
+"""All tables (SPEC §4). The schema itself is created by the Alembic history in `migrations/`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ACTIVE_STATUSES = ("pending", "confirmed")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC instants in, aware UTC instants out, on every dialect.
+
+    SQLite has no time zone type: instants are stored as naive UTC text in one fixed format, so that
+    string comparison in SQL is time comparison.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    # Only for column defaults of audit timestamps; rules use booking.clock.
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Instructor(Base):
+    __tablename__ = "instructors"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstructorBrand(Base):
+    """The link between an instructor and a brand. Unlinking keeps the row (bookings refer to it)."""
+
+    __tablename__ = "instructors_brands"
+
+    instructor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True
+    )
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    unlinked_at: Mapped[datetime | None] = mapped_column()
+
+
+class BrandAdmin(Base):
+    __tablename__ = "brand_admins"
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _link_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["instructor_id", "brand_id"],
+        ["instructors_brands.instructor_id", "instructors_brands.brand_id"],
+        name=f"fk_{table}_instructors_brands",
+        ondelete="CASCADE",
+    )
+
+
+class SchedulingSettings(Base):
+    __tablename__ = "instructor_scheduling_settings"
+    __table_args__ = (_link_fk("instructor_scheduling_settings"),)
+
+    instructor_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    brand_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    advance_booking_days: Mapped[int] = mapped_column(Integer, default=90)
+    cancellation_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
+    session_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeeklyRule(Base):
+    """A weekly window; times are minutes after local midnight (1440 is `24:00`)."""
+
+    __tablename__ = "availability_weekly"
+    __table_args__ = (_link_fk("availability_weekly"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    instructor_id: Mapped[uuid.UUID] = mapped_column()
+    brand_id: Mapped[uuid.UUID] = mapped_column()
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DateOverride(Base):
+    __tablename__ = "availability_overrides"
+    __table_args__ = (_link_fk("availability_overrides"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    instructor_id: Mapped[uuid.UUID] = mapped_column()
+    brand_id: Mapped[uuid.UUID] = mapped_column()
+    date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    start_minute: Mapped[int | None] = mapped_column(SmallInteger)
+    end_minute: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["instructor_id", "brand_id"],
+            ["instructors_brands.instructor_id", "instructors_brands.brand_id"],
+            name="fk_bookings_instructors_brands",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    brand_id: Mapped[uuid.UUID] = mapped_column()
+    instructor_id: Mapped[uuid.UUID] = mapped_column()
+    student_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    # ends_at plus the brand's buffer at booking time: the overlap guard compares these.
+    blocked_until: Mapped[datetime] = mapped_column()
+    buffer_minutes: Mapped[int] = mapped_column(Integer)
+    student_timezone: Mapped[str] = mapped_column(String(64))
+    instructor_timezone: Mapped[str] = mapped_column(String(64))
+    student_name: Mapped[str | None] = mapped_column(String(200))
+    student_email: Mapped[str | None] = mapped_column(String(320))
+    student_phone: Mapped[str | None] = mapped_column(String(32))
+    instructor_notes: Mapped[str | None] = mapped_column(Text)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    reminder_claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BookingEvent(Base):
+    """The audit trail: who moved a booking to which status, and when."""
+
+    __tablename__ = "booking_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    payment_status: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    caller: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationLog(Base):
+    __tablename__ = "notification_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(8))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

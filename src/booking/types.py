@@ -1,0 +1,60 @@
+"""Validated value types shared by the request schemas."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from functools import cache
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, StringConstraints
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    if name not in known_timezones():
+        raise ValueError(f"unknown IANA timezone {name!r}")
+    return name
+
+
+def check_e164(phone: str) -> str:
+    if not E164.match(phone):
+        raise ValueError("phone must be an E.164 number: '+' and 7 to 15 digits")
+    return phone
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise ValueError("slug must be lowercase letters and digits, separated by single hyphens")
+    return slug
+
+
+def check_printable(text: str) -> str:
+    # Control characters in names end up in emails, SMS and calendars; refuse them at the door.
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+def check_note(text: str) -> str:
+    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text):
+        raise ValueError("control characters other than newline and tab are not allowed")
+    return text
+
+
+TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_timezone)]
+Phone = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_e164)]
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_slug)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(check_printable)
+]
+Note = Annotated[str, StringConstraints(max_length=5000), AfterValidator(check_note)]
+Email = Annotated[EmailStr, StringConstraints(max_length=320)]

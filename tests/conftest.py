@@ -1,0 +1,126 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, each in a throwaway database.
+
+PostgreSQL is required, not optional: set BOOKING_TEST_BACKENDS=sqlite to leave it out knowingly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from booking.app import create_app
+from booking.clock import FixedClock
+from booking.migrate import upgrade
+from tests.support import SECRET, Api, make_settings
+
+POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
+TABLES = (
+    "notification_log",
+    "idempotency_keys",
+    "booking_events",
+    "bookings",
+    "availability_overrides",
+    "availability_weekly",
+    "instructor_scheduling_settings",
+    "brand_admins",
+    "instructors_brands",
+    "instructors",
+    "brands",
+)
+DEFAULT_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def postgres_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def create_postgres_database() -> str:
+    name = f"booking_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return name
+
+
+def drop_postgres_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator[str]:
+    name = create_postgres_database()
+    url = postgres_url(name)
+    upgrade(url)
+    yield url
+    drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "booking.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A migrated database of the backend, emptied before the test."""
+    url: str = request.getfixturevalue(f"{backend}_database")
+    asyncio.run(_empty(url, backend))
+    return url
+
+
+async def _empty(url: str, backend: str) -> None:
+    if backend == "postgresql":
+        connection = await asyncpg.connect(url.replace("postgresql://", "postgres://", 1))
+        try:
+            await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        finally:
+            await connection.close()
+        return
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        for table in TABLES:
+            connection.execute(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+async def api(database_url: str, clock: FixedClock) -> AsyncIterator[Api]:
+    app = create_app(make_settings(database_url), clock=clock)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://booking.test") as client:
+        yield Api(client, app)
+    await app.state.context.db.dispose()
+
+
+@pytest.fixture
+def jwt_secret() -> str:
+    return SECRET
