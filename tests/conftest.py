@@ -21,7 +21,9 @@ from booking.clock import FixedClock
 from booking.migrate import upgrade
 from tests.support import SECRET, Api, make_settings
 
-POSTGRES_ADMIN_URL = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 TABLES = (
     "notification_log",

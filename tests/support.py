@@ -32,7 +32,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "cors_origins": "",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -22,9 +22,7 @@ async def is_brand_admin(session: AsyncSession, principal: Principal, brand_id: 
         return True
     if principal.user_id is None:
         return False
-    query = select(
-        exists().where(BrandAdmin.brand_id == brand_id, BrandAdmin.user_id == principal.user_id)
-    )
+    query = select(exists().where(BrandAdmin.brand_id == brand_id, BrandAdmin.user_id == principal.user_id))
     return bool(await session.scalar(query))
 
 

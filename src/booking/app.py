@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
@@ -14,7 +14,7 @@ from booking.brands.routes import router as brands_router
 from booking.clock import Clock
 from booking.config import Settings
 from booking.context import AppContext
-from booking.deps import Context
+from booking.deps import Context, get_principal
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
 from booking.openapi import errors
@@ -36,7 +36,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         await context.db.dispose()
 
-    app = FastAPI(title="Booking service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Booking service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # Every call with a token has it checked, public reads too: a bad token is never anonymous.
+        dependencies=[Depends(get_principal)],
+    )
     app.state.context = context
     install_error_handlers(app)
     app.include_router(brands_router)

@@ -192,7 +192,13 @@ def mint_token(
 ) -> str:
     """An HS256 token shaped like Supabase Auth's (development and tests)."""
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": sub, "role": role, "aud": USER_AUDIENCE, "iat": now, "exp": now + ttl_seconds}
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "role": role,
+        "aud": USER_AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     if email:
         claims["email"] = email
     if phone:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -47,7 +48,9 @@ def envelope_response(status: int, code: str, message: str, details: Any = None)
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for error in exc.errors():
-        details.append({"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")})
+        details.append(
+            {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+        )
     return details
 
 
@@ -131,10 +134,8 @@ class BodyLimitMiddleware:
             if not too_large:
                 await send(message)
 
-        try:
+        with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
-        except _BodyTooLarge:
-            pass
         if too_large:
             await self._refuse(scope, receive, send)
 

@@ -54,7 +54,9 @@ TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(c
 Phone = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_e164)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_slug)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(check_printable)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_printable),
 ]
 Note = Annotated[str, StringConstraints(max_length=5000), AfterValidator(check_note)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]

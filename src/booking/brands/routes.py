@@ -28,7 +28,10 @@ async def list_brands(ctx: Context) -> BrandList:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=BrandEnvelope, responses=errors(401, 403, 409, 422)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BrandEnvelope,
+    responses=errors(401, 403, 409, 422),
 )
 async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrincipal) -> BrandEnvelope:
     async with ctx.db.transaction(write=True) as session:
@@ -40,7 +43,10 @@ async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrinci
     "/{brand_id}/admins",
     status_code=status.HTTP_201_CREATED,
     response_model=BrandAdminEnvelope,
-    responses={200: {"model": BrandAdminEnvelope, "description": "already an admin"}, **errors(401, 403, 404, 422)},
+    responses={
+        200: {"model": BrandAdminEnvelope, "description": "already an admin"},
+        **errors(401, 403, 404, 422),
+    },
 )
 async def add_brand_admin(
     brand_id: UUID, body: BrandAdminCreate, ctx: Context, principal: CurrentPrincipal, response: Response

@@ -73,7 +73,9 @@ async def link_brand(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 422),
 )
-async def unlink_brand(instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal) -> Response:
+async def unlink_brand(
+    instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal
+) -> Response:
     async with ctx.db.transaction(write=True) as session:
         await service.unlink(session, principal, instructor_id, brand_id, ctx.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

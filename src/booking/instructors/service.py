@@ -51,7 +51,9 @@ async def describe(session: AsyncSession, instructor: Instructor) -> InstructorO
     )
 
 
-async def create_instructor(session: AsyncSession, principal: Principal, data: InstructorCreate) -> Instructor:
+async def create_instructor(
+    session: AsyncSession, principal: Principal, data: InstructorCreate
+) -> Instructor:
     require_authenticated(principal)
     for brand_id in data.brand_ids:
         await get_brand(session, brand_id)

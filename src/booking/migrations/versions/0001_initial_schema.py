@@ -35,7 +35,9 @@ ACTIVE = "status IN ('pending', 'confirmed')"
 OVERLAP = "b.starts_at < NEW.blocked_until AND NEW.starts_at < b.blocked_until"
 
 
-def _uuid(name: str, *args: sa.ForeignKey, primary_key: bool = False, nullable: bool = False) -> sa.Column[object]:
+def _uuid(
+    name: str, *args: sa.ForeignKey, primary_key: bool = False, nullable: bool = False
+) -> sa.Column[object]:
     return sa.Column(name, sa.Uuid(), *args, primary_key=primary_key, nullable=nullable)
 
 
@@ -101,9 +103,7 @@ def upgrade() -> None:
         _link_fk("instructor_scheduling_settings"),
         sa.CheckConstraint("buffer_minutes BETWEEN 0 AND 240", name="buffer_minutes"),
         sa.CheckConstraint("advance_booking_days BETWEEN 1 AND 730", name="advance_booking_days"),
-        sa.CheckConstraint(
-            "cancellation_cutoff_hours BETWEEN 0 AND 720", name="cancellation_cutoff_hours"
-        ),
+        sa.CheckConstraint("cancellation_cutoff_hours BETWEEN 0 AND 720", name="cancellation_cutoff_hours"),
         sa.CheckConstraint("session_minutes BETWEEN 5 AND 480", name="session_minutes"),
         sa.CheckConstraint("min_notice_minutes BETWEEN 0 AND 10080", name="min_notice_minutes"),
     )

@@ -1,0 +1,114 @@
+"""The `booking` command: serve, migrate, token, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from booking.auth import mint_token
+from booking.config import Settings
+from booking.db import parse_database_url
+from booking.migrate import upgrade
+
+log = logging.getLogger("booking")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    result: int = args.run(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="booking", description="Booking service for 1:1 coaching sessions")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    _add_server_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply the schema migrations to DATABASE_URL")
+    migrate.set_defaults(run=_migrate)
+
+    token = commands.add_parser("token", help="mint a user token with SUPABASE_JWT_SECRET (development)")
+    token.add_argument("--sub", required=True, help="user id (uuid)")
+    token.add_argument("--role", default="authenticated", help="authenticated or service_role")
+    token.add_argument("--email")
+    token.add_argument("--phone")
+    token.add_argument("--ttl-hours", type=int, default=24)
+    token.set_defaults(run=_token)
+
+    demo = commands.add_parser("demo", help="start on SQLite with a demo brand, instructors and tokens")
+    _add_server_options(demo)
+    demo.add_argument("--database", default="sqlite:///booking-demo.db", help="SQLite URL for the demo data")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if parse_database_url(settings.database_url).dialect == "sqlite":
+        # The embedded default needs no set-up step: bring its schema up to date first.
+        upgrade(settings.database_url)
+    uvicorn.run(
+        "booking.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    settings = Settings()
+    upgrade(settings.database_url)
+    log.info("schema is up to date (%s)", parse_database_url(settings.database_url).dialect)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    secret = Settings().supabase_jwt_secret
+    if not secret:
+        print("SUPABASE_JWT_SECRET is not set: there is nothing to sign with.", file=sys.stderr)
+        return 2
+    print(
+        mint_token(
+            secret,
+            sub=args.sub,
+            role=args.role,
+            email=args.email,
+            phone=args.phone,
+            ttl_seconds=args.ttl_hours * 3600,
+        )
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from booking.demo import run_demo
+
+    if parse_database_url(args.database).dialect != "sqlite":
+        print("the demo runs on SQLite only; use `booking serve` for PostgreSQL", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = args.database
+    return run_demo(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""`booking demo`: SQLite, a demo brand, two instructors in different timezones, ready-made tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+
+import uvicorn
+from sqlalchemy import select
+
+from booking.app import create_app
+from booking.auth import mint_token
+from booking.config import Settings
+from booking.db import Database, parse_database_url
+from booking.migrate import upgrade
+from booking.models import Brand, BrandAdmin, Instructor, InstructorBrand, SchedulingSettings, WeeklyRule
+
+DEMO_SLUG = "demo"
+TOKEN_TTL_SECONDS = 7 * 24 * 3600
+# Fixed ids, so that tokens printed by one run still fit the data after a restart.
+ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000ad01")
+INSTRUCTOR_USER_ID = uuid.UUID("00000000-0000-4000-8000-00000000c001")
+BRAND_ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000ad02")
+STUDENT_ID = uuid.UUID("00000000-0000-4000-8000-000000005001")
+
+DEMO_INSTRUCTORS = (
+    # name, email, timezone, user id, weekdays (0=Sunday), start and end minute
+    (
+        "Maya Keller",
+        "maya@example.com",
+        "Europe/Berlin",
+        INSTRUCTOR_USER_ID,
+        (1, 2, 3, 4, 5),
+        9 * 60,
+        17 * 60,
+    ),
+    ("Sam Rivera", "sam@example.com", "America/New_York", None, (1, 2, 3, 4), 10 * 60, 18 * 60),
+)
+
+
+async def seed(database_url: str) -> uuid.UUID:
+    """Create the demo brand and instructors unless they exist; answers the brand id."""
+    db = Database(parse_database_url(database_url))
+    try:
+        async with db.transaction(write=True) as session:
+            brand = await session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG))
+            if brand is not None:
+                return brand.id
+            brand = Brand(slug=DEMO_SLUG, name="Demo Coaching")
+            session.add(brand)
+            await session.flush()
+            session.add(BrandAdmin(brand_id=brand.id, user_id=BRAND_ADMIN_ID))
+            for name, email, timezone, user_id, weekdays, start, end in DEMO_INSTRUCTORS:
+                instructor = Instructor(
+                    name=name, email=email, timezone=timezone, user_id=user_id, active=True
+                )
+                session.add(instructor)
+                await session.flush()
+                session.add(InstructorBrand(instructor_id=instructor.id, brand_id=brand.id))
+                await session.flush()
+                session.add(SchedulingSettings(instructor_id=instructor.id, brand_id=brand.id))
+                session.add_all(
+                    WeeklyRule(
+                        instructor_id=instructor.id,
+                        brand_id=brand.id,
+                        weekday=weekday,
+                        start_minute=start,
+                        end_minute=end,
+                    )
+                    for weekday in weekdays
+                )
+            return brand.id
+    finally:
+        await db.dispose()
+
+
+def run_demo(*, host: str, port: int) -> int:
+    secret = os.environ.get("SUPABASE_JWT_SECRET") or Settings().supabase_jwt_secret
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        os.environ["SUPABASE_JWT_SECRET"] = secret
+        print("SUPABASE_JWT_SECRET is not set: the demo made one up for this run (tokens die with it).")
+    settings = Settings()
+    upgrade(settings.database_url)
+    brand_id = asyncio.run(seed(settings.database_url))
+
+    def token(user_id: uuid.UUID, email: str, role: str = "authenticated") -> str:
+        return mint_token(secret, sub=str(user_id), email=email, role=role, ttl_seconds=TOKEN_TTL_SECONDS)
+
+    base = f"http://{host}:{port}"
+    print(
+        f"""
+Booking service demo on {settings.database_url}
+  Interactive docs: {base}/docs   (press Authorize and paste a token)
+  Demo brand id:    {brand_id}
+
+  Admin token (service role, every brand, creates brands):
+    {token(ADMIN_ID, "admin@example.com", role="service_role")}
+  Brand admin token (admin of the demo brand only):
+    {token(BRAND_ADMIN_ID, "brand-admin@example.com")}
+  Instructor token (Maya Keller, Europe/Berlin):
+    {token(INSTRUCTOR_USER_ID, "maya@example.com")}
+  Student token:
+    {token(STUDENT_ID, "student@example.com")}
+"""
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    return 0

@@ -1,0 +1,65 @@
+"""Real server processes on loopback, for tests that need HTTP across processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not come up in {timeout} s")
+
+
+@contextmanager
+def booking_process(
+    args: Sequence[str], env: dict[str, str], cwd: Path, health_path: str = "/health"
+) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    """Run `booking ARGS --port P`; yields the base URL, the process and its output file."""
+    port = free_port()
+    output = cwd / f"server-{port}.log"
+    full_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")} | env
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "booking.cli", *args, "--port", str(port)],
+            env=full_env,
+            cwd=cwd,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + health_path, process)
+        yield base, process, output
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
