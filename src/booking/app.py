@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
+from booking.availability.routes import router as availability_router
 from booking.brands.routes import router as brands_router
 from booking.clock import Clock
 from booking.config import Settings
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     app.include_router(brands_router)
     app.include_router(instructors_router)
+    app.include_router(availability_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], responses=errors(503))
 
     app.add_middleware(SecurityHeadersMiddleware)

@@ -55,3 +55,7 @@ class DatabaseUnavailable(AppError):
 def field_error(field: str, message: str) -> ValidationFailed:
     """A 422 whose details name the offending field, as pydantic's own errors do."""
     return ValidationFailed(message, details=[{"loc": field.split("."), "msg": message}])
+
+
+class InstructorNotInBrand(NotFound):
+    code = "instructor_not_in_brand"

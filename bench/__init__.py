@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench --help`. Never part of the test suite."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from booking.availability import service
+from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
+from booking.deps import Context, CurrentPrincipal
+from booking.openapi import errors
+from booking.types import TimezoneName
+
+router = APIRouter(prefix="/api/instructors", tags=["availability"])
+
+
+@router.get("/{instructor_id}/availability", response_model=AvailabilityOut, responses=errors(404, 422))
+async def get_availability(
+    instructor_id: UUID,
+    brand_id: UUID,
+    ctx: Context,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> AvailabilityOut:
+    """Settings (defaults until saved), weekly rules and the overrides dated within [from, to]."""
+    async with ctx.db.transaction(write=False) as session:
+        return await service.read_availability(session, instructor_id, brand_id, from_, to, ctx.clock.now())
+
+
+@router.put(
+    "/{instructor_id}/availability", response_model=AvailabilityOut, responses=errors(401, 403, 404, 422)
+)
+async def put_availability(
+    instructor_id: UUID, body: AvailabilityPut, ctx: Context, principal: CurrentPrincipal
+) -> AvailabilityOut:
+    """Upsert settings, replace the weekly rules (when given), replace each given date's overrides."""
+    async with ctx.db.transaction(write=True) as session:
+        return await service.write_availability(session, principal, instructor_id, body, ctx.clock.now())
+
+
+@router.get("/{instructor_id}/slots", response_model=SlotList, responses=errors(404, 422))
+async def get_slots(
+    instructor_id: UUID,
+    brand_id: UUID,
+    ctx: Context,
+    from_: Annotated[date, Query(alias="from")],
+    to: date,
+    duration_minutes: Annotated[int | None, Query(ge=5, le=480)] = None,
+    timezone: TimezoneName | None = None,
+) -> SlotList:
+    """Starts that `POST /api/bookings` would accept now, between local dates `from` and `to`."""
+    async with ctx.db.transaction(write=False) as session:
+        return await service.list_slots(
+            session, instructor_id, brand_id, from_, to, timezone, duration_minutes, ctx.clock.now()
+        )

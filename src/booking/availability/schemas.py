@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+
+from booking.types import TimezoneName
+
+# HH:MM from 00:00 to 23:59; an end may also be 24:00 (the next midnight).
+START_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+END_TIME = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+StartTime = Annotated[str, StringConstraints(pattern=START_TIME)]
+EndTime = Annotated[str, StringConstraints(pattern=END_TIME)]
+
+
+def to_minute(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def to_hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class _Window(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start_time: StartTime
+    end_time: EndTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if to_minute(self.end_time) <= to_minute(self.start_time):
+            raise ValueError("end_time must be after start_time")
+        return self
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        return to_minute(self.start_time), to_minute(self.end_time)
+
+
+class WeeklyWindowIn(_Window):
+    weekday: Annotated[StrictInt, Field(ge=0, le=6, description="0 = Sunday .. 6 = Saturday")]
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: date
+    kind: Literal["blocked", "custom", "clear"]
+    start_time: StartTime | None = None
+    end_time: EndTime | None = None
+
+    @model_validator(mode="after")
+    def _times_fit_kind(self) -> Self:
+        has_times = self.start_time is not None or self.end_time is not None
+        if self.kind != "custom":
+            if has_times:
+                raise ValueError(f"a {self.kind} override has no start_time or end_time")
+            return self
+        if self.start_time is None or self.end_time is None:
+            raise ValueError("a custom override needs start_time and end_time")
+        if to_minute(self.end_time) <= to_minute(self.start_time):
+            raise ValueError("end_time must be after start_time")
+        return self
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        assert self.start_time is not None and self.end_time is not None
+        return to_minute(self.start_time), to_minute(self.end_time)
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    buffer_minutes: Annotated[StrictInt, Field(ge=0, le=240)] | None = None
+    advance_booking_days: Annotated[StrictInt, Field(ge=1, le=730)] | None = None
+    cancellation_cutoff_hours: Annotated[StrictInt, Field(ge=0, le=720)] | None = None
+    session_minutes: Annotated[StrictInt, Field(ge=5, le=480)] | None = None
+    min_notice_minutes: Annotated[StrictInt, Field(ge=0, le=10080)] | None = None
+
+
+class AvailabilityPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    brand_id: UUID
+    timezone: TimezoneName | None = None
+    settings: SettingsIn | None = None
+    weekly: list[WeeklyWindowIn] | None = Field(default=None, max_length=200)
+    overrides: list[OverrideIn] | None = Field(default=None, max_length=1000)
+
+
+class SettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    buffer_minutes: int
+    advance_booking_days: int
+    cancellation_cutoff_hours: int
+    session_minutes: int
+    min_notice_minutes: int
+
+
+class WeeklyWindowOut(BaseModel):
+    weekday: int
+    start_time: str
+    end_time: str
+
+
+class OverrideOut(BaseModel):
+    date: date
+    kind: Literal["blocked", "custom"]
+    start_time: str | None
+    end_time: str | None
+
+
+class AvailabilityOut(BaseModel):
+    instructor_id: UUID
+    brand_id: UUID
+    timezone: str
+    settings: SettingsOut
+    weekly: list[WeeklyWindowOut]
+    overrides: list[OverrideOut]
+
+
+class Slot(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class SlotList(BaseModel):
+    timezone: str
+    slots: list[Slot]

@@ -1,0 +1,325 @@
+"""Availability rules, scheduling settings and bookable slots of an instructor in a brand."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.access import is_brand_admin, require_authenticated
+from booking.auth import Principal
+from booking.availability.schemas import (
+    AvailabilityOut,
+    AvailabilityPut,
+    OverrideIn,
+    OverrideOut,
+    SettingsOut,
+    Slot,
+    SlotList,
+    WeeklyWindowIn,
+    WeeklyWindowOut,
+    to_hhmm,
+)
+from booking.errors import Forbidden, InstructorNotInBrand, ValidationFailed
+from booking.instructors.service import active_link, get_instructor
+from booking.models import ACTIVE_STATUSES, Booking, DateOverride, Instructor, SchedulingSettings, WeeklyRule
+from booking.scheduling import (
+    BookingContext,
+    BusyIndex,
+    Interval,
+    SchedulingRules,
+    WeeklyWindow,
+    availability_windows,
+    bookable_slots,
+    local_dates_around,
+    local_day_bounds,
+)
+from booking.scheduling import DateOverride as OverrideRule
+
+DEFAULT_SETTINGS = SettingsOut(
+    buffer_minutes=15,
+    advance_booking_days=90,
+    cancellation_cutoff_hours=24,
+    session_minutes=60,
+    min_notice_minutes=0,
+)
+MAX_SLOT_RANGE_DAYS = 62
+
+
+async def linked_instructor(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> Instructor:
+    instructor = await get_instructor(session, instructor_id)
+    if await active_link(session, instructor_id, brand_id) is None:
+        raise InstructorNotInBrand("the instructor does not teach for this brand")
+    return instructor
+
+
+async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:
+    row = await session.get(SchedulingSettings, (instructor_id, brand_id))
+    return DEFAULT_SETTINGS if row is None else SettingsOut.model_validate(row)
+
+
+# --- reading and writing availability --------------------------------------------------------------
+
+
+async def read_availability(
+    session: AsyncSession,
+    instructor_id: UUID,
+    brand_id: UUID,
+    first: date | None,
+    last: date | None,
+    now: datetime,
+) -> AvailabilityOut:
+    instructor = await linked_instructor(session, instructor_id, brand_id)
+    first = first or now.astimezone(ZoneInfo(instructor.timezone)).date()
+    weekly = await session.scalars(
+        select(WeeklyRule)
+        .where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
+        .order_by(WeeklyRule.weekday, WeeklyRule.start_minute)
+    )
+    overrides_query = select(DateOverride).where(
+        DateOverride.instructor_id == instructor_id,
+        DateOverride.brand_id == brand_id,
+        DateOverride.date >= first,
+    )
+    if last is not None:
+        overrides_query = overrides_query.where(DateOverride.date <= last)
+    overrides = await session.scalars(overrides_query.order_by(DateOverride.date, DateOverride.start_minute))
+    return AvailabilityOut(
+        instructor_id=instructor_id,
+        brand_id=brand_id,
+        timezone=instructor.timezone,
+        settings=await scheduling_settings(session, instructor_id, brand_id),
+        weekly=[
+            WeeklyWindowOut(
+                weekday=w.weekday, start_time=to_hhmm(w.start_minute), end_time=to_hhmm(w.end_minute)
+            )
+            for w in weekly
+        ],
+        overrides=[_override_out(o) for o in overrides],
+    )
+
+
+def _override_out(row: DateOverride) -> OverrideOut:
+    return OverrideOut(
+        date=row.date,
+        kind="custom" if row.kind == "custom" else "blocked",
+        start_time=None if row.start_minute is None else to_hhmm(row.start_minute),
+        end_time=None if row.end_minute is None else to_hhmm(row.end_minute),
+    )
+
+
+async def write_availability(
+    session: AsyncSession, principal: Principal, instructor_id: UUID, data: AvailabilityPut, now: datetime
+) -> AvailabilityOut:
+    """Apply a PUT in one transaction; every check runs before the first write."""
+    require_authenticated(principal)
+    instructor = await get_instructor(session, instructor_id)
+    is_self = principal.user_id is not None and principal.user_id == instructor.user_id
+    if not is_self and not await is_brand_admin(session, principal, data.brand_id):
+        raise Forbidden("only the instructor, an admin of the brand or the service may change availability")
+    await linked_instructor(session, instructor_id, data.brand_id)
+    _check_weekly_overlaps(data.weekly or [])
+    _check_override_dates(data.overrides or [])
+
+    if data.timezone is not None:
+        instructor.timezone = data.timezone
+    if data.settings is not None:
+        await _upsert_settings(session, instructor_id, data, now)
+    if data.weekly is not None:
+        await _replace_weekly(session, instructor_id, data.brand_id, data.weekly)
+    if data.overrides:
+        await _replace_overrides(session, instructor_id, data.brand_id, data.overrides)
+    await session.flush()
+    return await read_availability(session, instructor_id, data.brand_id, None, None, now)
+
+
+def _overlap_error(field: str, index: int, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details=[{"loc": ["body", field, index], "msg": message}])
+
+
+def _first_overlap(windows: list[tuple[int, int, int]]) -> int | None:
+    """Index of the first (start, end, index) window that overlaps an earlier one; touching is fine."""
+    windows.sort()
+    for (_, previous_end, _), (start, _, index) in itertools.pairwise(windows):
+        if start < previous_end:
+            return index
+    return None
+
+
+def _check_weekly_overlaps(weekly: Sequence[WeeklyWindowIn]) -> None:
+    by_day: dict[int, list[tuple[int, int, int]]] = {}
+    for index, window in enumerate(weekly):
+        by_day.setdefault(window.weekday, []).append((*window.minutes, index))
+    for windows in by_day.values():
+        if (overlapping := _first_overlap(windows)) is not None:
+            raise _overlap_error("weekly", overlapping, "overlaps another window on the same weekday")
+
+
+def _check_override_dates(overrides: Sequence[OverrideIn]) -> None:
+    by_date: dict[date, list[tuple[int, OverrideIn]]] = {}
+    for index, override in enumerate(overrides):
+        by_date.setdefault(override.date, []).append((index, override))
+    for entries in by_date.values():
+        if len(entries) > 1 and any(o.kind != "custom" for _, o in entries):
+            message = "a blocked or clear entry must be the only one of its date"
+            raise _overlap_error("overrides", entries[1][0], message)
+        windows = [(*o.minutes, index) for index, o in entries if o.kind == "custom"]
+        if (overlapping := _first_overlap(windows)) is not None:
+            raise _overlap_error("overrides", overlapping, "overlaps another custom window of the same date")
+
+
+async def _upsert_settings(
+    session: AsyncSession, instructor_id: UUID, data: AvailabilityPut, now: datetime
+) -> None:
+    assert data.settings is not None
+    row = await session.get(SchedulingSettings, (instructor_id, data.brand_id))
+    if row is None:
+        row = SchedulingSettings(
+            instructor_id=instructor_id, brand_id=data.brand_id, **DEFAULT_SETTINGS.model_dump()
+        )
+        session.add(row)
+    for field, value in data.settings.model_dump(exclude_none=True).items():
+        setattr(row, field, value)
+    row.updated_at = now
+
+
+async def _replace_weekly(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, weekly: Sequence[WeeklyWindowIn]
+) -> None:
+    await session.execute(
+        delete(WeeklyRule).where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
+    )
+    session.add_all(
+        WeeklyRule(
+            instructor_id=instructor_id,
+            brand_id=brand_id,
+            weekday=window.weekday,
+            start_minute=window.minutes[0],
+            end_minute=window.minutes[1],
+        )
+        for window in weekly
+    )
+
+
+async def _replace_overrides(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, overrides: Sequence[OverrideIn]
+) -> None:
+    await session.execute(
+        delete(DateOverride).where(
+            DateOverride.instructor_id == instructor_id,
+            DateOverride.brand_id == brand_id,
+            DateOverride.date.in_({o.date for o in overrides}),
+        )
+    )
+    for override in overrides:
+        if override.kind == "clear":
+            continue
+        start, end = override.minutes if override.kind == "custom" else (None, None)
+        session.add(
+            DateOverride(
+                instructor_id=instructor_id,
+                brand_id=brand_id,
+                date=override.date,
+                kind=override.kind,
+                start_minute=start,
+                end_minute=end,
+            )
+        )
+
+
+# --- the scheduling core's inputs, loaded from the database ----------------------------------------
+
+
+async def booking_context(
+    session: AsyncSession,
+    instructor: Instructor,
+    brand_id: UUID,
+    settings: SettingsOut,
+    now: datetime,
+    span: Interval,
+) -> BookingContext:
+    """What the rules need to judge bookings of `instructor` in `brand_id` that lie within `span`."""
+    zone = ZoneInfo(instructor.timezone)
+    first, last = local_dates_around(span.start, span.end, zone)
+    weekly = await session.scalars(
+        select(WeeklyRule).where(WeeklyRule.instructor_id == instructor.id, WeeklyRule.brand_id == brand_id)
+    )
+    overrides = await session.scalars(
+        select(DateOverride).where(
+            DateOverride.instructor_id == instructor.id,
+            DateOverride.brand_id == brand_id,
+            DateOverride.date.between(first, last),
+        )
+    )
+    rules = SchedulingRules(
+        buffer_minutes=settings.buffer_minutes,
+        advance_booking_days=settings.advance_booking_days,
+        min_notice_minutes=settings.min_notice_minutes,
+    )
+    busy = await session.execute(
+        select(Booking.starts_at, Booking.blocked_until).where(
+            Booking.instructor_id == instructor.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at < span.end + rules.buffer,
+            Booking.blocked_until > span.start,
+        )
+    )
+    return BookingContext(
+        now=now,
+        rules=rules,
+        windows=availability_windows(
+            [WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in weekly],
+            [_override_rule(o) for o in overrides],
+            zone,
+            first,
+            last,
+        ),
+        busy=BusyIndex.of(Interval(start, end) for start, end in busy),
+        instructor_bookable=instructor.active,
+    )
+
+
+def _override_rule(row: DateOverride) -> OverrideRule:
+    if row.kind == "custom":
+        return OverrideRule(row.date, "custom", row.start_minute, row.end_minute)
+    return OverrideRule(row.date, "blocked")
+
+
+async def list_slots(
+    session: AsyncSession,
+    instructor_id: UUID,
+    brand_id: UUID,
+    first: date,
+    last: date,
+    timezone: str | None,
+    duration_minutes: int | None,
+    now: datetime,
+) -> SlotList:
+    if last < first:
+        raise ValidationFailed(
+            "'from' is after 'to'", details=[{"loc": ["query", "to"], "msg": "before 'from'"}]
+        )
+    if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
+        message = f"at most {MAX_SLOT_RANGE_DAYS} days a call"
+        raise ValidationFailed(message, details=[{"loc": ["query", "to"], "msg": message}])
+    instructor = await linked_instructor(session, instructor_id, brand_id)
+    settings = await scheduling_settings(session, instructor_id, brand_id)
+    duration = timedelta(minutes=duration_minutes or settings.session_minutes)
+    zone_name = timezone or instructor.timezone
+    zone = ZoneInfo(zone_name)
+    requested = Interval(local_day_bounds(first, zone).start, local_day_bounds(last, zone).end)
+    # Starts outside [now, now + advance window] are refused by the rules anyway: load no more than
+    # the sessions that could start inside it need.
+    first_start = max(requested.start, now)
+    last_start = min(requested.end, now + timedelta(days=settings.advance_booking_days))
+    if first_start >= last_start:
+        return SlotList(timezone=zone_name, slots=[])
+    span = Interval(first_start, last_start + duration)
+    context = await booking_context(session, instructor, brand_id, settings, now, span)
+    slots = bookable_slots(context, duration, requested.start, requested.end)
+    return SlotList(timezone=zone_name, slots=[Slot(starts_at=s.start, ends_at=s.end) for s in slots])

@@ -1,0 +1,121 @@
+"""The booking rules of SPEC §5, one implementation answering two questions.
+
+`rejection` says whether one booking is acceptable and, if not, which rule fails first;
+`bookable_slots` lists the aligned starts that `rejection` accepts. The slot list is a filter over
+`rejection`, so what is listed is bookable and nothing else is.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from booking.scheduling.windows import Interval
+
+
+class Rejection(StrEnum):
+    """Why a booking is refused; the values are the error codes of SPEC §6, in the order checked."""
+
+    INSTRUCTOR_NOT_IN_BRAND = "instructor_not_in_brand"
+    IN_THE_PAST = "in_the_past"
+    TOO_SOON = "too_soon"
+    BEYOND_BOOKING_WINDOW = "beyond_booking_window"
+    OUTSIDE_AVAILABILITY = "outside_availability"
+    SLOT_UNAVAILABLE = "slot_unavailable"
+
+
+@dataclass(frozen=True)
+class SchedulingRules:
+    buffer_minutes: int = 15
+    advance_booking_days: int = 90
+    min_notice_minutes: int = 0
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+@dataclass(frozen=True)
+class BusyIndex:
+    """Active bookings of the instructor in every brand, as [starts_at, blocked_until) intervals.
+
+    Sorted by start with a running maximum of the ends, so "does anything overlap [s, e)?" is one
+    binary search however many bookings there are.
+    """
+
+    starts: tuple[datetime, ...] = ()
+    max_end_through: tuple[datetime, ...] = ()
+
+    @classmethod
+    def of(cls, intervals: Iterable[Interval]) -> BusyIndex:
+        ordered = sorted(intervals)
+        running: list[datetime] = []
+        for interval in ordered:
+            running.append(max(running[-1], interval.end) if running else interval.end)
+        return cls(tuple(i.start for i in ordered), tuple(running))
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether some busy interval [s', e') meets [start, end): s' < end and start < e'."""
+        count = bisect.bisect_left(self.starts, end)
+        return count > 0 and self.max_end_through[count - 1] > start
+
+
+@dataclass(frozen=True)
+class BookingContext:
+    """Everything the rules need about one instructor in one brand at one moment."""
+
+    now: datetime
+    rules: SchedulingRules
+    windows: Sequence[Interval]  # joined, sorted, disjoint
+    busy: BusyIndex = field(default_factory=BusyIndex)
+    instructor_bookable: bool = True  # active and linked to the brand
+
+    def inside_availability(self, start: datetime, end: datetime) -> bool:
+        # Windows are disjoint: only the last one starting at or before `start` can hold the booking.
+        index = bisect.bisect_right(self.windows, start, key=_window_start) - 1
+        return index >= 0 and self.windows[index].contains(start, end)
+
+
+def _window_start(window: Interval) -> datetime:
+    return window.start
+
+
+def rejection(context: BookingContext, start: datetime, end: datetime) -> Rejection | None:
+    """The first rule of SPEC §5 that a booking [start, end) breaks, or None when it is acceptable."""
+    rules, now = context.rules, context.now
+    if not context.instructor_bookable:
+        return Rejection.INSTRUCTOR_NOT_IN_BRAND
+    if start <= now:
+        return Rejection.IN_THE_PAST
+    if start < now + timedelta(minutes=rules.min_notice_minutes):
+        return Rejection.TOO_SOON
+    if start > now + timedelta(days=rules.advance_booking_days):
+        return Rejection.BEYOND_BOOKING_WINDOW
+    if not context.inside_availability(start, end):
+        return Rejection.OUTSIDE_AVAILABILITY
+    if context.busy.overlaps(start, end + rules.buffer):
+        return Rejection.SLOT_UNAVAILABLE
+    return None
+
+
+def candidate_starts(windows: Sequence[Interval], duration: timedelta) -> Iterable[datetime]:
+    """Starts at each window's start, stepping by the duration, while the session fits."""
+    for window in windows:
+        start = window.start
+        while start + duration <= window.end:
+            yield start
+            start += duration
+
+
+def bookable_slots(
+    context: BookingContext, duration: timedelta, range_start: datetime, range_end: datetime
+) -> list[Interval]:
+    """The aligned starts in [range_start, range_end) that `rejection` accepts."""
+    return [
+        Interval(start, start + duration)
+        for start in candidate_starts(context.windows, duration)
+        if range_start <= start < range_end and rejection(context, start, start + duration) is None
+    ]

@@ -1,0 +1,125 @@
+"""Weekly rules and date overrides in an IANA zone -> availability windows as UTC intervals.
+
+Local wall times become instants with PEP 495 `fold=0`: a time in a spring-forward gap moves forward by
+the gap, an ambiguous time in the autumn overlap is its first occurrence. `24:00` (minute 1440) is the
+next local midnight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+MINUTES_PER_DAY = 1440
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    """A half-open interval [start, end) of aware UTC instants."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, start: datetime, end: datetime) -> bool:
+        return self.start <= start and end <= self.end
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    weekday: int  # 0 = Sunday .. 6 = Saturday, as in the contract
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class DateOverride:
+    date: date
+    kind: Literal["blocked", "custom"]
+    start_minute: int | None = None
+    end_minute: int | None = None
+
+
+def contract_weekday(day: date) -> int:
+    """0 = Sunday .. 6 = Saturday (Python's own weekday() starts at Monday)."""
+    return day.isoweekday() % 7
+
+
+def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The UTC instant of local wall time `minute` after midnight of `day`, fold=0."""
+    day, minute = (day + ONE_DAY, 0) if minute == MINUTES_PER_DAY else (day, minute)
+    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return wall.astimezone(UTC)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> Interval:
+    """The instants that belong to local date `day`; empty for a date the zone skipped."""
+    return Interval(local_instant(day, 0, zone), local_instant(day + ONE_DAY, 0, zone))
+
+
+def days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+def local_dates_around(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """Local dates whose windows can touch [start, end], with a day of margin for joined windows."""
+    return start.astimezone(zone).date() - ONE_DAY, end.astimezone(zone).date() + ONE_DAY
+
+
+def _day_minutes(
+    day: date, weekly: Sequence[WeeklyWindow], overrides: dict[date, list[DateOverride]]
+) -> list[tuple[int, int]]:
+    """The local (start, end) minutes of one date: its overrides if it has any, else its weekly rules."""
+    if day in overrides:
+        return [
+            (o.start_minute, o.end_minute)
+            for o in overrides[day]
+            if o.kind == "custom" and o.start_minute is not None and o.end_minute is not None
+        ]
+    weekday = contract_weekday(day)
+    return [(w.start_minute, w.end_minute) for w in weekly if w.weekday == weekday]
+
+
+def availability_windows(
+    weekly: Sequence[WeeklyWindow],
+    overrides: Iterable[DateOverride],
+    zone: ZoneInfo,
+    first: date,
+    last: date,
+) -> list[Interval]:
+    """Joined availability windows, as UTC intervals, of the local dates `first`..`last`."""
+    by_date: dict[date, list[DateOverride]] = {}
+    for override in overrides:
+        by_date.setdefault(override.date, []).append(override)
+    raw: list[Interval] = []
+    for day in days(first, last):
+        minutes = _day_minutes(day, weekly, by_date)
+        if not minutes:
+            continue
+        bounds = local_day_bounds(day, zone)
+        for start_minute, end_minute in minutes:
+            # Clipping to the day's own instants keeps a skipped date (Pacific/Apia 2011-12-30) empty
+            # instead of mapping it onto the next day's wall times.
+            start = max(local_instant(day, start_minute, zone), bounds.start)
+            end = min(local_instant(day, end_minute, zone), bounds.end)
+            if start < end:
+                raw.append(Interval(start, end))
+    return merge(raw)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Join intervals that touch or overlap; the result is sorted and disjoint."""
+    merged: list[Interval] = []
+    for interval in sorted(intervals):
+        if merged and interval.start <= merged[-1].end:
+            if interval.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, interval.end)
+        else:
+            merged.append(interval)
+    return merged
