@@ -144,6 +144,7 @@ async def test_put_permissions(api: Api) -> None:
     assert await snapshot(api, instructor, brand) == before
     assert (await api.client.put(url(instructor), json=body, headers=admin)).status_code == 200
     assert (await api.client.put(url(instructor), json=body, headers=SERVICE)).status_code == 200
+    assert (await api.client.put(url(instructor), json=body, headers=own)).status_code == 200
 
 
 async def test_unlinked_brand_or_unknown_instructor_is_404(api: Api) -> None:
