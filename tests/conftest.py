@@ -120,7 +120,7 @@ async def api(database_url: str, clock: FixedClock) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://booking.test") as client:
         yield Api(client, app)
-    await app.state.context.db.dispose()
+    await app.state.context.aclose()
 
 
 @pytest.fixture

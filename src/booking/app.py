@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
 from booking.availability.routes import router as availability_router
+from booking.bookings.routes import calendar_router
+from booking.bookings.routes import router as bookings_router
 from booking.brands.routes import router as brands_router
 from booking.clock import Clock
 from booking.config import Settings
@@ -35,7 +37,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _log_startup(settings)
         yield
-        await context.db.dispose()
+        await context.aclose()
 
     app = FastAPI(
         title="Booking service",
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(brands_router)
     app.include_router(instructors_router)
     app.include_router(availability_router)
+    app.include_router(calendar_router)
+    app.include_router(bookings_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], responses=errors(503))
 
     app.add_middleware(SecurityHeadersMiddleware)

@@ -32,3 +32,5 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: str = ""
     log_level: str = "info"
+    # Each provider call; all messages of one request go out in parallel, so this bounds the request too.
+    notification_timeout_seconds: float = Field(default=4.0, gt=0, le=30)

@@ -8,6 +8,7 @@ from booking.auth import JwksCache, TokenVerifier
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database, parse_database_url
+from booking.notifications.service import Notifier
 
 
 @dataclass
@@ -15,6 +16,7 @@ class AppContext:
     settings: Settings
     db: Database
     verifier: TokenVerifier
+    notifier: Notifier
     clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
@@ -28,4 +30,14 @@ class AppContext:
             jwks=jwks,
         )
         db = Database(parse_database_url(settings.database_url), pool_size=settings.db_pool_size)
-        return cls(settings=settings, db=db, verifier=verifier, clock=clock or SystemClock())
+        return cls(
+            settings=settings,
+            db=db,
+            verifier=verifier,
+            notifier=Notifier(settings),
+            clock=clock or SystemClock(),
+        )
+
+    async def aclose(self) -> None:
+        await self.notifier.aclose()
+        await self.db.dispose()

@@ -1,0 +1,76 @@
+"""Booking lifecycle (SPEC §8): the status graph and who may move a booking along it. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from booking.errors import Conflict, Forbidden
+
+ACTIVE = frozenset({"pending", "confirmed"})
+FINAL = frozenset({"completed", "cancelled", "no_show"})
+GRAPH: dict[str, frozenset[str]] = {
+    "pending": frozenset({"confirmed", "cancelled"}),
+    "confirmed": frozenset({"completed", "cancelled", "no_show"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+    "no_show": frozenset(),
+}
+AFTER_START_ONLY = frozenset({"completed", "no_show"})
+
+
+class Role(StrEnum):
+    """The strongest relation of a caller to one booking."""
+
+    STAFF = "staff"  # service or an admin of the booking's brand
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class CancellationCutoffPassed(Conflict):
+    code = "cancellation_cutoff_passed"
+
+
+ROLE_STATUSES: dict[Role, frozenset[str]] = {
+    Role.STAFF: frozenset(GRAPH),
+    Role.INSTRUCTOR: frozenset({"cancelled", "completed", "no_show"}),
+    Role.STUDENT: frozenset({"cancelled"}),
+}
+
+
+def check_fields(role: Role, *, payment: bool, notes: bool) -> None:
+    """403 for a field the role may not write (SPEC §8)."""
+    if payment and role != Role.STAFF:
+        raise Forbidden("only the service or a brand admin may change payment_status")
+    if notes and role == Role.STUDENT:
+        raise Forbidden("students may not write instructor_notes")
+
+
+def check_transition(
+    role: Role, current: str, target: str, *, starts_at: datetime, now: datetime, cutoff_hours: int
+) -> None:
+    """Raise unless `role` may move a booking from `current` to `target` at `now`."""
+    if target not in ROLE_STATUSES[role]:
+        raise Forbidden(f"a {role.value} may not set status {target!r}")
+    if target not in GRAPH[current]:
+        raise InvalidTransition(f"a {current} booking cannot become {target}")
+    if target in AFTER_START_ONLY and now < starts_at:
+        raise InvalidTransition(f"a booking can be marked {target} only once the session has started")
+    if target == "cancelled":
+        _check_cancellation(role, starts_at=starts_at, now=now, cutoff_hours=cutoff_hours)
+
+
+def _check_cancellation(role: Role, *, starts_at: datetime, now: datetime, cutoff_hours: int) -> None:
+    if role == Role.STUDENT and now > starts_at - timedelta(hours=cutoff_hours):
+        raise CancellationCutoffPassed(f"students can cancel up to {cutoff_hours} h before the start")
+    if role == Role.INSTRUCTOR and now >= starts_at:
+        raise InvalidTransition("an instructor can cancel only before the session starts")
+
+
+def status_after_payment(current: str, payment_status: str) -> str:
+    """Marking a pending booking paid confirms it in the same change."""
+    return "confirmed" if current == "pending" and payment_status == "paid" else current

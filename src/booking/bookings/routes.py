@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from booking.bookings import idempotency, service
+from booking.bookings.lifecycle import Role
+from booking.bookings.schemas import (
+    BookingCreate,
+    BookingCreated,
+    BookingEnvelope,
+    BookingPage,
+    BookingUpdate,
+    CalendarOut,
+    Status,
+)
+from booking.deps import Context, CurrentPrincipal
+from booking.notifications.service import notify_booking_created, notify_status_change
+from booking.openapi import errors
+
+router = APIRouter(prefix="/api/bookings", tags=["bookings"])
+calendar_router = APIRouter(prefix="/api/instructors", tags=["bookings"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingCreated,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def create_booking(
+    body: BookingCreate,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None, Header(description="retries with the same key replay the answer")
+    ] = None,
+) -> JSONResponse:
+    """Book a session. Notifications go out after the commit and never undo the booking."""
+    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    placed = await service.place_booking(ctx.db, principal, body, key, ctx.clock.now())
+    if placed.replay is not None:
+        return JSONResponse(
+            placed.replay.body, status_code=placed.replay.status, headers={"Idempotent-Replayed": "true"}
+        )
+    assert placed.booking is not None
+    notifications = await notify_booking_created(ctx.notifier, ctx.db, placed.booking, ctx.clock.now())
+    answer = service.created_body(placed.booking, notifications)
+    if key is not None:
+        async with ctx.db.transaction(write=True) as session:
+            await idempotency.replace_answer(session, principal.actor, key, answer)
+    return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("", response_model=BookingPage, responses=errors(401, 422))
+async def list_bookings(
+    brand_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="sessions starting at or after")
+    ] = None,
+    to: Annotated[AwareDatetime | None, Query(description="sessions starting before")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> BookingPage:
+    """The caller's bookings in a brand (all of them for staff), oldest first; follow `next_cursor`."""
+    page = service.PageQuery(brand_id, status_, from_, to, limit, cursor)
+    async with ctx.db.transaction(write=False) as session:
+        rows, next_cursor, sees_notes = await service.list_bookings(session, principal, page)
+        return BookingPage(
+            bookings=[service.render(b, staff=sees_notes) for b in rows], next_cursor=next_cursor
+        )
+
+
+@router.get("/{booking_id}", response_model=BookingEnvelope, responses=errors(401, 404, 422))
+async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipal) -> BookingEnvelope:
+    async with ctx.db.transaction(write=False) as session:
+        booking, role = await service.visible_booking(session, principal, booking_id)
+        if role == Role.STUDENT:
+            return BookingEnvelope(booking=service.render(booking, staff=False))
+        return BookingEnvelope(
+            booking=service.render(booking, staff=True), history=await service.history(session, booking_id)
+        )
+
+
+@router.patch("/{booking_id}", response_model=BookingEnvelope, responses=errors(401, 403, 404, 409, 422))
+async def update_booking(
+    booking_id: UUID, body: BookingUpdate, ctx: Context, principal: CurrentPrincipal
+) -> BookingEnvelope:
+    """Status, payment and notes, with the lifecycle and permissions of SPEC §8."""
+    async with ctx.db.transaction(write=True) as session:
+        booking, role, previous = await service.update_booking(
+            session, principal, booking_id, body, ctx.clock.now()
+        )
+        rendered = service.render(booking, staff=role != Role.STUDENT)
+    if booking.status != previous:
+        await notify_status_change(ctx.notifier, ctx.db, booking, ctx.clock.now())
+    return BookingEnvelope(booking=rendered)
+
+
+@calendar_router.get(
+    "/{instructor_id}/calendar", response_model=CalendarOut, responses=errors(401, 403, 404, 422)
+)
+async def instructor_calendar(
+    instructor_id: UUID,
+    brand_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    from_: Annotated[AwareDatetime | None, Query(alias="from", description="default: now")] = None,
+    to: AwareDatetime | None = None,
+) -> CalendarOut:
+    """Upcoming pending and confirmed sessions, by start, with instructor-local times and notes."""
+    starts_from: datetime = from_ or ctx.clock.now()
+    async with ctx.db.transaction(write=False) as session:
+        instructor, sessions = await service.calendar(
+            session, principal, instructor_id, brand_id, starts_from, to
+        )
+        return CalendarOut(
+            instructor_id=instructor.id,
+            brand_id=brand_id,
+            timezone=instructor.timezone,
+            sessions=[service.render(b, staff=True) for b in sessions],
+        )

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    model_serializer,
+)
+
+from booking.types import Email, Name, Note, Phone, TimezoneName
+
+Status = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
+PaymentStatus = Literal["unpaid", "paid"]
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    brand_id: UUID
+    instructor_id: UUID
+    starts_at: AwareDatetime
+    duration_minutes: Annotated[StrictInt, Field(ge=5, le=480)] | None = None
+    student_timezone: TimezoneName
+    student_id: UUID | None = Field(default=None, description="service or brand admin only")
+    student_name: Name | None = None
+    student_email: Email | None = None
+    student_phone: Phone | None = None
+
+
+class BookingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status | None = None
+    payment_status: PaymentStatus | None = None
+    instructor_notes: Note | None = None
+    cancellation_reason: Note | None = None
+
+
+class LocalTimes(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class BookingOut(BaseModel):
+    id: UUID
+    brand_id: UUID
+    instructor_id: UUID
+    student_id: UUID
+    status: Status
+    payment_status: PaymentStatus
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    student_timezone: str
+    instructor_timezone: str
+    student_local: LocalTimes
+    instructor_local: LocalTimes
+    student_name: str | None
+    student_email: str | None
+    student_phone: str | None
+    instructor_notes: str | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class _WithoutNulls(BaseModel):
+    """Optional fields are left out rather than sent as null (`sms_blocker` is present exactly when due)."""
+
+    @model_serializer(mode="wrap")
+    def _drop_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ChannelResult(_WithoutNulls):
+    status: Literal["sent", "failed", "skipped"]
+    reason: str | None = Field(default=None, description="why it was skipped or failed")
+    provider_message_id: str | None = None
+
+
+class NotificationsOut(_WithoutNulls):
+    email: ChannelResult
+    sms: ChannelResult
+    sms_blocker: str | None = Field(default=None, description="present exactly when the SMS was not sent")
+    instructor_email: ChannelResult | None = None
+
+
+class BookingCreated(BaseModel):
+    booking: BookingOut
+    notifications: NotificationsOut
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    from_status: Status | None
+    to_status: Status
+    payment_status: PaymentStatus | None
+    actor: str
+    created_at: datetime
+
+
+class BookingEnvelope(BaseModel):
+    booking: BookingOut
+    history: list[HistoryEntry] | None = Field(default=None, description="status changes; staff only")
+
+
+class BookingPage(BaseModel):
+    bookings: list[BookingOut]
+    next_cursor: str | None
+
+
+class CalendarOut(BaseModel):
+    instructor_id: UUID
+    brand_id: UUID
+    timezone: str
+    sessions: list[BookingOut]

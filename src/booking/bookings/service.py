@@ -1,0 +1,477 @@
+"""Bookings: create, read, list, change, calendar."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.access import is_brand_admin, own_instructor_id, require_authenticated, require_brand_admin
+from booking.auth import Principal
+from booking.availability.service import booking_context, scheduling_settings
+from booking.bookings import idempotency
+from booking.bookings.lifecycle import (
+    ACTIVE,
+    Role,
+    check_fields,
+    check_transition,
+    status_after_payment,
+)
+from booking.bookings.schemas import (
+    BookingCreate,
+    BookingCreated,
+    BookingOut,
+    BookingUpdate,
+    HistoryEntry,
+    LocalTimes,
+    NotificationsOut,
+)
+from booking.db import Database
+from booking.errors import AppError, Conflict, Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
+from booking.instructors.service import get_instructor
+from booking.models import Booking, BookingEvent, Instructor, InstructorBrand
+from booking.notifications.results import pending_notifications
+from booking.scheduling import Interval, Rejection, rejection
+from booking.types import E164
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+
+
+class InThePast(ValidationFailed):
+    code = "in_the_past"
+
+
+class TooSoon(ValidationFailed):
+    code = "too_soon"
+
+
+class BeyondBookingWindow(ValidationFailed):
+    code = "beyond_booking_window"
+
+
+class OutsideAvailability(ValidationFailed):
+    code = "outside_availability"
+
+
+REJECTIONS: dict[Rejection, tuple[type[AppError], str]] = {
+    Rejection.INSTRUCTOR_NOT_IN_BRAND: (
+        InstructorNotInBrand,
+        "the instructor does not take bookings in this brand",
+    ),
+    Rejection.IN_THE_PAST: (InThePast, "the start is not in the future"),
+    Rejection.TOO_SOON: (TooSoon, "the start is inside the instructor's minimum notice"),
+    Rejection.BEYOND_BOOKING_WINDOW: (BeyondBookingWindow, "the start is beyond the advance booking window"),
+    Rejection.OUTSIDE_AVAILABILITY: (
+        OutsideAvailability,
+        "the session is outside the instructor's availability",
+    ),
+    Rejection.SLOT_UNAVAILABLE: (SlotUnavailable, "the time is taken (another booking or its buffer)"),
+}
+
+
+def refused(reason: Rejection) -> AppError:
+    """The API error for the first rule of SPEC §5 that failed."""
+    error_class, message = REJECTIONS[reason]
+    return error_class(message)
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _local(booking: Booking, zone_name: str) -> LocalTimes:
+    zone = ZoneInfo(zone_name)
+    return LocalTimes(starts_at=booking.starts_at.astimezone(zone), ends_at=booking.ends_at.astimezone(zone))
+
+
+def render(booking: Booking, *, staff: bool) -> BookingOut:
+    """Booking JSON of SPEC §6; `instructor_notes` only for staff and the instructor."""
+    return BookingOut(
+        id=booking.id,
+        brand_id=booking.brand_id,
+        instructor_id=booking.instructor_id,
+        student_id=booking.student_id,
+        status=booking.status,
+        payment_status=booking.payment_status,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        student_timezone=booking.student_timezone,
+        instructor_timezone=booking.instructor_timezone,
+        student_local=_local(booking, booking.student_timezone),
+        instructor_local=_local(booking, booking.instructor_timezone),
+        student_name=booking.student_name,
+        student_email=booking.student_email,
+        student_phone=booking.student_phone,
+        instructor_notes=booking.instructor_notes if staff else None,
+        cancellation_reason=booking.cancellation_reason,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+    )
+
+
+# --- who is asking --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A caller's relation to the bookings of one brand."""
+
+    principal: Principal
+    staff: bool  # service or admin of the brand
+    instructor_id: UUID | None
+
+    def role_for(self, booking: Booking) -> Role | None:
+        if self.staff:
+            return Role.STAFF
+        if self.instructor_id is not None and booking.instructor_id == self.instructor_id:
+            return Role.INSTRUCTOR
+        if self.principal.user_id is not None and booking.student_id == self.principal.user_id:
+            return Role.STUDENT
+        return None
+
+
+async def viewer(session: AsyncSession, principal: Principal, brand_id: UUID) -> Viewer:
+    require_authenticated(principal)
+    return Viewer(
+        principal=principal,
+        staff=await is_brand_admin(session, principal, brand_id),
+        instructor_id=await own_instructor_id(session, principal),
+    )
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    student_id: UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+async def resolve_student(session: AsyncSession, principal: Principal, data: BookingCreate) -> Contact:
+    """Who the booking is for, and how to reach them (body first, then the token's claims)."""
+    require_authenticated(principal)
+    if data.student_id is not None and data.student_id != principal.user_id:
+        await require_brand_admin(session, principal, data.brand_id)
+        return Contact(data.student_id, data.student_name, _email(data.student_email), data.student_phone)
+    if principal.user_id is None:
+        message = "student_id is required when the service books"
+        raise ValidationFailed(message, details=[{"loc": ["body", "student_id"], "msg": message}])
+    email = _email(data.student_email) or _valid_email(principal.email)
+    phone = data.student_phone or (
+        principal.phone if principal.phone and E164.match(principal.phone) else None
+    )
+    return Contact(principal.user_id, data.student_name, email, phone)
+
+
+def _email(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _valid_email(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+async def _locked_link(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> InstructorBrand | None:
+    """The active link, share-locked on PostgreSQL so that an unlink cannot slip in before commit."""
+    query = (
+        select(InstructorBrand)
+        .where(
+            InstructorBrand.instructor_id == instructor_id,
+            InstructorBrand.brand_id == brand_id,
+            InstructorBrand.unlinked_at.is_(None),
+        )
+        .with_for_update(read=True)
+    )
+    return await session.scalar(query)
+
+
+async def create_booking(
+    session: AsyncSession, principal: Principal, data: BookingCreate, now: datetime
+) -> Booking:
+    contact = await resolve_student(session, principal, data)
+    instructor = await session.get(Instructor, data.instructor_id)
+    if instructor is None or await _locked_link(session, data.instructor_id, data.brand_id) is None:
+        raise refused(Rejection.INSTRUCTOR_NOT_IN_BRAND)
+    settings = await scheduling_settings(session, instructor.id, data.brand_id)
+    start = data.starts_at.astimezone(now.tzinfo)
+    end = start + timedelta(minutes=data.duration_minutes or settings.session_minutes)
+    context = await booking_context(session, instructor, data.brand_id, settings, now, Interval(start, end))
+    if (reason := rejection(context, start, end)) is not None:
+        raise refused(reason)
+    booking = Booking(
+        brand_id=data.brand_id,
+        instructor_id=instructor.id,
+        student_id=contact.student_id,
+        status="pending",
+        payment_status="unpaid",
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end + context.rules.buffer,
+        buffer_minutes=settings.buffer_minutes,
+        student_timezone=data.student_timezone,
+        instructor_timezone=instructor.timezone,
+        student_name=contact.name,
+        student_email=contact.email,
+        student_phone=contact.phone,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    await _flush_booking(session)
+    session.add(
+        BookingEvent(
+            booking_id=booking.id,
+            from_status=None,
+            to_status="pending",
+            actor=principal.actor,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return booking
+
+
+def is_overlap_violation(error: IntegrityError) -> bool:
+    """The database's own overlap guard fired (PostgreSQL exclusion constraint or SQLite trigger)."""
+    return "bookings_no_overlap" in str(error.orig)
+
+
+async def _flush_booking(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if is_overlap_violation(exc):
+            # Another request booked the time after our check: the database had the last word.
+            raise refused(Rejection.SLOT_UNAVAILABLE) from exc
+        raise
+
+
+# --- read -----------------------------------------------------------------------------------------
+
+
+async def visible_booking(
+    session: AsyncSession, principal: Principal, booking_id: UUID
+) -> tuple[Booking, Role]:
+    """The booking and the caller's role on it; 404 when the caller may not see it."""
+    require_authenticated(principal)
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking not found")
+    role = (await viewer(session, principal, booking.brand_id)).role_for(booking)
+    if role is None:
+        raise NotFound("booking not found")
+    return booking, role
+
+
+async def history(session: AsyncSession, booking_id: UUID) -> list[HistoryEntry]:
+    events = await session.scalars(
+        select(BookingEvent)
+        .where(BookingEvent.booking_id == booking_id)
+        .order_by(BookingEvent.created_at, BookingEvent.id)
+    )
+    return [HistoryEntry.model_validate(event) for event in events]
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    brand_id: UUID
+    status: str | None
+    starts_from: datetime | None
+    starts_to: datetime | None
+    limit: int
+    cursor: str | None
+
+
+def encode_cursor(booking: Booking) -> str:
+    raw = json.dumps([booking.created_at.isoformat(), str(booking.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        created_at, booking_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created_at), UUID(booking_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        message = "cursor is not one this API handed out"
+        raise ValidationFailed(message, details=[{"loc": ["query", "cursor"], "msg": message}]) from exc
+
+
+def _visible_to(who: Viewer, query: Select[Booking]) -> Select[Booking]:
+    if who.staff:
+        return query
+    mine = [Booking.student_id == who.principal.user_id]
+    if who.instructor_id is not None:
+        mine.append(Booking.instructor_id == who.instructor_id)
+    return query.where(or_(*mine))
+
+
+async def list_bookings(
+    session: AsyncSession, principal: Principal, page: PageQuery
+) -> tuple[Sequence[Booking], str | None, bool]:
+    """One page, oldest first by creation (keyset: stable while bookings are added)."""
+    who = await viewer(session, principal, page.brand_id)
+    query = _visible_to(who, select(Booking).where(Booking.brand_id == page.brand_id))
+    if page.status is not None:
+        query = query.where(Booking.status == page.status)
+    if page.starts_from is not None:
+        query = query.where(Booking.starts_at >= page.starts_from)
+    if page.starts_to is not None:
+        query = query.where(Booking.starts_at < page.starts_to)
+    if page.cursor is not None:
+        created_at, booking_id = decode_cursor(page.cursor)
+        query = query.where(
+            or_(
+                Booking.created_at > created_at,
+                and_(Booking.created_at == created_at, Booking.id > booking_id),
+            )
+        )
+    rows = (await session.scalars(query.order_by(Booking.created_at, Booking.id).limit(page.limit + 1))).all()
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return (
+        rows,
+        encode_cursor(rows[-1]) if more and rows else None,
+        who.staff or who.instructor_id is not None,
+    )
+
+
+# --- change ---------------------------------------------------------------------------------------
+
+
+async def update_booking(
+    session: AsyncSession, principal: Principal, booking_id: UUID, data: BookingUpdate, now: datetime
+) -> tuple[Booking, Role, str]:
+    """Apply a PATCH; answers the booking, the caller's role on it and the status it had before."""
+    booking, role = await visible_booking(session, principal, booking_id)
+    previous = booking.status
+    changes = data.model_dump(exclude_unset=True)
+    check_fields(role, payment="payment_status" in changes, notes="instructor_notes" in changes)
+    target = booking.status
+    if data.payment_status is not None and data.payment_status != booking.payment_status:
+        booking.payment_status = data.payment_status
+        target = status_after_payment(booking.status, data.payment_status)
+    if data.status is not None and data.status != target:
+        settings = await scheduling_settings(session, booking.instructor_id, booking.brand_id)
+        cutoff = settings.cancellation_cutoff_hours
+        check_transition(role, target, data.status, starts_at=booking.starts_at, now=now, cutoff_hours=cutoff)
+        target = data.status
+    if "cancellation_reason" in changes:
+        if target != "cancelled":
+            message = "cancellation_reason goes with status 'cancelled'"
+            raise ValidationFailed(
+                message, details=[{"loc": ["body", "cancellation_reason"], "msg": message}]
+            )
+        booking.cancellation_reason = data.cancellation_reason
+    if "instructor_notes" in changes:
+        booking.instructor_notes = data.instructor_notes
+    if target != booking.status or "payment_status" in changes:
+        session.add(
+            BookingEvent(
+                booking_id=booking.id,
+                from_status=booking.status,
+                to_status=target,
+                payment_status=data.payment_status,
+                actor=principal.actor,
+                created_at=now,
+            )
+        )
+    booking.status = target
+    booking.updated_at = now
+    await _flush_booking(session)
+    return booking, role, previous
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+async def calendar(
+    session: AsyncSession,
+    principal: Principal,
+    instructor_id: UUID,
+    brand_id: UUID,
+    starts_from: datetime,
+    starts_to: datetime | None,
+) -> tuple[Instructor, Sequence[Booking]]:
+    require_authenticated(principal)
+    instructor = await get_instructor(session, instructor_id)
+    is_self = principal.user_id is not None and principal.user_id == instructor.user_id
+    if not is_self and not await is_brand_admin(session, principal, brand_id):
+        raise Forbidden("only the instructor, an admin of the brand or the service may read this calendar")
+    query = select(Booking).where(
+        Booking.instructor_id == instructor_id,
+        Booking.brand_id == brand_id,
+        Booking.status.in_(ACTIVE),
+        Booking.starts_at >= starts_from,
+    )
+    if starts_to is not None:
+        query = query.where(Booking.starts_at < starts_to)
+    return instructor, (await session.scalars(query.order_by(Booking.starts_at, Booking.id))).all()
+
+
+# --- the POST flow: idempotency around one transaction ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The outcome of POST /api/bookings: a new booking, or the replay of an earlier answer."""
+
+    booking: Booking | None
+    replay: idempotency.StoredAnswer | None = None
+
+
+async def place_booking(
+    db: Database, principal: Principal, data: BookingCreate, key: str | None, now: datetime
+) -> Placed:
+    require_authenticated(principal)
+    if key is None:
+        async with db.transaction(write=True) as session:
+            return Placed(await create_booking(session, principal, data, now))
+    fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
+    async with db.transaction(write=False) as session:
+        if answer := await idempotency.stored_answer(session, principal.actor, key, fingerprint, now):
+            return Placed(None, answer)
+    try:
+        async with db.transaction(write=True) as session:
+            await idempotency.claim(session, principal.actor, key, fingerprint, now)
+            booking = await create_booking(session, principal, data, now)
+            await idempotency.store(
+                session, principal.actor, key, 201, created_body(booking, pending_notifications())
+            )
+            return Placed(booking)
+    except idempotency.KeyTaken:
+        # A concurrent request with this key committed first: answer as it did.
+        async with db.transaction(write=False) as session:
+            answer = await idempotency.stored_answer(session, principal.actor, key, fingerprint, now)
+        if answer is None:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry") from None
+        return Placed(None, answer)
+
+
+def created_body(booking: Booking, notifications: NotificationsOut) -> dict[str, Any]:
+    return BookingCreated(booking=render(booking, staff=False), notifications=notifications).model_dump(
+        mode="json"
+    )

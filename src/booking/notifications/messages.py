@@ -1,0 +1,140 @@
+"""The words of each message. Every time is in the recipient's own timezone, with the zone named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from booking.models import Booking
+from booking.notifications.ics import session_calendar
+from booking.notifications.providers import Attachment, Email, Sms
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who a booking's messages are about."""
+
+    instructor_name: str
+    instructor_email: str
+    brand_name: str
+
+
+def local_time_span(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
+    """'Tuesday 1 December 2026, 10:00-11:00 Europe/Berlin (CET, UTC+01:00)'.
+
+    ASCII only (a hyphen, not a dash): one non-GSM character would halve an SMS's length.
+    """
+    zone = ZoneInfo(zone_name)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    offset = start.strftime("%z")
+    day = f"{start:%A} {start.day} {start:%B %Y}"
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%A} {end.day} {end:%B}, {end:%H:%M}"
+    return f"{day}, {start:%H:%M}-{end_text} {zone_name} ({start:%Z}, UTC{offset[:3]}:{offset[3:]})"
+
+
+def _email(
+    to: str, subject: str, lines: list[str], key: str, attachments: tuple[Attachment, ...] = ()
+) -> Email:
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    return Email(
+        to=to,
+        subject=subject,
+        text="\n\n".join(lines),
+        html=html,
+        idempotency_key=key,
+        attachments=attachments,
+    )
+
+
+def _key(booking: Booking, kind: str, recipient: str) -> str:
+    # Resend keeps keys for 24 h: a retry of the same message for the same booking never sends twice.
+    return f"booking-{booking.id}/{kind}/{recipient}"
+
+
+def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attachment:
+    status = {"pending": "TENTATIVE", "confirmed": "CONFIRMED"}.get(booking.status, "CANCELLED")
+    content = session_calendar(
+        uid=f"{booking.id}@booking",
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        stamp=stamp,
+        summary=f"Coaching session with {parties.instructor_name} ({parties.brand_name})",
+        description=f"Booking {booking.id}",
+        status=status,
+    )
+    return Attachment("session.ics", content, "text/calendar")
+
+
+def booking_created_student_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    lines = [
+        f"Hello{' ' + booking.student_name if booking.student_name else ''},",
+        f"your session with {parties.instructor_name} ({parties.brand_name}) is booked for {when}.",
+        "It is pending until payment is received; we will confirm it then.",
+        f"Booking reference: {booking.id}",
+    ]
+    subject = f"Session booked with {parties.instructor_name}: {when}"
+    attachments = (calendar_file(booking, parties, stamp),)
+    return _email(
+        str(booking.student_email), subject, lines, _key(booking, "booking_created", "student"), attachments
+    )
+
+
+def booking_created_instructor_email(booking: Booking, parties: Parties) -> Email:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.instructor_timezone)
+    student = booking.student_name or booking.student_email or str(booking.student_id)
+    lines = [
+        f"Hello {parties.instructor_name},",
+        f"{student} booked a session with you ({parties.brand_name}) for {when}.",
+        f"Booking reference: {booking.id}",
+    ]
+    key = _key(booking, "booking_created", "instructor")
+    return _email(parties.instructor_email, f"New booking: {when}", lines, key)
+
+
+def booking_created_sms(booking: Booking, parties: Parties) -> Sms:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    return Sms(
+        str(booking.student_phone), f"Booked: {parties.instructor_name}, {when}. Ref {str(booking.id)[:8]}"
+    )
+
+
+def status_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    if booking.status == "confirmed":
+        subject = f"Session confirmed: {when}"
+        lines = [
+            f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} is confirmed."
+        ]
+    else:
+        subject = f"Session cancelled: {when}"
+        lines = [
+            f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} was cancelled."
+        ]
+        if booking.cancellation_reason:
+            lines.append(f"Reason: {booking.cancellation_reason}")
+    lines.append(f"Booking reference: {booking.id}")
+    attachments = (calendar_file(booking, parties, stamp),)
+    return _email(
+        str(booking.student_email), subject, lines, _key(booking, booking.status, "student"), attachments
+    )
+
+
+def cancellation_sms(booking: Booking, parties: Parties) -> Sms:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    return Sms(str(booking.student_phone), f"Cancelled: your session with {parties.instructor_name}, {when}.")
+
+
+def reminder_sms(booking: Booking, parties: Parties) -> Sms:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    return Sms(str(booking.student_phone), f"Reminder: session with {parties.instructor_name}, {when}.")
+
+
+def reminder_email(booking: Booking, parties: Parties) -> Email:
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    lines = [f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}."]
+    return _email(
+        str(booking.student_email), f"Reminder: {when}", lines, _key(booking, "reminder", "student")
+    )
