@@ -1,8 +1,9 @@
 -- Booking service schema for Supabase / plain PostgreSQL 15+.
 --
--- The same schema as the service's Alembic history (revision 0001); a test applies both to fresh
--- databases and compares their catalogues. Apply with:
---   psql -v ON_ERROR_STOP=1 "$DATABASE_URL" -f supabase/migrations/20260220143000_booking_system_scheduling.sql
+-- The same schema as the service's Alembic history; a test applies both to fresh databases and
+-- compares their catalogues. Apply with:
+--   psql -v ON_ERROR_STOP=1 "$DATABASE_URL" \
+--     -f supabase/migrations/20260220143000_booking_system_scheduling.sql
 -- Row level security is enabled on every table with no policy, so Supabase's auto-generated REST API
 -- exposes nothing: the booking service (connecting as the table owner) is the only way in.
 
@@ -137,7 +138,7 @@ CREATE INDEX ix_bookings_student ON bookings (student_id);
 CREATE INDEX ix_bookings_status_starts ON bookings (status, starts_at);
 
 CREATE TABLE booking_events (
-    id UUID NOT NULL, 
+    id BIGSERIAL NOT NULL, 
     booking_id UUID NOT NULL, 
     from_status VARCHAR(16), 
     to_status VARCHAR(16) NOT NULL, 

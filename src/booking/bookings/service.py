@@ -289,9 +289,7 @@ async def visible_booking(
 
 async def history(session: AsyncSession, booking_id: UUID) -> list[HistoryEntry]:
     events = await session.scalars(
-        select(BookingEvent)
-        .where(BookingEvent.booking_id == booking_id)
-        .order_by(BookingEvent.created_at, BookingEvent.id)
+        select(BookingEvent).where(BookingEvent.booking_id == booking_id).order_by(BookingEvent.id)
     )
     return [HistoryEntry.model_validate(event) for event in events]
 

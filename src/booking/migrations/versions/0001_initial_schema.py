@@ -31,6 +31,7 @@ TABLES = (
     "notification_log",
 )
 
+EVENT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ACTIVE = "status IN ('pending', 'confirmed')"
 OVERLAP = "b.starts_at < NEW.blocked_until AND NEW.starts_at < b.blocked_until"
 
@@ -189,7 +190,8 @@ def upgrade() -> None:
     op.create_index("ix_bookings_status_starts", "bookings", ["status", "starts_at"])
     op.create_table(
         "booking_events",
-        _uuid("id", primary_key=True),
+        # A growing integer: the order of a booking's history, even for changes in the same microsecond.
+        sa.Column("id", EVENT_ID, primary_key=True, autoincrement=True),
         _uuid("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
         sa.Column("from_status", sa.String(16), nullable=True),
         sa.Column("to_status", sa.String(16), nullable=False),

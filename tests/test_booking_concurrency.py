@@ -1,0 +1,181 @@
+"""No double booking under concurrency, and Idempotency-Key replay, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from booking.clock import FixedClock
+from tests.booking_world import MONDAY, World, make_world
+from tests.servers import booking_process
+from tests.support import SECRET, SERVICE, SERVICE_KEY, Api, user_headers
+
+ROUNDS = 5
+CONCURRENT = 20
+
+
+@pytest.fixture
+async def world(api: Api, clock: FixedClock) -> World:
+    clock.set(MONDAY)
+    return await make_world(api)
+
+
+def keyed(key: str, headers: dict[str, str]) -> dict[str, str]:
+    return headers | {"Idempotency-Key": key}
+
+
+async def test_retry_with_same_key_and_body_replays_the_first_answer(world: World) -> None:
+    body = world.body("2026-12-01T10:00:00+01:00")
+    headers = keyed("retry-1", world.student_headers)
+    first = await world.client.post("/api/bookings", json=body, headers=headers)
+    second = await world.client.post("/api/bookings", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert len(await world.all_bookings()) == 1
+
+
+async def test_same_key_with_another_body_is_422(world: World) -> None:
+    headers = keyed("retry-2", world.student_headers)
+    await world.client.post("/api/bookings", json=world.body("2026-12-01T10:00:00+01:00"), headers=headers)
+    other = await world.client.post(
+        "/api/bookings", json=world.body("2026-12-01T12:00:00+01:00"), headers=headers
+    )
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert len(await world.all_bookings()) == 1
+
+
+async def test_keys_are_per_caller(world: World) -> None:
+    body = world.body("2026-12-01T10:00:00+01:00")
+    await world.client.post("/api/bookings", json=body, headers=keyed("shared", world.student_headers))
+    someone_else = user_headers(uuid.uuid4())
+    response = await world.client.post("/api/bookings", json=body, headers=keyed("shared", someone_else))
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "slot_unavailable"), (
+        "not a replay"
+    )
+
+
+async def test_keys_expire_after_24_hours(world: World, clock: FixedClock) -> None:
+    body = world.body("2026-12-03T10:00:00+01:00")
+    headers = keyed("old", world.student_headers)
+    assert (await world.client.post("/api/bookings", json=body, headers=headers)).status_code == 201
+    clock.set(MONDAY + timedelta(hours=23, minutes=59))
+    assert (await world.client.post("/api/bookings", json=body, headers=headers)).status_code == 201
+    clock.set(MONDAY + timedelta(hours=24, minutes=1))
+    response = await world.client.post("/api/bookings", json=body, headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "slot_unavailable")
+
+
+async def test_failed_request_is_not_stored(world: World) -> None:
+    headers = keyed("fails-first", world.student_headers)
+    outside = await world.client.post(
+        "/api/bookings", json=world.body("2026-12-01T07:00:00+01:00"), headers=headers
+    )
+    assert outside.status_code == 422
+    fixed = await world.client.post(
+        "/api/bookings", json=world.body("2026-12-01T10:00:00+01:00"), headers=headers
+    )
+    assert fixed.status_code == 201
+
+
+@pytest.mark.parametrize("key", [b"", b"x" * 256, b"tab\tkey", "ключ".encode()])
+async def test_malformed_keys_are_422(world: World, key: bytes) -> None:
+    headers = [(name.encode(), value.encode()) for name, value in world.student_headers.items()]
+    headers.append((b"Idempotency-Key", key))
+    response = await world.client.post(
+        "/api/bookings", json=world.body("2026-12-01T10:00:00+01:00"), headers=headers
+    )
+    assert response.status_code == 422
+    assert await world.all_bookings() == []
+
+
+async def test_concurrent_requests_with_one_key_book_once(world: World) -> None:
+    body = world.body("2026-12-01T10:00:00+01:00")
+    headers = keyed("burst", world.student_headers)
+    responses = await asyncio.gather(
+        *(world.client.post("/api/bookings", json=body, headers=headers) for _ in range(10))
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["booking"]["id"] for r in responses}) == 1
+    assert len(await world.all_bookings()) == 1
+
+
+def overlapping_bodies(world: World, day: datetime) -> list[dict[str, Any]]:
+    """Twenty requests whose sessions all overlap: starts ten minutes apart within one hour."""
+    return [
+        world.body((day + timedelta(minutes=(i % 6) * 10)).isoformat(), duration_minutes=60)
+        for i in range(CONCURRENT)
+    ]
+
+
+async def test_twenty_simultaneous_overlapping_requests_give_one_booking(world: World) -> None:
+    students = [user_headers(uuid.uuid4()) for _ in range(CONCURRENT)]
+    for round_ in range(ROUNDS):
+        day = datetime(2026, 12, 1 + round_ % 4, 9, 0, tzinfo=UTC) + timedelta(hours=3 * (round_ // 4))
+        responses = await asyncio.gather(
+            *(
+                world.client.post("/api/bookings", json=body, headers=headers)
+                for body, headers in zip(overlapping_bodies(world, day), students, strict=True)
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * (CONCURRENT - 1), f"round {round_}: {statuses}"
+        assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"slot_unavailable"}
+    assert len(await world.all_bookings()) == ROUNDS
+
+
+# --- two server processes sharing one database ------------------------------------------------------
+
+
+async def _seed_through(base: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, headers=SERVICE) as client:
+        slug = f"multi-{uuid.uuid4().hex[:8]}"
+        brand = (await client.post("/api/brands", json={"name": "Multi", "slug": slug})).json()["brand"]
+        body = {"name": "Shared", "email": "s@example.com", "timezone": "UTC", "brand_ids": [brand["id"]]}
+        instructor = (await client.post("/api/instructors", json=body)).json()["instructor"]
+        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
+        availability = {
+            "brand_id": brand["id"],
+            "weekly": every_day,
+            "settings": {"advance_booking_days": 730},
+        }
+        response = await client.put(f"/api/instructors/{instructor['id']}/availability", json=availability)
+        assert response.status_code == 200, response.text
+        return {"brand_id": brand["id"], "instructor_id": instructor["id"]}
+
+
+async def _race(bases: list[str], target: dict[str, Any], start: datetime) -> list[int]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        requests = []
+        for i in range(CONCURRENT):
+            body = target | {
+                "starts_at": (start + timedelta(minutes=(i % 6) * 10)).isoformat(),
+                "student_timezone": "UTC",
+            }
+            headers = user_headers(uuid.uuid4())
+            requests.append(client.post(f"{bases[i % len(bases)]}/api/bookings", json=body, headers=headers))
+        return sorted(r.status_code for r in await asyncio.gather(*requests))
+
+
+async def test_two_server_processes_never_double_book(database_url: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+        "LOG_LEVEL": "warning",
+    }
+    with (
+        booking_process(["serve"], env=env, cwd=tmp_path) as (first, _, _),
+        booking_process(["serve"], env=env, cwd=tmp_path) as (second, _, _),
+    ):
+        target = await _seed_through(first)
+        soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
+        for round_ in range(ROUNDS):
+            statuses = await _race([first, second], target, soon + timedelta(hours=3 * round_))
+            assert statuses == [201] + [409] * (CONCURRENT - 1), f"round {round_}: {statuses}"
