@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import pytest
 
 from booking.app import create_app
 from booking.clock import FixedClock
+from booking.config import Settings
 from booking.migrate import upgrade
+from tests.fake_providers import Providers, fake_providers
 from tests.support import SECRET, Api, make_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -39,6 +42,7 @@ TABLES = (
     "brands",
 )
 DEFAULT_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+NOTIFY_TIMEOUT = 0.5
 
 
 def postgres_url(database: str) -> str:
@@ -114,13 +118,37 @@ def clock() -> FixedClock:
     return FixedClock(DEFAULT_NOW)
 
 
+@asynccontextmanager
+async def running_api(settings: Settings, clock: FixedClock) -> AsyncIterator[Api]:
+    app = create_app(settings, clock=clock)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://booking.test") as client:
+            yield Api(client, app)
+    finally:
+        await app.state.context.aclose()
+
+
 @pytest.fixture
 async def api(database_url: str, clock: FixedClock) -> AsyncIterator[Api]:
-    app = create_app(make_settings(database_url), clock=clock)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://booking.test") as client:
-        yield Api(client, app)
-    await app.state.context.aclose()
+    async with running_api(make_settings(database_url), clock) as client:
+        yield client
+
+
+@pytest.fixture
+def providers() -> Iterator[Providers]:
+    with fake_providers() as fakes:
+        yield fakes
+
+
+@pytest.fixture
+async def notifying_api(database_url: str, clock: FixedClock, providers: Providers) -> AsyncIterator[Api]:
+    """The API with Resend and Twilio pointed at the loopback fakes, and a short provider timeout."""
+    settings = make_settings(
+        database_url, notification_timeout_seconds=NOTIFY_TIMEOUT, **providers.settings()
+    )
+    async with running_api(settings, clock) as client:
+        yield client
 
 
 @pytest.fixture

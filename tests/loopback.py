@@ -23,6 +23,9 @@ class Recorded:
 class Reply:
     status: int = 200
     body: Any = field(default_factory=dict)
+    raw: bytes | None = None  # sent as it is instead of JSON (garbage, HTML error pages)
+    hang: bool = False  # read the request, then never answer
+    reset: bool = False  # read the request, then drop the connection
 
 
 Responder = Callable[[Recorded], Reply]
@@ -37,6 +40,7 @@ class LoopbackServer:
 @contextmanager
 def serve(responder: Responder) -> Iterator[LoopbackServer]:
     requests: list[Recorded] = []
+    stopping = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self) -> None:
@@ -44,7 +48,14 @@ def serve(responder: Responder) -> Iterator[LoopbackServer]:
             recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
             requests.append(recorded)
             reply = responder(recorded)
-            payload = json.dumps(reply.body).encode()
+            if reply.hang:
+                stopping.wait(60)
+                self.close_connection = True
+                return
+            if reply.reset:
+                self.close_connection = True
+                return
+            payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(payload)))
@@ -57,10 +68,12 @@ def serve(responder: Responder) -> Iterator[LoopbackServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield LoopbackServer(f"http://127.0.0.1:{server.server_address[1]}", requests)
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -45,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--phone")
     token.add_argument("--ttl-hours", type=int, default=24)
     token.set_defaults(run=_token)
+
+    reminders = commands.add_parser("send-reminders", help="send the due 24 h reminders once (for cron)")
+    reminders.set_defaults(run=_send_reminders)
 
     demo = commands.add_parser("demo", help="start on SQLite with a demo brand, instructors and tokens")
     _add_server_options(demo)
@@ -97,6 +101,13 @@ def _token(args: argparse.Namespace) -> int:
             ttl_seconds=args.ttl_hours * 3600,
         )
     )
+    return 0
+
+
+def _send_reminders(_: argparse.Namespace) -> int:
+    from booking.notifications.reminders_cli import run_reminders
+
+    print(asyncio.run(run_reminders(Settings())))
     return 0
 
 

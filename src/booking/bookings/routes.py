@@ -17,10 +17,17 @@ from booking.bookings.schemas import (
     BookingPage,
     BookingUpdate,
     CalendarOut,
+    RemindersOut,
     Status,
 )
 from booking.deps import Context, CurrentPrincipal
-from booking.notifications.service import notify_booking_created, notify_status_change
+from booking.errors import Unauthorized
+from booking.notifications.service import (
+    notify_booking_created,
+    notify_status_change,
+    reminder_key_matches,
+    send_due_reminders,
+)
 from booking.openapi import errors
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
@@ -55,6 +62,20 @@ async def create_booking(
         async with ctx.db.transaction(write=True) as session:
             await idempotency.replace_answer(session, principal.actor, key, answer)
     return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
+
+
+@router.post("/reminders", response_model=RemindersOut, responses=errors(401))
+async def send_reminders(
+    ctx: Context,
+    x_booking_reminder_key: Annotated[
+        str | None, Header(description="must equal BOOKING_REMINDER_API_KEY")
+    ] = None,
+) -> RemindersOut:
+    """One SMS (email when SMS is impossible) for each confirmed booking starting within 24 h, once."""
+    if not reminder_key_matches(ctx.settings.booking_reminder_api_key, x_booking_reminder_key):
+        raise Unauthorized("x-booking-reminder-key is missing or wrong (or no key is configured)")
+    results = await send_due_reminders(ctx.notifier, ctx.db, ctx.clock.now())
+    return RemindersOut(reminded=len(results), results=results)
 
 
 @router.get("", response_model=BookingPage, responses=errors(401, 422))

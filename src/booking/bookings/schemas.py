@@ -120,3 +120,14 @@ class CalendarOut(BaseModel):
     brand_id: UUID
     timezone: str
     sessions: list[BookingOut]
+
+
+class ReminderResult(BaseModel):
+    booking_id: UUID
+    sms: ChannelResult
+    email: ChannelResult
+
+
+class RemindersOut(BaseModel):
+    reminded: int
+    results: list[ReminderResult]

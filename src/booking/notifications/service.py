@@ -7,6 +7,7 @@ provider call is bounded by a timeout, and an unexpected error becomes a `failed
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import select, update
 
-from booking.bookings.schemas import ChannelResult, NotificationsOut
+from booking.bookings.schemas import ChannelResult, NotificationsOut, ReminderResult
 from booking.config import Settings
 from booking.db import Database
 from booking.models import Booking, Brand, Instructor, NotificationLog
@@ -177,13 +178,6 @@ async def notify_status_change(notifier: Notifier, db: Database, booking: Bookin
 # --- reminders --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reminder:
-    booking_id: object
-    sms: ChannelResult
-    email: ChannelResult
-
-
 async def claim_due_reminders(db: Database, now: datetime) -> list[Booking]:
     """Mark every due, unreminded, confirmed booking as reminded, in one conditional write.
 
@@ -209,7 +203,7 @@ async def claim_due_reminders(db: Database, now: datetime) -> list[Booking]:
         return list(rows)
 
 
-async def remind(notifier: Notifier, db: Database, booking: Booking, now: datetime) -> Reminder:
+async def remind(notifier: Notifier, db: Database, booking: Booking, now: datetime) -> ReminderResult:
     """One SMS; email when the SMS is impossible or fails."""
     parties = await _parties(db, booking)
     sms = await notifier.send_sms(
@@ -225,9 +219,16 @@ async def remind(notifier: Notifier, db: Database, booking: Booking, now: dateti
         attempts.append(email)
         email_result = email.result
     await record(db, booking.id, attempts, now)
-    return Reminder(booking.id, sms.result, email_result)
+    return ReminderResult(booking_id=booking.id, sms=sms.result, email=email_result)
 
 
-async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[Reminder]:
+async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[ReminderResult]:
     due = await claim_due_reminders(db, now)
     return list(await asyncio.gather(*(remind(notifier, db, booking, now) for booking in due)))
+
+
+def reminder_key_matches(configured: str | None, presented: str | None) -> bool:
+    """Constant-time comparison; with no key configured, nothing matches."""
+    if not configured or presented is None:
+        return False
+    return hmac.compare_digest(configured.encode(), presented.encode())
