@@ -154,3 +154,12 @@ async def notifying_api(database_url: str, clock: FixedClock, providers: Provide
 @pytest.fixture
 def jwt_secret() -> str:
     return SECRET
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

@@ -26,6 +26,7 @@ from tests.fake_providers import (
     TWILIO_TOKEN,
     Providers,
 )
+from tests.figures import FIGURES
 from tests.loopback import Reply
 from tests.servers import free_port
 from tests.support import SERVICE, Api, user_headers
@@ -51,6 +52,7 @@ async def log_rows(world: World, booking_id: str) -> list[NotificationLog]:
 
 async def still_booked(world: World, booking_id: str) -> None:
     response = await world.client.get(f"/api/bookings/{booking_id}", headers=SERVICE)
+    FIGURES["bookings checked after a provider fault"] += 1
     assert response.status_code == 200
     assert response.json()["booking"]["status"] == "pending"
 
@@ -109,6 +111,7 @@ async def test_twilio_refusal_blocks_sms_and_email_is_the_fallback(
     world: World, providers: Providers, failure: str
 ) -> None:
     providers.twilio.failure = TWILIO_ERRORS[failure]
+    FIGURES["faults injected: provider refusal"] += 1
     response = await world.book(START)
     assert response.status_code == 201
     notifications = response.json()["notifications"]
@@ -126,6 +129,7 @@ async def test_resend_refusal_is_reported_and_booking_stays(
     world: World, providers: Providers, failure: str
 ) -> None:
     providers.resend.failure = RESEND_ERRORS[failure]
+    FIGURES["faults injected: provider refusal"] += 1
     response = await world.book(START)
     assert response.status_code == 201
     email = response.json()["notifications"]["email"]
@@ -144,6 +148,7 @@ async def test_misbehaving_providers_never_cost_the_booking(
         "garbage": Reply(200, raw=b"\x00not json"),
     }[misbehaviour]
     providers.twilio.failure = providers.resend.failure = reply
+    FIGURES[f"faults injected: provider {misbehaviour}"] += 1
     started = time.monotonic()
     response = await world.book(START)
     elapsed = time.monotonic() - started
@@ -166,10 +171,12 @@ async def test_unreachable_providers(notifying_api: Api, clock: FixedClock, data
     notifier.sms.url = dead + "/2010-04-01/Accounts/x/Messages.json"
     notifier.email.url = dead + "/emails"
     world = await make_world(notifying_api)
+    FIGURES["faults injected: provider unreachable"] += 1
     response = await world.book(START)
     assert response.status_code == 201
     assert response.json()["notifications"]["sms_blocker"].startswith("twilio_unreachable")
     assert response.json()["notifications"]["email"]["reason"].startswith("resend_unreachable")
+    await still_booked(world, response.json()["booking"]["id"])
 
 
 async def test_no_phone_means_no_sms(world: World, providers: Providers) -> None:

@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         # Every call with a token has it checked, public reads too: a bad token is never anonymous.
         dependencies=[Depends(get_principal)],
+        # What any operation can answer: a bad token, an oversized body, the database away.
+        responses=errors(401, 413, 503),
     )
     app.state.context = context
     install_error_handlers(app)

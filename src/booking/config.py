@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     # Operational knobs beyond SPEC §2, documented in the README.
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # How long a SQLite writer waits for the write lock before the request answers 503.
+    sqlite_busy_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: str = ""
     log_level: str = "info"

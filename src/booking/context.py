@@ -29,7 +29,11 @@ class AppContext:
             service_role_key=settings.supabase_service_role_key,
             jwks=jwks,
         )
-        db = Database(parse_database_url(settings.database_url), pool_size=settings.db_pool_size)
+        db = Database(
+            parse_database_url(settings.database_url),
+            pool_size=settings.db_pool_size,
+            busy_timeout=settings.sqlite_busy_timeout_seconds,
+        )
         return cls(
             settings=settings,
             db=db,

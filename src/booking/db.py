@@ -17,7 +17,6 @@ Dialect = Literal["sqlite", "postgresql"]
 
 # Transaction-mode poolers (Supavisor, PgBouncer) listen here and cannot keep prepared statements.
 SUPABASE_POOLER_PORT = 6543
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,9 @@ def _postgres_target(url: URL) -> DatabaseTarget:
     return DatabaseTarget(url=url.set(query=query), dialect="postgresql", prepared_statements=prepared)
 
 
-def create_engine(target: DatabaseTarget, pool_size: int = 10) -> AsyncEngine:
+def create_engine(target: DatabaseTarget, pool_size: int = 10, busy_timeout: float = 15.0) -> AsyncEngine:
     if target.dialect == "sqlite":
-        return _sqlite_engine(target)
+        return _sqlite_engine(target, busy_timeout)
     return _postgres_engine(target, pool_size)
 
 
@@ -79,8 +78,8 @@ def _postgres_engine(target: DatabaseTarget, pool_size: int) -> AsyncEngine:
     return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 
-def _sqlite_engine(target: DatabaseTarget) -> AsyncEngine:
-    engine = create_async_engine(target.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
+    engine = create_async_engine(target.url, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -88,7 +87,7 @@ def _sqlite_engine(target: DatabaseTarget) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if target.sqlite_file:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -107,9 +106,9 @@ def _sqlite_engine(target: DatabaseTarget) -> AsyncEngine:
 class Database:
     """The engine and the two session factories of one process."""
 
-    def __init__(self, target: DatabaseTarget, pool_size: int = 10) -> None:
+    def __init__(self, target: DatabaseTarget, pool_size: int = 10, busy_timeout: float = 15.0) -> None:
         self.target = target
-        self.engine = create_engine(target, pool_size)
+        self.engine = create_engine(target, pool_size, busy_timeout)
         self._read = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         write_engine = self.engine.execution_options(sqlite_immediate=True)
         self._write = async_sessionmaker(write_engine, expire_on_commit=False, autoflush=False)

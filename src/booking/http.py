@@ -66,6 +66,11 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's answer to a body it could not decode (not UTF-8, nested too deep): the same 422 as
+        # any other malformed JSON.
+        detail = {"loc": ["body"], "msg": type(exc.__cause__).__name__, "type": "json_invalid"}
+        return envelope_response(422, "validation_error", "the request body is not valid JSON", [detail])
     code = STATUS_CODES.get(exc.status_code, "error")
     response = envelope_response(exc.status_code, code, str(exc.detail))
     if exc.headers:

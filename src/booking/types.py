@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
+from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, StringConstraints
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -37,17 +38,39 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+# Control characters end up in emails, SMS and calendar files, and lone surrogates cannot be stored as
+# UTF-8 at all: both are refused at the door. Every other character is stored as it came.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
+
+
 def check_printable(text: str) -> str:
-    # Control characters in names end up in emails, SMS and calendars; refuse them at the door.
-    if any(unicodedata.category(char) == "Cc" for char in text):
-        raise ValueError("control characters are not allowed")
+    if any(unicodedata.category(char) in REFUSED_CATEGORIES for char in text):
+        raise ValueError("control characters and lone surrogates are not allowed")
     return text
 
 
 def check_note(text: str) -> str:
-    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in text):
-        raise ValueError("control characters other than newline and tab are not allowed")
+    if any(unicodedata.category(char) in REFUSED_CATEGORIES and char not in "\n\t" for char in text):
+        raise ValueError(
+            "control characters (other than newline and tab) and lone surrogates are not allowed"
+        )
     return text
+
+
+# Dates and instants far from now are refused: local-time arithmetic near year 1 or 9999 overflows.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def check_date(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return day
+
+
+def check_instant(instant: datetime) -> datetime:
+    check_date(instant.date())
+    return instant
 
 
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_timezone)]
@@ -60,3 +83,5 @@ Name = Annotated[
 ]
 Note = Annotated[str, StringConstraints(max_length=5000), AfterValidator(check_note)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
+ApiDate = Annotated[date, AfterValidator(check_date)]
+Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from booking.availability import service
 from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
 from booking.deps import Context, CurrentPrincipal
 from booking.openapi import errors
-from booking.types import TimezoneName
+from booking.types import ApiDate, TimezoneName
 
 router = APIRouter(prefix="/api/instructors", tags=["availability"])
 
@@ -20,8 +19,8 @@ async def get_availability(
     instructor_id: UUID,
     brand_id: UUID,
     ctx: Context,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[ApiDate | None, Query(alias="from")] = None,
+    to: ApiDate | None = None,
 ) -> AvailabilityOut:
     """Settings (defaults until saved), weekly rules and the overrides dated within [from, to]."""
     async with ctx.db.transaction(write=False) as session:
@@ -44,8 +43,8 @@ async def get_slots(
     instructor_id: UUID,
     brand_id: UUID,
     ctx: Context,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
+    from_: Annotated[ApiDate, Query(alias="from")],
+    to: ApiDate,
     duration_minutes: Annotated[int | None, Query(ge=5, le=480)] = None,
     timezone: TimezoneName | None = None,
 ) -> SlotList:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from booking.types import TimezoneName
+from booking.types import ApiDate, TimezoneName
 
 # HH:MM from 00:00 to 23:59; an end may also be 24:00 (the next midnight).
 START_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -46,7 +46,7 @@ class WeeklyWindowIn(_Window):
 
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: date
+    date: ApiDate
     kind: Literal["blocked", "custom", "clear"]
     start_time: StartTime | None = None
     end_time: EndTime | None = None

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from booking.bookings import idempotency, service
 from booking.bookings.lifecycle import Role
@@ -29,6 +28,7 @@ from booking.notifications.service import (
     send_due_reminders,
 )
 from booking.openapi import errors
+from booking.types import Instant
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 calendar_router = APIRouter(prefix="/api/instructors", tags=["bookings"])
@@ -84,10 +84,8 @@ async def list_bookings(
     ctx: Context,
     principal: CurrentPrincipal,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-    from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="sessions starting at or after")
-    ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="sessions starting before")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="sessions starting at or after")] = None,
+    to: Annotated[Instant | None, Query(description="sessions starting before")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> BookingPage:
@@ -134,8 +132,8 @@ async def instructor_calendar(
     brand_id: UUID,
     ctx: Context,
     principal: CurrentPrincipal,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="default: now")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="default: now")] = None,
+    to: Instant | None = None,
 ) -> CalendarOut:
     """Upcoming pending and confirmed sessions, by start, with instructor-local times and notes."""
     starts_from: datetime = from_ or ctx.clock.now()

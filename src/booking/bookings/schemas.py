@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,7 +13,7 @@ from pydantic import (
     model_serializer,
 )
 
-from booking.types import Email, Name, Note, Phone, TimezoneName
+from booking.types import Email, Instant, Name, Note, Phone, TimezoneName
 
 Status = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
 PaymentStatus = Literal["unpaid", "paid"]
@@ -24,7 +23,7 @@ class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     brand_id: UUID
     instructor_id: UUID
-    starts_at: AwareDatetime
+    starts_at: Instant
     duration_minutes: Annotated[StrictInt, Field(ge=5, le=480)] | None = None
     student_timezone: TimezoneName
     student_id: UUID | None = Field(default=None, description="service or brand admin only")

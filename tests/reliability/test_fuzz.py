@@ -1,0 +1,105 @@
+"""Schema-driven fuzzing: schemathesis against the service's own /openapi.json, a real server per database.
+
+No 5xx; every status, content type, header and body as documented; the error envelope on every 4xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import BACKENDS
+from tests.figures import FIGURES
+from tests.servers import booking_process
+from tests.support import REMINDER_KEY, SECRET, SERVICE, SERVICE_KEY
+
+EXAMPLES_PER_OPERATION = 25
+
+
+def error_envelope(ctx: Any, response: Any, case: Any) -> bool:
+    """Every 4xx carries {"error": {"code", "message", "details"}}."""
+    if 400 <= response.status_code < 500:
+        body = response.json()
+        assert set(body) == {"error"}, body
+        assert isinstance(body["error"]["code"], str) and body["error"]["code"], body
+        assert isinstance(body["error"]["message"], str), body
+        assert "details" in body["error"], body
+    return True
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    error_envelope,
+]
+
+
+def _seed(base: str) -> None:
+    """A brand, an instructor with availability and a booking, so that generated calls meet real rows."""
+    with httpx.Client(base_url=base, headers=SERVICE) as client:
+        brand = client.post("/api/brands", json={"name": "Fuzz", "slug": "fuzz-seed"}).json().get("brand")
+        if brand is None:
+            return
+        body = {"name": "F", "email": "f@example.com", "timezone": "UTC", "brand_ids": [brand["id"]]}
+        instructor = client.post("/api/instructors", json=body).json()["instructor"]
+        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
+        client.put(
+            f"/api/instructors/{instructor['id']}/availability",
+            json={"brand_id": brand["id"], "weekly": every_day},
+        )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    database_url = request.getfixturevalue(f"{request.param}_database")
+    env = {
+        "DATABASE_URL": database_url,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+        "BOOKING_REMINDER_API_KEY": REMINDER_KEY,
+        "LOG_LEVEL": "warning",
+    }
+    workdir: Path = tmp_path_factory.mktemp("fuzz")
+    with booking_process(["serve"], env=env, cwd=workdir) as (base, _, _):
+        _seed(base)
+        yield base
+
+
+def operations(base: str) -> list[Any]:
+    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+    return [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+def test_every_operation_conforms(fuzz_server: str, mode: GenerationMode) -> None:
+    """As the service (so writes get through) and as whatever caller the case made up (mostly refused)."""
+    found = operations(fuzz_server)
+    assert len(found) >= 15, "every operation of the API is fuzzed"
+    for operation in found:
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+        def conforms(case: Any) -> None:
+            for headers in (SERVICE | {"x-booking-reminder-key": REMINDER_KEY}, None):
+                case.call_and_validate(base_url=fuzz_server, headers=headers, checks=CHECKS)
+                FIGURES["fuzz requests (schemathesis)"] += 1
+
+        conforms()
