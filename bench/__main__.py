@@ -1,4 +1,7 @@
-"""`python -m bench core` — prints a table and writes JSON to bench/results/."""
+"""`python -m bench [core|slots|booking|load|peer|all] [--quick]`: prints tables, writes bench/results/*.json.
+
+Providers are unconfigured in every timed run unless a line says "with loopback fake providers".
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,29 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 RESULTS = Path(__file__).parent / "results"
+SUITES = ["core", "slots", "booking", "load", "peer"]
 
 
 def machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "cpu": model, "machine": platform.machine()}
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
     keys = list(dict.fromkeys(k for row in rows for k in row))
     widths = {k: max(len(k), *(len(str(row.get(k, ""))) for row in rows)) for k in keys}
     print("  ".join(k.ljust(widths[k]) for k in keys))
@@ -24,19 +39,126 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", choices=["core"], help="which benchmark to run")
-    parser.add_argument("--repeat", type=int, default=200)
-    args = parser.parse_args()
+def run_core(args: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import core
 
-    rows = [core.run(args.repeat)]
-    print_table(rows)
+    return [core.run(50 if args.quick else 200)]
+
+
+def run_slots(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import service
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            rows += service.slots(url, backend)
+    return rows
+
+
+def run_booking(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import service
+    from bench.fakes import accepting_providers
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            rows.append(service.sequential_bookings(url, backend))
+    with database("sqlite") as url, accepting_providers() as env:
+        rows.append(service.sequential_bookings(url, "sqlite", label="with loopback fake providers", **env))
+    return rows
+
+
+def run_load(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import limit, service
+    from bench.harness import database
+
+    seconds = 5.0 if args.quick else 20.0
+    rows = []
+    with database("postgresql") as url:
+        ceiling = limit.driver_limit(url, clients=32, seconds=seconds, instructors=64)
+    for workers in (1, 2, 4):
+        with database("postgresql") as url:
+            row = service.concurrent_load(url, workers=workers, clients=32, seconds=seconds, instructors=64)
+        row["of_limit"] = f"{row['bookings_per_s'] / ceiling['bookings_per_s']:.0%}"
+        rows.append(row)
+    rows.append(ceiling | {"of_limit": "100%"})
+    return rows
+
+
+def _ours_ninety_days(url: str) -> tuple[float, float, int]:
+    """Slots of 90 days through HTTP (a 62-day and a 28-day call), and sequential bookings, on SQLite."""
+    from bench import service
+    from bench.harness import MON_FRI_9_TO_17, seed, server, tomorrow_midnight
+
+    with server(url) as base:
+        seeded = seed(base, weekly=MON_FRI_9_TO_17)
+        first = tomorrow_midnight().date()
+        link = f"{base}/api/instructors/{seeded.instructor_ids[0]}/slots"
+        spans = [(first, first + timedelta(days=61)), (first + timedelta(days=62), first + timedelta(days=89))]
+        totals, listed = [], 0
+        with httpx.Client() as client:
+            for _ in range(20):
+                began = time.perf_counter()
+                listed = 0
+                for start, end in spans:
+                    response = client.get(link, params={"brand_id": seeded.brand_id, "from": str(start), "to": str(end)})
+                    listed += len(response.json()["slots"])
+                totals.append((time.perf_counter() - began) * 1000)
+    booking = service.sequential_bookings(url, "sqlite")
+    return statistics.median(totals), booking["median_ms"], listed
+
+
+def run_peer(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench.harness import database
+    from bench.peer import run_peer as peer_figures
+
+    theirs = peer_figures()
+    with database("sqlite") as url:
+        ours_slots, ours_booking, listed = _ours_ninety_days(url)
+    return [
+        {
+            "scenario": "slots of 90 days (Mon-Fri 09-17, 60 min)",
+            "ours_ms": round(ours_slots, 2),
+            "ours_how": f"2 HTTP calls, SQLite ({listed} slots)",
+            "peer_ms": theirs["slots_90_days_total_ms"],
+            "peer_how": f"90 in-process calls ({theirs['slots_listed']} slots)",
+            "peer_over_ours": f"{theirs['slots_90_days_total_ms'] / ours_slots:.1f}x",
+        },
+        {
+            "scenario": "200 bookings one after another (median)",
+            "ours_ms": ours_booking,
+            "ours_how": "HTTP POST, SQLite, every rule + DB overlap guard",
+            "peer_ms": theirs["booking_median_ms"],
+            "peer_how": "in-process check-then-create, SQLite, no overlap guard",
+            "peer_over_ours": f"{theirs['booking_median_ms'] / ours_booking:.1f}x",
+        },
+    ]
+
+
+RUNNERS = {"core": run_core, "slots": run_slots, "booking": run_booking, "load": run_load, "peer": run_peer}
+TITLES = {
+    "core": "Scheduling core, in-process (no I/O)",
+    "slots": "GET slots through HTTP, 1 server process, providers unconfigured",
+    "booking": "POST /api/bookings through HTTP, 1 server process",
+    "load": "Concurrent booking on PostgreSQL: 32 clients, distinct free slots of 64 instructors",
+    "peer": "Against django-appointment (peer), same run; peer_over_ours > 1 means we are faster",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("suite", choices=[*SUITES, "all"])
+    parser.add_argument("--quick", action="store_true", help="short runs, for trying the harness")
+    args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{args.suite}.json"
-    out.write_text(json.dumps({"machine": machine(), "results": rows}, indent=2) + "\n")
-    print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    for suite in SUITES if args.suite == "all" else [args.suite]:
+        rows = RUNNERS[suite](args)
+        print_table(TITLES[suite], rows)
+        out = RESULTS / f"{suite}.json"
+        out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "results": rows}, indent=2) + "\n")
+    print(f"\nJSON written to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from booking.availability import service
 from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
 from booking.deps import Context, CurrentPrincipal
 from booking.openapi import errors
+from booking.scheduling import Interval
 from booking.types import ApiDate, TimezoneName
 
 router = APIRouter(prefix="/api/instructors", tags=["availability"])
@@ -38,6 +41,15 @@ async def put_availability(
         return await service.write_availability(session, principal, instructor_id, body, ctx.clock.now())
 
 
+def _utc(instant: datetime) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def slots_json(zone: str, slots: list[Interval]) -> bytes:
+    listed = [{"starts_at": _utc(slot.start), "ends_at": _utc(slot.end)} for slot in slots]
+    return json.dumps({"timezone": zone, "slots": listed}, separators=(",", ":")).encode()
+
+
 @router.get("/{instructor_id}/slots", response_model=SlotList, responses=errors(404, 422))
 async def get_slots(
     instructor_id: UUID,
@@ -47,9 +59,11 @@ async def get_slots(
     to: ApiDate,
     duration_minutes: Annotated[int | None, Query(ge=5, le=480)] = None,
     timezone: TimezoneName | None = None,
-) -> SlotList:
+) -> Response:
     """Starts that `POST /api/bookings` would accept now, between local dates `from` and `to`."""
     async with ctx.db.transaction(write=False) as session:
-        return await service.list_slots(
+        zone, slots = await service.list_slots(
             session, instructor_id, brand_id, from_, to, timezone, duration_minutes, ctx.clock.now()
         )
+    # Hand-built JSON: a 62-day list is hundreds of slots, and this is the hot read of a booking page.
+    return Response(slots_json(zone, slots), media_type="application/json")

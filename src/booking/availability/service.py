@@ -19,35 +19,16 @@ from booking.availability.schemas import (
     OverrideIn,
     OverrideOut,
     SettingsOut,
-    Slot,
-    SlotList,
     WeeklyWindowIn,
     WeeklyWindowOut,
     to_hhmm,
 )
-from booking.errors import Forbidden, InstructorNotInBrand, ValidationFailed
+from booking.availability.store import DEFAULT_SETTINGS, booking_context, instructor_in_brand
+from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
 from booking.instructors.service import active_link, get_instructor
-from booking.models import ACTIVE_STATUSES, Booking, DateOverride, Instructor, SchedulingSettings, WeeklyRule
-from booking.scheduling import (
-    BookingContext,
-    BusyIndex,
-    Interval,
-    SchedulingRules,
-    WeeklyWindow,
-    availability_windows,
-    bookable_slots,
-    local_dates_around,
-    local_day_bounds,
-)
-from booking.scheduling import DateOverride as OverrideRule
+from booking.models import DateOverride, Instructor, SchedulingSettings, WeeklyRule
+from booking.scheduling import Interval, bookable_slots, local_day_bounds
 
-DEFAULT_SETTINGS = SettingsOut(
-    buffer_minutes=15,
-    advance_booking_days=90,
-    cancellation_cutoff_hours=24,
-    session_minutes=60,
-    min_notice_minutes=0,
-)
 MAX_SLOT_RANGE_DAYS = 62
 
 
@@ -232,64 +213,6 @@ async def _replace_overrides(
         )
 
 
-# --- the scheduling core's inputs, loaded from the database ----------------------------------------
-
-
-async def booking_context(
-    session: AsyncSession,
-    instructor: Instructor,
-    brand_id: UUID,
-    settings: SettingsOut,
-    now: datetime,
-    span: Interval,
-) -> BookingContext:
-    """What the rules need to judge bookings of `instructor` in `brand_id` that lie within `span`."""
-    zone = ZoneInfo(instructor.timezone)
-    first, last = local_dates_around(span.start, span.end, zone)
-    weekly = await session.scalars(
-        select(WeeklyRule).where(WeeklyRule.instructor_id == instructor.id, WeeklyRule.brand_id == brand_id)
-    )
-    overrides = await session.scalars(
-        select(DateOverride).where(
-            DateOverride.instructor_id == instructor.id,
-            DateOverride.brand_id == brand_id,
-            DateOverride.date.between(first, last),
-        )
-    )
-    rules = SchedulingRules(
-        buffer_minutes=settings.buffer_minutes,
-        advance_booking_days=settings.advance_booking_days,
-        min_notice_minutes=settings.min_notice_minutes,
-    )
-    busy = await session.execute(
-        select(Booking.starts_at, Booking.blocked_until).where(
-            Booking.instructor_id == instructor.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.starts_at < span.end + rules.buffer,
-            Booking.blocked_until > span.start,
-        )
-    )
-    return BookingContext(
-        now=now,
-        rules=rules,
-        windows=availability_windows(
-            [WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in weekly],
-            [_override_rule(o) for o in overrides],
-            zone,
-            first,
-            last,
-        ),
-        busy=BusyIndex.of(Interval(start, end) for start, end in busy),
-        instructor_bookable=instructor.active,
-    )
-
-
-def _override_rule(row: DateOverride) -> OverrideRule:
-    if row.kind == "custom":
-        return OverrideRule(row.date, "custom", row.start_minute, row.end_minute)
-    return OverrideRule(row.date, "blocked")
-
-
 async def list_slots(
     session: AsyncSession,
     instructor_id: UUID,
@@ -299,16 +222,20 @@ async def list_slots(
     timezone: str | None,
     duration_minutes: int | None,
     now: datetime,
-) -> SlotList:
+) -> tuple[str, list[Interval]]:
+    """The bookable starts between local dates `first` and `last` (read in `timezone`), and that zone."""
     if last < first:
-        raise ValidationFailed(
-            "'from' is after 'to'", details=[{"loc": ["query", "to"], "msg": "before 'from'"}]
-        )
+        message = "'to' is before 'from'"
+        raise ValidationFailed(message, details=[{"loc": ["query", "to"], "msg": message}])
     if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
         message = f"at most {MAX_SLOT_RANGE_DAYS} days a call"
         raise ValidationFailed(message, details=[{"loc": ["query", "to"], "msg": message}])
-    instructor = await linked_instructor(session, instructor_id, brand_id)
-    settings = await scheduling_settings(session, instructor_id, brand_id)
+    instructor = await instructor_in_brand(session, instructor_id, brand_id)
+    if instructor is None:
+        raise NotFound("instructor not found")
+    if not instructor.linked:
+        raise InstructorNotInBrand("the instructor does not teach for this brand")
+    settings = instructor.settings
     duration = timedelta(minutes=duration_minutes or settings.session_minutes)
     zone_name = timezone or instructor.timezone
     zone = ZoneInfo(zone_name)
@@ -318,8 +245,7 @@ async def list_slots(
     first_start = max(requested.start, now)
     last_start = min(requested.end, now + timedelta(days=settings.advance_booking_days))
     if first_start >= last_start:
-        return SlotList(timezone=zone_name, slots=[])
+        return zone_name, []
     span = Interval(first_start, last_start + duration)
-    context = await booking_context(session, instructor, brand_id, settings, now, span)
-    slots = bookable_slots(context, duration, requested.start, requested.end)
-    return SlotList(timezone=zone_name, slots=[Slot(starts_at=s.start, ends_at=s.end) for s in slots])
+    context = await booking_context(session, instructor, brand_id, now, span)
+    return zone_name, bookable_slots(context, duration, requested.start, requested.end)

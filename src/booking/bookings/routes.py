@@ -22,9 +22,9 @@ from booking.bookings.schemas import (
 from booking.deps import Context, CurrentPrincipal
 from booking.errors import Unauthorized
 from booking.notifications.service import (
-    notify_booking_created,
     notify_status_change,
     reminder_key_matches,
+    send_booking_created,
     send_due_reminders,
 )
 from booking.openapi import errors
@@ -50,13 +50,16 @@ async def create_booking(
 ) -> JSONResponse:
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
-    placed = await service.place_booking(ctx.db, principal, body, key, ctx.clock.now())
+    now = ctx.clock.now()
+    placed = await service.place_booking(ctx.db, ctx.notifier, principal, body, key, now)
     if placed.replay is not None:
-        return JSONResponse(
-            placed.replay.body, status_code=placed.replay.status, headers={"Idempotent-Replayed": "true"}
-        )
-    assert placed.booking is not None
-    notifications = await notify_booking_created(ctx.notifier, ctx.db, placed.booking, ctx.clock.now())
+        headers = {"Idempotent-Replayed": "true"}
+        return JSONResponse(placed.replay.body, status_code=placed.replay.status, headers=headers)
+    assert placed.booking is not None and placed.messages is not None
+    if not placed.messages.waiting:
+        answer = service.created_body(placed.booking, placed.messages.answer())
+        return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
+    notifications = await send_booking_created(ctx.notifier, ctx.db, placed.booking, placed.messages, now)
     answer = service.created_body(placed.booking, notifications)
     if key is not None:
         async with ctx.db.transaction(write=True) as session:

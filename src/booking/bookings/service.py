@@ -7,19 +7,20 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, own_instructor_id, require_authenticated, require_brand_admin
 from booking.auth import Principal
-from booking.availability.service import booking_context, scheduling_settings
+from booking.availability.service import scheduling_settings
+from booking.availability.store import InstructorInBrand, booking_context, instructor_in_brand
 from booking.bookings import idempotency
 from booking.bookings.lifecycle import (
     ACTIVE,
@@ -40,8 +41,15 @@ from booking.bookings.schemas import (
 from booking.db import Database
 from booking.errors import AppError, Conflict, Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
 from booking.instructors.service import get_instructor
-from booking.models import Booking, BookingEvent, Instructor, InstructorBrand
+from booking.models import Booking, BookingEvent, Brand, Instructor
+from booking.notifications.messages import Parties
 from booking.notifications.results import pending_notifications
+from booking.notifications.service import (
+    BookingCreatedMessages,
+    Notifier,
+    add_log_rows,
+    booking_created_messages,
+)
 from booking.scheduling import Interval, Rejection, rejection
 from booking.types import E164
 
@@ -195,34 +203,21 @@ def _valid_email(value: str | None) -> str | None:
         return None
 
 
-async def _locked_link(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> InstructorBrand | None:
-    """The active link, share-locked on PostgreSQL so that an unlink cannot slip in before commit."""
-    query = (
-        select(InstructorBrand)
-        .where(
-            InstructorBrand.instructor_id == instructor_id,
-            InstructorBrand.brand_id == brand_id,
-            InstructorBrand.unlinked_at.is_(None),
-        )
-        .with_for_update(read=True)
-    )
-    return await session.scalar(query)
-
-
 async def create_booking(
-    session: AsyncSession, principal: Principal, data: BookingCreate, now: datetime
-) -> Booking:
+    session: AsyncSession, principal: Principal, data: BookingCreate, now: datetime, notifier: Notifier
+) -> tuple[Booking, BookingCreatedMessages]:
+    """Check every rule, insert, and decide the messages (skipped ones are logged right here)."""
     contact = await resolve_student(session, principal, data)
-    instructor = await session.get(Instructor, data.instructor_id)
-    if instructor is None or await _locked_link(session, data.instructor_id, data.brand_id) is None:
+    instructor = await instructor_in_brand(session, data.instructor_id, data.brand_id, for_booking=True)
+    if instructor is None:
         raise refused(Rejection.INSTRUCTOR_NOT_IN_BRAND)
-    settings = await scheduling_settings(session, instructor.id, data.brand_id)
-    start = data.starts_at.astimezone(now.tzinfo)
-    end = start + timedelta(minutes=data.duration_minutes or settings.session_minutes)
-    context = await booking_context(session, instructor, data.brand_id, settings, now, Interval(start, end))
+    start = data.starts_at.astimezone(UTC)
+    end = start + timedelta(minutes=data.duration_minutes or instructor.settings.session_minutes)
+    context = await booking_context(session, instructor, data.brand_id, now, Interval(start, end))
     if (reason := rejection(context, start, end)) is not None:
         raise refused(reason)
     booking = Booking(
+        id=uuid4(),
         brand_id=data.brand_id,
         instructor_id=instructor.id,
         student_id=contact.student_id,
@@ -231,19 +226,21 @@ async def create_booking(
         starts_at=start,
         ends_at=end,
         blocked_until=end + context.rules.buffer,
-        buffer_minutes=settings.buffer_minutes,
+        buffer_minutes=context.rules.buffer_minutes,
         student_timezone=data.student_timezone,
         instructor_timezone=instructor.timezone,
         student_name=contact.name,
         student_email=contact.email,
         student_phone=contact.phone,
+        instructor_notes=None,
+        cancellation_reason=None,
+        reminder_claimed_at=None,
         created_at=now,
         updated_at=now,
     )
-    session.add(booking)
-    await _flush_booking(session)
-    session.add(
-        BookingEvent(
+    await _insert_booking(session, booking)
+    await session.execute(
+        insert(BookingEvent).values(
             booking_id=booking.id,
             from_status=None,
             to_status="pending",
@@ -251,8 +248,18 @@ async def create_booking(
             created_at=now,
         )
     )
-    await session.flush()
-    return booking
+    planned = booking_created_messages(notifier, booking, await _parties(session, instructor, notifier), now)
+    await add_log_rows(session, booking.id, planned.decided, now)
+    return booking, planned
+
+
+async def _parties(session: AsyncSession, instructor: InstructorInBrand, notifier: Notifier) -> Parties:
+    # The brand's name only goes into messages: no query when no provider is configured.
+    brand_name = ""
+    if notifier.configured:
+        name: str | None = await session.scalar(select(Brand.name).where(Brand.id == instructor.brand_id))
+        brand_name = name or ""
+    return Parties(instructor_name=instructor.name, instructor_email=instructor.email, brand_name=brand_name)
 
 
 def is_overlap_violation(error: IntegrityError) -> bool:
@@ -260,14 +267,27 @@ def is_overlap_violation(error: IntegrityError) -> bool:
     return "bookings_no_overlap" in str(error.orig)
 
 
+async def _insert_booking(session: AsyncSession, booking: Booking) -> None:
+    values = {column.key: getattr(booking, column.key) for column in Booking.__table__.columns}
+    try:
+        await session.execute(insert(Booking).values(values))
+    except IntegrityError as exc:
+        _raise_if_overlap(exc)
+        raise
+
+
 async def _flush_booking(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        if is_overlap_violation(exc):
-            # Another request booked the time after our check: the database had the last word.
-            raise refused(Rejection.SLOT_UNAVAILABLE) from exc
+        _raise_if_overlap(exc)
         raise
+
+
+def _raise_if_overlap(error: IntegrityError) -> None:
+    if is_overlap_violation(error):
+        # Another request booked the time after our check: the database had the last word.
+        raise refused(Rejection.SLOT_UNAVAILABLE) from error
 
 
 # --- read -----------------------------------------------------------------------------------------
@@ -435,41 +455,46 @@ async def calendar(
 
 @dataclass(frozen=True)
 class Placed:
-    """The outcome of POST /api/bookings: a new booking, or the replay of an earlier answer."""
+    """The outcome of POST /api/bookings: a new booking and its messages, or an earlier answer."""
 
-    booking: Booking | None
+    booking: Booking | None = None
+    messages: BookingCreatedMessages | None = None
     replay: idempotency.StoredAnswer | None = None
 
 
 async def place_booking(
-    db: Database, principal: Principal, data: BookingCreate, key: str | None, now: datetime
+    db: Database,
+    notifier: Notifier,
+    principal: Principal,
+    data: BookingCreate,
+    key: str | None,
+    now: datetime,
 ) -> Placed:
     require_authenticated(principal)
     if key is None:
         async with db.transaction(write=True) as session:
-            return Placed(await create_booking(session, principal, data, now))
+            booking, planned = await create_booking(session, principal, data, now, notifier)
+            return Placed(booking, planned)
     fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
     async with db.transaction(write=False) as session:
         if answer := await idempotency.stored_answer(session, principal.actor, key, fingerprint, now):
-            return Placed(None, answer)
+            return Placed(replay=answer)
     try:
         async with db.transaction(write=True) as session:
             await idempotency.claim(session, principal.actor, key, fingerprint, now)
-            booking = await create_booking(session, principal, data, now)
-            await idempotency.store(
-                session, principal.actor, key, 201, created_body(booking, pending_notifications())
-            )
-            return Placed(booking)
+            booking, planned = await create_booking(session, principal, data, now, notifier)
+            known = planned.answer() if not planned.waiting else pending_notifications()
+            await idempotency.store(session, principal.actor, key, 201, created_body(booking, known))
+            return Placed(booking, planned)
     except idempotency.KeyTaken:
         # A concurrent request with this key committed first: answer as it did.
         async with db.transaction(write=False) as session:
             answer = await idempotency.stored_answer(session, principal.actor, key, fingerprint, now)
         if answer is None:
             raise Conflict("a request with this Idempotency-Key is still in progress; retry") from None
-        return Placed(None, answer)
+        return Placed(replay=answer)
 
 
 def created_body(booking: Booking, notifications: NotificationsOut) -> dict[str, Any]:
-    return BookingCreated(booking=render(booking, staff=False), notifications=notifications).model_dump(
-        mode="json"
-    )
+    created = BookingCreated(booking=render(booking, staff=False), notifications=notifications)
+    return created.model_dump(mode="json")

@@ -1,7 +1,9 @@
-"""Sending after the commit: booking created, status changes, reminders; every attempt is logged.
+"""Booking created, status changes and reminders: what to send, sending it, and notification_log.
 
-Nothing here can fail or roll back a booking: the booking is committed before anything is sent, each
-provider call is bounded by a timeout, and an unexpected error becomes a `failed` result.
+A message whose outcome is known before anything is sent (no recipient, provider not configured) is
+`skipped` and logged inside the booking's own transaction. The others go out after the commit, in
+parallel, each bounded by a timeout, and are logged in a second transaction. Nothing here can fail
+or roll back a booking: an unexpected error becomes a `failed` result.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.bookings.schemas import ChannelResult, NotificationsOut, ReminderResult
 from booking.config import Settings
@@ -29,16 +34,8 @@ log = logging.getLogger(__name__)
 
 REMINDER_HORIZON = timedelta(hours=24)
 TIMEOUT_MARGIN_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One message and its outcome, as it goes into notification_log."""
-
-    channel: str
-    kind: str
-    recipient: str | None
-    result: ChannelResult
+NO_EMAIL = "no_email: no address for the recipient"
+NO_PHONE = "no_phone: no phone number for the student"
 
 
 class Notifier:
@@ -65,24 +62,14 @@ class Notifier:
                 base_url=settings.twilio_api_base_url,
             )
 
+    @property
+    def configured(self) -> bool:
+        return self.email is not None or self.sms is not None
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def send_email(self, kind: str, email: Email | None) -> Attempt:
-        if email is None:
-            return Attempt("email", kind, None, skipped("no_email: no address for the recipient"))
-        if self.email is None:
-            return Attempt("email", kind, email.to, skipped("resend_not_configured"))
-        return Attempt("email", kind, email.to, await self._bounded("resend", self.email.send(email)))
-
-    async def send_sms(self, kind: str, sms: Sms | None) -> Attempt:
-        if sms is None:
-            return Attempt("sms", kind, None, skipped("no_phone: no phone number for the student"))
-        if self.sms is None:
-            return Attempt("sms", kind, sms.to, skipped("twilio_not_configured"))
-        return Attempt("sms", kind, sms.to, await self._bounded("twilio", self.sms.send(sms)))
-
-    async def _bounded(self, provider: str, call: Awaitable[ChannelResult]) -> ChannelResult:
+    async def bounded(self, provider: str, call: Awaitable[ChannelResult]) -> ChannelResult:
         try:
             async with asyncio.timeout(self.timeout + TIMEOUT_MARGIN_SECONDS):
                 return await call
@@ -93,92 +80,185 @@ class Notifier:
             return failed(f"{provider}_error: {type(exc).__name__}")
 
 
-async def _parties(db: Database, booking: Booking) -> Parties:
-    async with db.transaction(write=False) as session:
-        instructor = await session.get(Instructor, booking.instructor_id)
-        brand = await session.get(Brand, booking.brand_id)
-    return Parties(
-        instructor_name=instructor.name if instructor else "your instructor",
-        instructor_email=instructor.email if instructor else "",
-        brand_name=brand.name if brand else "",
-    )
+@dataclass
+class Outgoing:
+    """One message: already decided (`result` set) or waiting to be sent (`message` set)."""
+
+    channel: Literal["email", "sms"]
+    kind: str
+    recipient: str | None
+    message: Email | Sms | None = None
+    result: ChannelResult | None = None
+
+    @property
+    def outcome(self) -> ChannelResult:
+        assert self.result is not None, "deliver() first"
+        return self.result
 
 
-async def record(db: Database, booking_id: object, attempts: list[Attempt], now: datetime) -> None:
+def email_to(notifier: Notifier, kind: str, recipient: str | None, compose: Callable[[], Email]) -> Outgoing:
+    if not recipient:
+        return Outgoing("email", kind, None, result=skipped(NO_EMAIL))
+    if notifier.email is None:
+        return Outgoing("email", kind, recipient, result=skipped("resend_not_configured"))
+    return Outgoing("email", kind, recipient, message=compose())
+
+
+def sms_to(notifier: Notifier, kind: str, recipient: str | None, compose: Callable[[], Sms]) -> Outgoing:
+    if not recipient:
+        return Outgoing("sms", kind, None, result=skipped(NO_PHONE))
+    if notifier.sms is None:
+        return Outgoing("sms", kind, recipient, result=skipped("twilio_not_configured"))
+    return Outgoing("sms", kind, recipient, message=compose())
+
+
+async def deliver(notifier: Notifier, outgoing: Sequence[Outgoing]) -> None:
+    """Send every message still waiting, in parallel, and note each outcome."""
+
+    async def send(item: Outgoing) -> None:
+        if isinstance(item.message, Email) and notifier.email is not None:
+            item.result = await notifier.bounded("resend", notifier.email.send(item.message))
+        elif isinstance(item.message, Sms) and notifier.sms is not None:
+            item.result = await notifier.bounded("twilio", notifier.sms.send(item.message))
+
+    await asyncio.gather(*(send(item) for item in outgoing if item.result is None))
+
+
+def log_rows(booking_id: UUID, outgoing: Sequence[Outgoing], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "booking_id": booking_id,
+            "channel": item.channel,
+            "kind": item.kind,
+            "recipient": item.recipient,
+            "status": item.outcome.status,
+            "provider_message_id": item.outcome.provider_message_id,
+            "error": item.outcome.reason if item.outcome.status != "sent" else None,
+            "created_at": now,
+        }
+        for item in outgoing
+    ]
+
+
+async def add_log_rows(
+    session: AsyncSession, booking_id: UUID, outgoing: Sequence[Outgoing], now: datetime
+) -> None:
+    if outgoing:
+        await session.execute(insert(NotificationLog), log_rows(booking_id, outgoing, now))
+
+
+async def record(db: Database, booking_id: UUID, outgoing: Sequence[Outgoing], now: datetime) -> None:
+    """Log what was sent after the commit, in a transaction of its own."""
+    if not outgoing:
+        return
     try:
         async with db.transaction(write=True) as session:
-            session.add_all(
-                NotificationLog(
-                    booking_id=booking_id,
-                    channel=a.channel,
-                    kind=a.kind,
-                    recipient=a.recipient,
-                    status=a.result.status,
-                    provider_message_id=a.result.provider_message_id,
-                    error=a.result.reason if a.result.status != "sent" else None,
-                    created_at=now,
-                )
-                for a in attempts
-            )
+            await add_log_rows(session, booking_id, outgoing, now)
     except Exception:  # the messages went out; a lost log row must not turn into an error answer
         log.exception("could not write notification_log for booking %s", booking_id)
 
 
-def sms_blocker(sms: ChannelResult) -> str | None:
-    return None if sms.status == "sent" else sms.reason or sms.status
+async def parties_of(session: AsyncSession, booking: Booking) -> Parties:
+    instructor = await session.get(Instructor, booking.instructor_id)
+    brand_name = await session.scalar(select(Brand.name).where(Brand.id == booking.brand_id))
+    return Parties(
+        instructor_name=instructor.name if instructor else "your instructor",
+        instructor_email=instructor.email if instructor else "",
+        brand_name=brand_name or "",
+    )
 
 
-async def notify_booking_created(
-    notifier: Notifier, db: Database, booking: Booking, now: datetime
-) -> NotificationsOut:
-    parties = await _parties(db, booking)
-    student_email, student_sms, instructor_email = await asyncio.gather(
-        notifier.send_email(
+# --- booking created --------------------------------------------------------------------------------
+
+
+@dataclass
+class BookingCreatedMessages:
+    student_email: Outgoing
+    student_sms: Outgoing
+    instructor_email: Outgoing
+
+    @property
+    def all(self) -> list[Outgoing]:
+        return [self.student_email, self.student_sms, self.instructor_email]
+
+    @property
+    def decided(self) -> list[Outgoing]:
+        return [item for item in self.all if item.result is not None]
+
+    @property
+    def waiting(self) -> list[Outgoing]:
+        return [item for item in self.all if item.result is None]
+
+    def answer(self) -> NotificationsOut:
+        sms = self.student_sms.outcome
+        return NotificationsOut(
+            email=self.student_email.outcome,
+            sms=sms,
+            sms_blocker=None if sms.status == "sent" else sms.reason or sms.status,
+            instructor_email=self.instructor_email.outcome,
+        )
+
+
+def booking_created_messages(
+    notifier: Notifier, booking: Booking, parties: Parties, now: datetime
+) -> BookingCreatedMessages:
+    return BookingCreatedMessages(
+        student_email=email_to(
+            notifier,
             "booking_created",
-            messages.booking_created_student_email(booking, parties, now) if booking.student_email else None,
+            booking.student_email,
+            lambda: messages.booking_created_student_email(booking, parties, now),
         ),
-        notifier.send_sms(
+        student_sms=sms_to(
+            notifier,
             "booking_created",
-            messages.booking_created_sms(booking, parties) if booking.student_phone else None,
+            booking.student_phone,
+            lambda: messages.booking_created_sms(booking, parties),
         ),
-        notifier.send_email(
+        instructor_email=email_to(
+            notifier,
             "booking_created_instructor",
-            messages.booking_created_instructor_email(booking, parties) if parties.instructor_email else None,
+            parties.instructor_email,
+            lambda: messages.booking_created_instructor_email(booking, parties),
         ),
     )
-    await record(db, booking.id, [student_email, student_sms, instructor_email], now)
-    return NotificationsOut(
-        email=student_email.result,
-        sms=student_sms.result,
-        sms_blocker=sms_blocker(student_sms.result),
-        instructor_email=instructor_email.result,
-    )
+
+
+async def send_booking_created(
+    notifier: Notifier, db: Database, booking: Booking, planned: BookingCreatedMessages, now: datetime
+) -> NotificationsOut:
+    """After the commit: send what waits, log it, and answer for all three messages."""
+    waiting = planned.waiting
+    await deliver(notifier, waiting)
+    await record(db, booking.id, waiting, now)
+    return planned.answer()
+
+
+# --- status changes ---------------------------------------------------------------------------------
 
 
 async def notify_status_change(notifier: Notifier, db: Database, booking: Booking, now: datetime) -> None:
     """Confirmed: email the student. Cancelled: email and text them."""
     if booking.status not in ("confirmed", "cancelled"):
         return
-    parties = await _parties(db, booking)
+    async with db.transaction(write=False) as session:
+        parties = await parties_of(session, booking)
     kind = f"booking_{booking.status}"
-    sends = [
-        notifier.send_email(
-            kind, messages.status_email(booking, parties, now) if booking.student_email else None
-        )
+    outgoing = [
+        email_to(notifier, kind, booking.student_email, lambda: messages.status_email(booking, parties, now))
     ]
     if booking.status == "cancelled":
-        sends.append(
-            notifier.send_sms(
-                kind, messages.cancellation_sms(booking, parties) if booking.student_phone else None
-            )
+        outgoing.append(
+            sms_to(notifier, kind, booking.student_phone, lambda: messages.cancellation_sms(booking, parties))
         )
-    await record(db, booking.id, list(await asyncio.gather(*sends)), now)
+    await deliver(notifier, outgoing)
+    await record(db, booking.id, outgoing, now)
 
 
 # --- reminders --------------------------------------------------------------------------------------
 
 
-async def claim_due_reminders(db: Database, now: datetime) -> list[Booking]:
+async def claim_due_reminders(db: Database, now: datetime) -> list[tuple[Booking, Parties]]:
     """Mark every due, unreminded, confirmed booking as reminded, in one conditional write.
 
     Concurrent callers (threads, processes, hosts) each get a disjoint set: a row another caller
@@ -200,31 +280,34 @@ async def claim_due_reminders(db: Database, now: datetime) -> list[Booking]:
         if not ids:
             return []
         rows = await session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.starts_at))
-        return list(rows)
+        return [(booking, await parties_of(session, booking)) for booking in rows.all()]
 
 
-async def remind(notifier: Notifier, db: Database, booking: Booking, now: datetime) -> ReminderResult:
+async def remind(
+    notifier: Notifier, db: Database, booking: Booking, parties: Parties, now: datetime
+) -> ReminderResult:
     """One SMS; email when the SMS is impossible or fails."""
-    parties = await _parties(db, booking)
-    sms = await notifier.send_sms(
-        "reminder", messages.reminder_sms(booking, parties) if booking.student_phone else None
-    )
-    attempts = [sms]
-    if sms.result.status == "sent":
+    sms = sms_to(notifier, "reminder", booking.student_phone, lambda: messages.reminder_sms(booking, parties))
+    await deliver(notifier, [sms])
+    outgoing = [sms]
+    if sms.outcome.status == "sent":
         email_result = skipped("sms_sent: email is only the fallback")
     else:
-        email = await notifier.send_email(
-            "reminder", messages.reminder_email(booking, parties) if booking.student_email else None
+        email = email_to(
+            notifier, "reminder", booking.student_email, lambda: messages.reminder_email(booking, parties)
         )
-        attempts.append(email)
-        email_result = email.result
-    await record(db, booking.id, attempts, now)
-    return ReminderResult(booking_id=booking.id, sms=sms.result, email=email_result)
+        await deliver(notifier, [email])
+        outgoing.append(email)
+        email_result = email.outcome
+    await record(db, booking.id, outgoing, now)
+    return ReminderResult(booking_id=booking.id, sms=sms.outcome, email=email_result)
 
 
 async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[ReminderResult]:
     due = await claim_due_reminders(db, now)
-    return list(await asyncio.gather(*(remind(notifier, db, booking, now) for booking in due)))
+    return list(
+        await asyncio.gather(*(remind(notifier, db, booking, parties, now) for booking, parties in due))
+    )
 
 
 def reminder_key_matches(configured: str | None, presented: str | None) -> bool:

@@ -1,0 +1,155 @@
+"""Our service through real HTTP: slots, sequential bookings, concurrent load."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from bench.harness import (
+    EVERY_DAY,
+    MON_FRI_9_TO_17,
+    booking_body,
+    link,
+    percentile,
+    seed,
+    server,
+    student_headers,
+    tomorrow_midnight,
+)
+
+SLOT_CALLS = 200
+SEQUENTIAL_BOOKINGS = 200
+BUSY_BOOKINGS = 500
+
+
+def _timed_gets(client: httpx.Client, url: str, params: dict[str, Any], calls: int) -> tuple[list[float], int]:
+    client.get(url, params=params).raise_for_status()  # warm-up
+    timings, count = [], 0
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = client.get(url, params=params)
+        timings.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+        count = len(response.json()["slots"])
+    return timings, count
+
+
+def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
+    """GET …/slots over 62 days, Mon-Fri 09-17, 60 min, no buffer: empty calendar, then 500 bookings."""
+    rows = []
+    with server(database_url) as base:
+        main = seed(base, weekly=MON_FRI_9_TO_17, timezone="Europe/Berlin")
+        instructor = main.instructor_ids[0]
+        first = tomorrow_midnight().date()
+        params = {"brand_id": main.brand_id, "from": str(first), "to": str(first + timedelta(days=61))}
+        url = f"{base}/api/instructors/{instructor}/slots"
+        with httpx.Client() as client:
+            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            rows.append(_latency_row("slots 62 days, empty calendar", backend, timings, 5.0, f"{listed} slots"))
+            # 500 bookings in the range, made in a second brand with all-day availability: all of them
+            # are busy time for the slots of the first brand.
+            other = seed(base, instructors=0)
+            link(base, instructor, other.brand_id, EVERY_DAY)
+            rng = random.Random(1)
+            starts = [
+                tomorrow_midnight() + timedelta(days=day, hours=hour)
+                for day in range(62)
+                for hour in rng.sample(range(24), 9)
+            ][:BUSY_BOOKINGS]
+            for start in starts:
+                body = booking_body(other, instructor, start, brand_id=other.brand_id)
+                client.post(f"{base}/api/bookings", json=body, headers=student_headers()).raise_for_status()
+            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            rows.append(_latency_row("slots 62 days, 500 bookings", backend, timings, 5.0, f"{listed} slots"))
+    return rows
+
+
+def sequential_bookings(database_url: str, backend: str, label: str = "", **env: str) -> dict[str, Any]:
+    """200 POST /api/bookings one after another, every rule checked."""
+    with server(database_url, **env) as base:
+        seeded = seed(base)
+        instructor = seeded.instructor_ids[0]
+        headers = student_headers()
+        timings = []
+        with httpx.Client() as client:
+            start = tomorrow_midnight()
+            client.get(f"{base}/health")
+            for index in range(SEQUENTIAL_BOOKINGS):
+                body = booking_body(seeded, instructor, start + timedelta(hours=index))
+                began = time.perf_counter()
+                response = client.post(f"{base}/api/bookings", json=body, headers=headers)
+                timings.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 201:
+                    raise RuntimeError(response.text)
+    target = 2.0 if backend == "sqlite" and not env else None
+    name = "booking, one after another" + (f" ({label})" if label else "")
+    return _latency_row(name, backend, timings, target, f"{SEQUENTIAL_BOOKINGS} bookings")
+
+
+def _latency_row(name: str, backend: str, timings: list[float], target: float | None, note: str) -> dict[str, Any]:
+    median = statistics.median(timings)
+    return {
+        "benchmark": name,
+        "database": backend,
+        "median_ms": round(median, 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "target": f"< {target} ms median" if target else "",
+        "met": "" if target is None else ("yes" if median < target else "no"),
+        "note": note,
+    }
+
+
+async def _load(base: str, instructors: list[str], brand_id: str, clients: int, seconds: float) -> dict[str, Any]:
+    counter = iter(range(10**9))
+    origin = tomorrow_midnight()
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one_client() -> None:
+            nonlocal errors
+            headers = student_headers()
+            while time.monotonic() < deadline:
+                k = next(counter)
+                body = {
+                    "brand_id": brand_id,
+                    "instructor_id": instructors[k % len(instructors)],
+                    "starts_at": (origin + timedelta(hours=k // len(instructors))).isoformat(),
+                    "student_timezone": "UTC",
+                }
+                began = time.perf_counter()
+                try:
+                    response = await client.post(f"{base}/api/bookings", json=body, headers=headers)
+                    ok = response.status_code == 201
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - began) * 1000)
+                errors += not ok
+
+        started = time.monotonic()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.monotonic() - started
+    done = len(latencies) - errors
+    return {
+        "bookings_per_s": round(done / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "errors": errors,
+        "bookings": done,
+    }
+
+
+def concurrent_load(database_url: str, workers: int, clients: int, seconds: float, instructors: int) -> dict[str, Any]:
+    with server(database_url, workers=workers) as base:
+        seeded = seed(base, instructors=instructors)
+        result = asyncio.run(_load(base, seeded.instructor_ids, seeded.brand_id, clients, seconds))
+    return {"benchmark": f"concurrent booking, {workers} process(es)", "database": "postgresql"} | result
