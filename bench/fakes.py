@@ -12,7 +12,7 @@ from typing import Any
 
 
 class _Accepting(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         twilio = self.path.endswith("/Messages.json")
         body = json.dumps({"sid": "SM" + uuid.uuid4().hex} if twilio else {"id": str(uuid.uuid4())}).encode()

@@ -241,3 +241,14 @@ async def test_http_bad_token_is_401_envelope_not_anonymous(api: Api, kind: str)
 async def test_minted_token_is_accepted_over_http(api: Api) -> None:
     response = await api.client.get("/api/brands", headers=bearer(mint_token(SECRET, sub=str(uuid.uuid4()))))
     assert response.status_code == 200
+
+
+async def test_a_cached_token_still_expires() -> None:
+    check = verifier()
+    expires = int(time.time()) + 2
+    token = jwt.encode(claims(exp=expires), SECRET, algorithm="HS256")
+    assert (await check.principal(f"Bearer {token}")).kind == "user"
+    assert (await check.principal(f"Bearer {token}")).kind == "user", "served from the cache"
+    time.sleep(expires - time.time() + 0.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        await check.principal(f"Bearer {token}")

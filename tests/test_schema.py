@@ -58,6 +58,7 @@ def booking_row(
         "buffer_minutes": buffer,
         "student_timezone": "UTC",
         "instructor_timezone": "UTC",
+        "created_by": "test",
         "created_at": start,
         "updated_at": start,
     }

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
@@ -88,6 +89,9 @@ class JwksCache:
         self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
 
 
+VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -99,6 +103,9 @@ class TokenVerifier:
         self.jwt_secret = jwt_secret
         self.service_role_key = service_role_key
         self.jwks = jwks
+        # Token -> (principal, expiry): a client sends the same token with every call, and a
+        # signature check costs more than the rest of a cheap request. Expiry is checked on every hit.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def principal(self, authorization: str | None) -> Principal:
         if authorization is None or not authorization.strip():
@@ -109,7 +116,18 @@ class TokenVerifier:
             raise Unauthorized("Authorization must be 'Bearer <token>'")
         if self.service_role_key and hmac.compare_digest(token.encode(), self.service_role_key.encode()):
             return SERVICE
-        return _principal_from_claims(await self._verified_claims(token))
+        if (cached := self._verified.get(token)) is not None and cached[1] > time.time():
+            self._verified.move_to_end(token)
+            return cached[0]
+        claims = await self._verified_claims(token)
+        principal = _principal_from_claims(claims)
+        self._remember(token, principal, float(claims["exp"]))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, expires: float) -> None:
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
 
     async def _verified_claims(self, token: str) -> dict[str, Any]:
         try:

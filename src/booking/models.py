@@ -191,12 +191,14 @@ class Booking(Base):
     instructor_notes: Mapped[str | None] = mapped_column(Text)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     reminder_claimed_at: Mapped[datetime | None] = mapped_column()
+    # Who made the booking: the first entry of its history (booking_events holds the changes after).
+    created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BookingEvent(Base):
-    """The audit trail: who moved a booking to which status, and when."""
+    """The audit trail: who changed a booking's status or payment, and when."""
 
     __tablename__ = "booking_events"
 

@@ -120,6 +120,7 @@ CREATE TABLE bookings (
     instructor_notes TEXT, 
     cancellation_reason TEXT, 
     reminder_claimed_at TIMESTAMP WITH TIME ZONE, 
+    created_by VARCHAR(80) NOT NULL, 
     created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
     updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
     CONSTRAINT pk_bookings PRIMARY KEY (id), 

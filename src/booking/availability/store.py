@@ -15,7 +15,20 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, SmallInteger, String, and_, cast, literal, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Select,
+    SmallInteger,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.schemas import SettingsOut
@@ -26,6 +39,7 @@ from booking.models import (
     Instructor,
     InstructorBrand,
     SchedulingSettings,
+    UTCDateTime,
     WeeklyRule,
 )
 from booking.scheduling import (
@@ -71,18 +85,15 @@ class InstructorInBrand:
         )
 
 
-async def instructor_in_brand(
-    session: AsyncSession, instructor_id: UUID, brand_id: UUID, *, for_booking: bool = False
-) -> InstructorInBrand | None:
-    """One query. `for_booking` share-locks the link (PostgreSQL) so that an unlink waits for the
-    booking's commit, and answers None unless the instructor is linked."""
+def _instructor_in_brand_query(for_booking: bool) -> Select[Any]:
     link_matches = and_(
         InstructorBrand.instructor_id == Instructor.id,
-        InstructorBrand.brand_id == brand_id,
+        InstructorBrand.brand_id == bindparam("brand_id"),
         InstructorBrand.unlinked_at.is_(None),
     )
     settings_match = and_(
-        SchedulingSettings.instructor_id == Instructor.id, SchedulingSettings.brand_id == brand_id
+        SchedulingSettings.instructor_id == Instructor.id,
+        SchedulingSettings.brand_id == bindparam("brand_id"),
     )
     columns = [
         Instructor.id,
@@ -93,12 +104,58 @@ async def instructor_in_brand(
         InstructorBrand.brand_id,
         *(getattr(SchedulingSettings, name) for name in SETTING_COLUMNS),
     ]
-    query = select(*columns).where(Instructor.id == instructor_id)
+    query = select(*columns).where(Instructor.id == bindparam("instructor_id"))
     if for_booking:
+        # Share-lock the link (PostgreSQL) so that an unlink waits for the booking's commit.
         query = query.join(InstructorBrand, link_matches).with_for_update(read=True, of=InstructorBrand)
     else:
         query = query.outerjoin(InstructorBrand, link_matches)
-    row = (await session.execute(query.outerjoin(SchedulingSettings, settings_match))).first()
+    return query.outerjoin(SchedulingSettings, settings_match)
+
+
+# Built once: these run on every slot list and every booking.
+INSTRUCTOR_IN_BRAND = {flag: _instructor_in_brand_query(flag) for flag in (False, True)}
+
+RULES: CompoundSelect[Any] = union_all(
+    select(
+        literal("weekly", String).label("kind"),
+        WeeklyRule.weekday,
+        cast(null(), Date).label("date"),
+        WeeklyRule.start_minute,
+        WeeklyRule.end_minute,
+    ).where(
+        WeeklyRule.instructor_id == bindparam("instructor_id"), WeeklyRule.brand_id == bindparam("brand_id")
+    ),
+    select(
+        DateOverride.kind,
+        cast(null(), SmallInteger),
+        DateOverride.date,
+        DateOverride.start_minute,
+        DateOverride.end_minute,
+    ).where(
+        DateOverride.instructor_id == bindparam("instructor_id"),
+        DateOverride.brand_id == bindparam("brand_id"),
+        DateOverride.date.between(bindparam("first", type_=Date), bindparam("last", type_=Date)),
+    ),
+)
+
+BUSY = select(Booking.starts_at, Booking.blocked_until).where(
+    Booking.instructor_id == bindparam("instructor_id"),
+    Booking.status.in_(ACTIVE_STATUSES),
+    Booking.starts_at < bindparam("until", type_=UTCDateTime()),
+    Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
+)
+
+RuleRow = tuple[str, Any, Any, Any, Any]
+
+
+async def instructor_in_brand(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, *, for_booking: bool = False
+) -> InstructorInBrand | None:
+    """One query; with `for_booking`, None unless the instructor is linked (and the link locked)."""
+    connection = await session.connection()
+    params = {"instructor_id": instructor_id, "brand_id": brand_id}
+    row = (await connection.execute(INSTRUCTOR_IN_BRAND[for_booking], params)).first()
     if row is None:
         return None
     stored = dict(zip(SETTING_COLUMNS, row[6:], strict=True))
@@ -119,27 +176,11 @@ async def scheduling_rules(
     session: AsyncSession, instructor_id: UUID, brand_id: UUID, first: date, last: date
 ) -> tuple[list[WeeklyWindow], list[OverrideRule]]:
     """Weekly rules and the overrides dated first..last, in one query."""
-    weekly = select(
-        literal("weekly", String).label("kind"),
-        WeeklyRule.weekday,
-        cast(null(), Date).label("date"),
-        WeeklyRule.start_minute,
-        WeeklyRule.end_minute,
-    ).where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
-    overrides = select(
-        DateOverride.kind,
-        cast(null(), SmallInteger),
-        DateOverride.date,
-        DateOverride.start_minute,
-        DateOverride.end_minute,
-    ).where(
-        DateOverride.instructor_id == instructor_id,
-        DateOverride.brand_id == brand_id,
-        DateOverride.date.between(first, last),
-    )
+    connection = await session.connection()
+    params = {"instructor_id": instructor_id, "brand_id": brand_id, "first": first, "last": last}
+    rows = typing.cast(Sequence[RuleRow], (await connection.execute(RULES, params)).all())
     windows: list[WeeklyWindow] = []
     dated: list[OverrideRule] = []
-    rows = cast_rows((await session.execute(union_all(weekly, overrides))).all())
     for kind, weekday, day, start, end in rows:
         if kind == "weekly":
             windows.append(WeeklyWindow(weekday, start, end))
@@ -148,13 +189,6 @@ async def scheduling_rules(
         else:
             dated.append(OverrideRule(_as_date(day), "blocked"))
     return windows, dated
-
-
-RuleRow = tuple[str, Any, Any, Any, Any]
-
-
-def cast_rows(rows: Sequence[Any]) -> Sequence[RuleRow]:
-    return typing.cast(Sequence[RuleRow], rows)
 
 
 def _as_date(value: date | str) -> date:
@@ -166,14 +200,9 @@ async def busy_time(
     session: AsyncSession, instructor_id: UUID, span: Interval, rules: SchedulingRules
 ) -> BusyIndex:
     """Active bookings of the instructor in every brand that could collide with a session in `span`."""
-    rows = await session.execute(
-        select(Booking.starts_at, Booking.blocked_until).where(
-            Booking.instructor_id == instructor_id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.starts_at < span.end + rules.buffer,
-            Booking.blocked_until > span.start,
-        )
-    )
+    connection = await session.connection()
+    params = {"instructor_id": instructor_id, "until": span.end + rules.buffer, "since": span.start}
+    rows = await connection.execute(BUSY, params)
     return BusyIndex.of(Interval(start, end) for start, end in rows)
 
 

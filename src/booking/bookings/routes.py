@@ -108,7 +108,7 @@ async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipa
         if role == Role.STUDENT:
             return BookingEnvelope(booking=service.render(booking, staff=False))
         return BookingEnvelope(
-            booking=service.render(booking, staff=True), history=await service.history(session, booking_id)
+            booking=service.render(booking, staff=True), history=await service.history(session, booking)
         )
 
 

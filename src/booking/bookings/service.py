@@ -235,19 +235,11 @@ async def create_booking(
         instructor_notes=None,
         cancellation_reason=None,
         reminder_claimed_at=None,
+        created_by=principal.actor,
         created_at=now,
         updated_at=now,
     )
     await _insert_booking(session, booking)
-    await session.execute(
-        insert(BookingEvent).values(
-            booking_id=booking.id,
-            from_status=None,
-            to_status="pending",
-            actor=principal.actor,
-            created_at=now,
-        )
-    )
     planned = booking_created_messages(notifier, booking, await _parties(session, instructor, notifier), now)
     await add_log_rows(session, booking.id, planned.decided, now)
     return booking, planned
@@ -307,11 +299,19 @@ async def visible_booking(
     return booking, role
 
 
-async def history(session: AsyncSession, booking_id: UUID) -> list[HistoryEntry]:
-    events = await session.scalars(
-        select(BookingEvent).where(BookingEvent.booking_id == booking_id).order_by(BookingEvent.id)
+async def history(session: AsyncSession, booking: Booking) -> list[HistoryEntry]:
+    """Creation (read off the booking row itself), then every recorded change in order."""
+    created = HistoryEntry(
+        from_status=None,
+        to_status="pending",
+        payment_status=None,
+        actor=booking.created_by,
+        created_at=booking.created_at,
     )
-    return [HistoryEntry.model_validate(event) for event in events]
+    events = await session.scalars(
+        select(BookingEvent).where(BookingEvent.booking_id == booking.id).order_by(BookingEvent.id)
+    )
+    return [created, *(HistoryEntry.model_validate(event) for event in events)]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
+from operator import attrgetter
 
 from booking.scheduling.windows import Interval
 
@@ -51,7 +53,7 @@ class BusyIndex:
 
     @classmethod
     def of(cls, intervals: Iterable[Interval]) -> BusyIndex:
-        ordered = sorted(intervals)
+        ordered = sorted(intervals, key=attrgetter("start"))
         running: list[datetime] = []
         for interval in ordered:
             running.append(max(running[-1], interval.end) if running else interval.end)
@@ -73,30 +75,42 @@ class BookingContext:
     busy: BusyIndex = field(default_factory=BusyIndex)
     instructor_bookable: bool = True  # active and linked to the brand
 
+    # Derived once per context: `rejection` runs for every candidate of a slot list.
+    @cached_property
+    def earliest_start(self) -> datetime:
+        return self.now + timedelta(minutes=self.rules.min_notice_minutes)
+
+    @cached_property
+    def latest_start(self) -> datetime:
+        return self.now + timedelta(days=self.rules.advance_booking_days)
+
+    @cached_property
+    def buffer(self) -> timedelta:
+        return self.rules.buffer
+
+    @cached_property
+    def window_starts(self) -> tuple[datetime, ...]:
+        return tuple(window.start for window in self.windows)
+
     def inside_availability(self, start: datetime, end: datetime) -> bool:
         # Windows are disjoint: only the last one starting at or before `start` can hold the booking.
-        index = bisect.bisect_right(self.windows, start, key=_window_start) - 1
+        index = bisect.bisect_right(self.window_starts, start) - 1
         return index >= 0 and self.windows[index].contains(start, end)
-
-
-def _window_start(window: Interval) -> datetime:
-    return window.start
 
 
 def rejection(context: BookingContext, start: datetime, end: datetime) -> Rejection | None:
     """The first rule of SPEC §5 that a booking [start, end) breaks, or None when it is acceptable."""
-    rules, now = context.rules, context.now
     if not context.instructor_bookable:
         return Rejection.INSTRUCTOR_NOT_IN_BRAND
-    if start <= now:
+    if start <= context.now:
         return Rejection.IN_THE_PAST
-    if start < now + timedelta(minutes=rules.min_notice_minutes):
+    if start < context.earliest_start:
         return Rejection.TOO_SOON
-    if start > now + timedelta(days=rules.advance_booking_days):
+    if start > context.latest_start:
         return Rejection.BEYOND_BOOKING_WINDOW
     if not context.inside_availability(start, end):
         return Rejection.OUTSIDE_AVAILABILITY
-    if context.busy.overlaps(start, end + rules.buffer):
+    if context.busy.overlaps(start, end + context.buffer):
         return Rejection.SLOT_UNAVAILABLE
     return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -116,7 +117,7 @@ def availability_windows(
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Join intervals that touch or overlap; the result is sorted and disjoint."""
     merged: list[Interval] = []
-    for interval in sorted(intervals):
+    for interval in sorted(intervals, key=attrgetter("start", "end")):
         if merged and interval.start <= merged[-1].end:
             if interval.end > merged[-1].end:
                 merged[-1] = Interval(merged[-1].start, interval.end)

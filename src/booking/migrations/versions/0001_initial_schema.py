@@ -167,6 +167,7 @@ def upgrade() -> None:
         sa.Column("instructor_notes", sa.Text(), nullable=True),
         sa.Column("cancellation_reason", sa.Text(), nullable=True),
         _instant("reminder_claimed_at", nullable=True),
+        sa.Column("created_by", sa.String(80), nullable=False),
         _instant("created_at"),
         _instant("updated_at"),
         sa.ForeignKeyConstraint(
