@@ -21,13 +21,19 @@ RESULTS = Path(__file__).parent / "results"
 SUITES = ["core", "slots", "booking", "load", "peer"]
 
 
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+
+
 def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "cpu": model, "machine": platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
+        "machine": platform.machine(),
+    }
 
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
@@ -66,7 +72,7 @@ def run_booking(_: argparse.Namespace) -> list[dict[str, Any]]:
         with database(backend) as url:
             rows.append(service.sequential_bookings(url, backend))
     with database("sqlite") as url, accepting_providers() as env:
-        rows.append(service.sequential_bookings(url, "sqlite", label="with loopback fake providers", **env))
+        rows.append(service.sequential_bookings(url, "sqlite", label="with loopback fake providers", env=env))
     return rows
 
 
@@ -96,14 +102,19 @@ def _ours_ninety_days(url: str) -> tuple[float, float, int]:
         seeded = seed(base, weekly=MON_FRI_9_TO_17)
         first = tomorrow_midnight().date()
         link = f"{base}/api/instructors/{seeded.instructor_ids[0]}/slots"
-        spans = [(first, first + timedelta(days=61)), (first + timedelta(days=62), first + timedelta(days=89))]
+        spans = [
+            (first, first + timedelta(days=61)),
+            (first + timedelta(days=62), first + timedelta(days=89)),
+        ]
         totals, listed = [], 0
         with httpx.Client() as client:
             for _ in range(20):
                 began = time.perf_counter()
                 listed = 0
                 for start, end in spans:
-                    response = client.get(link, params={"brand_id": seeded.brand_id, "from": str(start), "to": str(end)})
+                    response = client.get(
+                        link, params={"brand_id": seeded.brand_id, "from": str(start), "to": str(end)}
+                    )
                     listed += len(response.json()["slots"])
                 totals.append((time.perf_counter() - began) * 1000)
     booking = service.sequential_bookings(url, "sqlite")
@@ -157,7 +168,9 @@ def main() -> None:
         rows = RUNNERS[suite](args)
         print_table(TITLES[suite], rows)
         out = RESULTS / f"{suite}.json"
-        out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "results": rows}, indent=2) + "\n")
+        out.write_text(
+            json.dumps({"machine": machine(), "quick": args.quick, "results": rows}, indent=2) + "\n"
+        )
     print(f"\nJSON written to {RESULTS}")
 
 

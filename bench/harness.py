@@ -80,7 +80,7 @@ def database(kind: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(database_url: str, workers: int = 1, **extra_env: str) -> Iterator[str]:
+def server(database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`booking serve` with `workers` processes; yields its base URL."""
     port = free_port()
     env = {
@@ -90,10 +90,12 @@ def server(database_url: str, workers: int = 1, **extra_env: str) -> Iterator[st
         "SUPABASE_JWT_SECRET": SECRET,
         "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
         "LOG_LEVEL": "warning",
-    } | extra_env
+    } | (extra_env or {})
     command = [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="bench-server-") as workdir:
-        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            command, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base, process)
@@ -139,7 +141,12 @@ def seed(
         brand_id = client.post("/api/brands", json={"name": "Bench", "slug": slug}).json()["brand"]["id"]
         ids = []
         for index in range(instructors):
-            body = {"name": f"Coach {index}", "email": "c@example.com", "timezone": timezone, "brand_ids": [brand_id]}
+            body = {
+                "name": f"Coach {index}",
+                "email": "c@example.com",
+                "timezone": timezone,
+                "brand_ids": [brand_id],
+            }
             instructor_id = client.post("/api/instructors", json=body).json()["instructor"]["id"]
             settings = {"buffer_minutes": buffer_minutes, "session_minutes": 60, "advance_booking_days": 730}
             response = client.put(
@@ -159,7 +166,9 @@ def link(base: str, instructor_id: str, brand_id: str, weekly: list[dict[str, An
         client.put(f"/api/instructors/{instructor_id}/availability", json=body).raise_for_status()
 
 
-def booking_body(seeded: Seeded, instructor_id: str, start: datetime, brand_id: str | None = None) -> dict[str, Any]:
+def booking_body(
+    seeded: Seeded, instructor_id: str, start: datetime, brand_id: str | None = None
+) -> dict[str, Any]:
     return {
         "brand_id": brand_id or seeded.brand_id,
         "instructor_id": instructor_id,

@@ -1,8 +1,9 @@
 """The ceiling: the service's booking transaction issued straight through asyncpg, no HTTP, no framework.
 
-Same statements, in the same order, as one POST /api/bookings on PostgreSQL (see
-booking/bookings/service.py): instructor, link (FOR SHARE), settings, weekly rules, overrides, busy
-intervals, insert booking, insert its first history event, commit.
+The same statements, in the same order, as one POST /api/bookings on PostgreSQL with providers
+unconfigured (see booking/availability/store.py and booking/bookings/service.py): the instructor with
+the share-locked link and the brand's settings, the weekly rules and overrides, the busy time, the
+insert of the booking and of its three `skipped` notification_log rows, commit.
 """
 
 from __future__ import annotations
@@ -10,53 +11,66 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from bench.harness import percentile, seed, server, tomorrow_midnight
 
-STATEMENTS = {
-    "instructor": "SELECT id, timezone, active FROM instructors WHERE id = $1",
-    "link": (
-        "SELECT instructor_id FROM instructors_brands WHERE instructor_id = $1 AND brand_id = $2 "
-        "AND unlinked_at IS NULL FOR SHARE"
-    ),
-    "settings": "SELECT * FROM instructor_scheduling_settings WHERE instructor_id = $1 AND brand_id = $2",
-    "weekly": "SELECT weekday, start_minute, end_minute FROM availability_weekly WHERE instructor_id = $1 AND brand_id = $2",
-    "overrides": (
-        "SELECT date, kind, start_minute, end_minute FROM availability_overrides "
-        "WHERE instructor_id = $1 AND brand_id = $2 AND date BETWEEN $3 AND $4"
-    ),
-    "busy": (
-        "SELECT starts_at, blocked_until FROM bookings WHERE instructor_id = $1 "
-        "AND status IN ('pending', 'confirmed') AND starts_at < $2 AND blocked_until > $3"
-    ),
-    "insert": (
-        "INSERT INTO bookings (id, brand_id, instructor_id, student_id, status, payment_status, starts_at, ends_at, "
-        "blocked_until, buffer_minutes, student_timezone, instructor_timezone, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, 'pending', 'unpaid', $5, $6, $6, 0, 'UTC', 'UTC', now(), now())"
-    ),
-    "event": (
-        "INSERT INTO booking_events (booking_id, from_status, to_status, actor, created_at) "
-        "VALUES ($1, NULL, 'pending', 'bench', now())"
-    ),
-}
+INSTRUCTOR_IN_BRAND = """
+SELECT i.id, i.name, i.email, i.timezone, i.active, l.brand_id, s.buffer_minutes, s.advance_booking_days,
+       s.cancellation_cutoff_hours, s.session_minutes, s.min_notice_minutes
+FROM instructors i
+JOIN instructors_brands l ON l.instructor_id = i.id AND l.brand_id = $2 AND l.unlinked_at IS NULL
+LEFT OUTER JOIN instructor_scheduling_settings s ON s.instructor_id = i.id AND s.brand_id = $2
+WHERE i.id = $1 FOR SHARE OF l"""
+RULES = """
+SELECT 'weekly' AS kind, weekday, CAST(NULL AS DATE) AS date, start_minute, end_minute
+FROM availability_weekly WHERE instructor_id = $1 AND brand_id = $2
+UNION ALL
+SELECT kind, CAST(NULL AS SMALLINT), date, start_minute, end_minute
+FROM availability_overrides WHERE instructor_id = $1 AND brand_id = $2 AND date BETWEEN $3 AND $4"""
+BUSY = """
+SELECT starts_at, blocked_until FROM bookings
+WHERE instructor_id = $1 AND status IN ('pending', 'confirmed') AND starts_at < $2 AND blocked_until > $3"""
+INSERT_BOOKING = """
+INSERT INTO bookings (id, brand_id, instructor_id, student_id, status, payment_status, starts_at, ends_at,
+    blocked_until, buffer_minutes, student_timezone, instructor_timezone, student_email, created_by,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'pending', 'unpaid', $5, $6, $6, 0, 'UTC', 'UTC', 's@example.com', 'bench', $7, $7)"""
+INSERT_LOG = """
+INSERT INTO notification_log (id, booking_id, channel, kind, recipient, status, error, created_at)
+VALUES ($1, $2, $3, $4, $5, 'skipped', $6, $7)"""
 
 
-async def _book(connection: asyncpg.Connection, brand: uuid.UUID, instructor: uuid.UUID, start: Any) -> None:
+async def book(
+    connection: asyncpg.Connection, brand: uuid.UUID, instructor: uuid.UUID, start: datetime
+) -> None:
     end = start + timedelta(hours=1)
+    now = datetime.now(start.tzinfo)
     async with connection.transaction():
-        await connection.fetchrow(STATEMENTS["instructor"], instructor)
-        await connection.fetchrow(STATEMENTS["link"], instructor, brand)
-        await connection.fetchrow(STATEMENTS["settings"], instructor, brand)
-        await connection.fetch(STATEMENTS["weekly"], instructor, brand)
-        await connection.fetch(STATEMENTS["overrides"], instructor, brand, start.date(), end.date())
-        await connection.fetch(STATEMENTS["busy"], instructor, end, start)
+        await connection.fetchrow(INSTRUCTOR_IN_BRAND, instructor, brand)
+        await connection.fetch(RULES, instructor, brand, start.date() - timedelta(days=1), end.date())
+        await connection.fetch(BUSY, instructor, end, start)
         booking_id = uuid.uuid4()
-        await connection.execute(STATEMENTS["insert"], booking_id, brand, instructor, uuid.uuid4(), start, end)
-        await connection.execute(STATEMENTS["event"], booking_id)
+        await connection.execute(INSERT_BOOKING, booking_id, brand, instructor, uuid.uuid4(), start, end, now)
+        await connection.executemany(
+            INSERT_LOG,
+            [
+                (
+                    uuid.uuid4(),
+                    booking_id,
+                    "email",
+                    "booking_created",
+                    "s@example.com",
+                    "resend_not_configured",
+                    now,
+                ),
+                (uuid.uuid4(), booking_id, "sms", "booking_created", None, "no_phone", now),
+                (uuid.uuid4(), booking_id, "email", "booking_created_instructor", "c@example.com", "x", now),
+            ],
+        )
 
 
 async def _run(dsn: str, brand: str, instructors: list[str], clients: int, seconds: float) -> dict[str, Any]:
@@ -72,7 +86,7 @@ async def _run(dsn: str, brand: str, instructors: list[str], clients: int, secon
             while time.monotonic() < deadline:
                 k = next(counter)
                 began = time.perf_counter()
-                await _book(connection, brand_id, ids[k % len(ids)], origin + timedelta(hours=k // len(ids)))
+                await book(connection, brand_id, ids[k % len(ids)], origin + timedelta(hours=k // len(ids)))
                 latencies.append((time.perf_counter() - began) * 1000)
 
     started = time.monotonic()

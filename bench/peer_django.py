@@ -97,7 +97,10 @@ def main() -> None:
         if datetime.datetime.combine(day, datetime.time(hour)) not in slots_of(day):  # the "check"
             raise RuntimeError(f"{day} {hour}:00 should be free")
         request = AppointmentRequest.objects.create(
-            date=day, start_time=datetime.time(hour), end_time=datetime.time(hour + 1), service=service,
+            date=day,
+            start_time=datetime.time(hour),
+            end_time=datetime.time(hour + 1),
+            service=service,
             staff_member=staff,
         )
         Appointment.objects.create(client=client, appointment_request=request, phone="+15551234567")

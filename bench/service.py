@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from bench import wrk
 from bench.harness import (
     EVERY_DAY,
     MON_FRI_9_TO_17,
@@ -28,7 +29,9 @@ SEQUENTIAL_BOOKINGS = 200
 BUSY_BOOKINGS = 500
 
 
-def _timed_gets(client: httpx.Client, url: str, params: dict[str, Any], calls: int) -> tuple[list[float], int]:
+def _timed_gets(
+    client: httpx.Client, url: str, params: dict[str, Any], calls: int
+) -> tuple[list[float], int]:
     client.get(url, params=params).raise_for_status()  # warm-up
     timings, count = [], 0
     for _ in range(calls):
@@ -51,7 +54,9 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
         url = f"{base}/api/instructors/{instructor}/slots"
         with httpx.Client() as client:
             timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
-            rows.append(_latency_row("slots 62 days, empty calendar", backend, timings, 5.0, f"{listed} slots"))
+            rows.append(
+                _latency_row("slots 62 days, empty calendar", backend, timings, 5.0, f"{listed} slots")
+            )
             # 500 bookings in the range, made in a second brand with all-day availability: all of them
             # are busy time for the slots of the first brand.
             other = seed(base, instructors=0)
@@ -70,9 +75,11 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
     return rows
 
 
-def sequential_bookings(database_url: str, backend: str, label: str = "", **env: str) -> dict[str, Any]:
+def sequential_bookings(
+    database_url: str, backend: str, label: str = "", env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """200 POST /api/bookings one after another, every rule checked."""
-    with server(database_url, **env) as base:
+    with server(database_url, extra_env=env) as base:
         seeded = seed(base)
         instructor = seeded.instructor_ids[0]
         headers = student_headers()
@@ -92,7 +99,9 @@ def sequential_bookings(database_url: str, backend: str, label: str = "", **env:
     return _latency_row(name, backend, timings, target, f"{SEQUENTIAL_BOOKINGS} bookings")
 
 
-def _latency_row(name: str, backend: str, timings: list[float], target: float | None, note: str) -> dict[str, Any]:
+def _latency_row(
+    name: str, backend: str, timings: list[float], target: float | None, note: str
+) -> dict[str, Any]:
     median = statistics.median(timings)
     return {
         "benchmark": name,
@@ -105,7 +114,9 @@ def _latency_row(name: str, backend: str, timings: list[float], target: float | 
     }
 
 
-async def _load(base: str, instructors: list[str], brand_id: str, clients: int, seconds: float) -> dict[str, Any]:
+async def _load(
+    base: str, instructors: list[str], brand_id: str, clients: int, seconds: float
+) -> dict[str, Any]:
     counter = iter(range(10**9))
     origin = tomorrow_midnight()
     latencies: list[float] = []
@@ -148,8 +159,17 @@ async def _load(base: str, instructors: list[str], brand_id: str, clients: int, 
     }
 
 
-def concurrent_load(database_url: str, workers: int, clients: int, seconds: float, instructors: int) -> dict[str, Any]:
+def concurrent_load(
+    database_url: str, workers: int, clients: int, seconds: float, instructors: int
+) -> dict[str, Any]:
+    """wrk when it is installed (it leaves the CPU to the server), else an asyncio httpx client."""
     with server(database_url, workers=workers) as base:
         seeded = seed(base, instructors=instructors)
-        result = asyncio.run(_load(base, seeded.instructor_ids, seeded.brand_id, clients, seconds))
+        if wrk.available():
+            token = student_headers()["Authorization"].removeprefix("Bearer ")
+            ids = seeded.instructor_ids
+            result = wrk.run(base, seeded.brand_id, ids, token, tomorrow_midnight(), clients, seconds)
+        else:
+            result = asyncio.run(_load(base, seeded.instructor_ids, seeded.brand_id, clients, seconds))
+            result["client"] = "httpx (install wrk for a lighter client)"
     return {"benchmark": f"concurrent booking, {workers} process(es)", "database": "postgresql"} | result

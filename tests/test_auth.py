@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -249,6 +250,6 @@ async def test_a_cached_token_still_expires() -> None:
     token = jwt.encode(claims(exp=expires), SECRET, algorithm="HS256")
     assert (await check.principal(f"Bearer {token}")).kind == "user"
     assert (await check.principal(f"Bearer {token}")).kind == "user", "served from the cache"
-    time.sleep(expires - time.time() + 0.1)
+    await asyncio.sleep(expires - time.time() + 0.1)
     with pytest.raises(Unauthorized, match="expired"):
         await check.principal(f"Bearer {token}")

@@ -33,6 +33,7 @@ from booking.notifications.results import failed, skipped
 log = logging.getLogger(__name__)
 
 REMINDER_HORIZON = timedelta(hours=24)
+INSERT_LOG_ROW = insert(NotificationLog)
 TIMEOUT_MARGIN_SECONDS = 0.5
 NO_EMAIL = "no_email: no address for the recipient"
 NO_PHONE = "no_phone: no phone number for the student"
@@ -144,7 +145,8 @@ async def add_log_rows(
     session: AsyncSession, booking_id: UUID, outgoing: Sequence[Outgoing], now: datetime
 ) -> None:
     if outgoing:
-        await session.execute(insert(NotificationLog), log_rows(booking_id, outgoing, now))
+        connection = await session.connection()
+        await connection.execute(INSERT_LOG_ROW, log_rows(booking_id, outgoing, now))
 
 
 async def record(db: Database, booking_id: UUID, outgoing: Sequence[Outgoing], now: datetime) -> None:
