@@ -45,13 +45,18 @@ DEFAULT_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 NOTIFY_TIMEOUT = 0.5
 
 
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg wants the postgres:// scheme of libpq URLs."""
+    return url.replace("postgresql://", "postgres://", 1)
+
+
 def postgres_url(database: str) -> str:
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
     return f"{base}/{database}"
 
 
 async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://", 1))
+    connection = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
     try:
         await connection.execute(statement)
     finally:
@@ -100,7 +105,7 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 async def _empty(url: str, backend: str) -> None:
     if backend == "postgresql":
-        connection = await asyncpg.connect(url.replace("postgresql://", "postgres://", 1))
+        connection = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
         finally:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,3 +64,25 @@ def booking_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+EVERY_DAY = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
+
+
+def seed_through(base: str, *, buffer_minutes: int = 15) -> dict[str, str]:
+    """Through a running server, as the service: a brand and an instructor (UTC) available all day,
+    every day, for two years ahead. Answers the ids as a booking body fragment."""
+    from tests.support import SERVICE
+
+    with httpx.Client(base_url=base, headers=SERVICE, timeout=30) as client:
+        slug = f"seed-{uuid.uuid4().hex[:8]}"
+        brand_id = client.post("/api/brands", json={"name": "Seed", "slug": slug}).json()["brand"]["id"]
+        body = {"name": "I", "email": "i@example.com", "timezone": "UTC", "brand_ids": [brand_id]}
+        instructor_id = client.post("/api/instructors", json=body).json()["instructor"]["id"]
+        settings = {"advance_booking_days": 730, "buffer_minutes": buffer_minutes}
+        response = client.put(
+            f"/api/instructors/{instructor_id}/availability",
+            json={"brand_id": brand_id, "weekly": EVERY_DAY, "settings": settings},
+        )
+        assert response.status_code == 200, response.text
+        return {"brand_id": brand_id, "instructor_id": instructor_id}

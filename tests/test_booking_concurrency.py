@@ -13,8 +13,8 @@ import pytest
 
 from booking.clock import FixedClock
 from tests.booking_world import MONDAY, World, make_world
-from tests.servers import booking_process
-from tests.support import SECRET, SERVICE, SERVICE_KEY, Api, user_headers
+from tests.servers import booking_process, seed_through
+from tests.support import SECRET, SERVICE_KEY, Api, user_headers
 
 ROUNDS = 5
 CONCURRENT = 20
@@ -133,23 +133,6 @@ async def test_twenty_simultaneous_overlapping_requests_give_one_booking(world: 
 # --- two server processes sharing one database ------------------------------------------------------
 
 
-async def _seed_through(base: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base, headers=SERVICE) as client:
-        slug = f"multi-{uuid.uuid4().hex[:8]}"
-        brand = (await client.post("/api/brands", json={"name": "Multi", "slug": slug})).json()["brand"]
-        body = {"name": "Shared", "email": "s@example.com", "timezone": "UTC", "brand_ids": [brand["id"]]}
-        instructor = (await client.post("/api/instructors", json=body)).json()["instructor"]
-        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
-        availability = {
-            "brand_id": brand["id"],
-            "weekly": every_day,
-            "settings": {"advance_booking_days": 730},
-        }
-        response = await client.put(f"/api/instructors/{instructor['id']}/availability", json=availability)
-        assert response.status_code == 200, response.text
-        return {"brand_id": brand["id"], "instructor_id": instructor["id"]}
-
-
 async def _race(bases: list[str], target: dict[str, Any], start: datetime) -> list[int]:
     async with httpx.AsyncClient(timeout=60) as client:
         requests = []
@@ -174,7 +157,7 @@ async def test_two_server_processes_never_double_book(database_url: str, tmp_pat
         booking_process(["serve"], env=env, cwd=tmp_path) as (first, _, _),
         booking_process(["serve"], env=env, cwd=tmp_path) as (second, _, _),
     ):
-        target = await _seed_through(first)
+        target = seed_through(first)
         soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
         for round_ in range(ROUNDS):
             statuses = await _race([first, second], target, soon + timedelta(hours=3 * round_))

@@ -18,7 +18,7 @@ from booking.clock import FixedClock
 from tests.booking_world import MONDAY, World, make_world
 from tests.conftest import running_api
 from tests.fake_providers import TWILIO_ERRORS, Providers
-from tests.servers import booking_process
+from tests.servers import booking_process, seed_through
 from tests.support import REMINDER_KEY, SECRET, SERVICE, SERVICE_KEY, Api, make_settings, user_headers
 
 KEY = {"x-booking-reminder-key": REMINDER_KEY}
@@ -132,24 +132,13 @@ async def test_without_a_configured_key_every_call_is_refused(database_url: str,
 
 async def _seed_due_bookings(base: str, count: int) -> tuple[list[str], str]:
     """Confirmed bookings starting within the next hours (real clock), plus one due later."""
+    target = seed_through(base, buffer_minutes=0)
     async with httpx.AsyncClient(base_url=base, headers=SERVICE) as client:
-        brand = (
-            await client.post("/api/brands", json={"name": "R", "slug": f"r-{uuid.uuid4().hex[:8]}"})
-        ).json()
-        brand_id = brand["brand"]["id"]
-        body = {"name": "I", "email": "i@example.com", "timezone": "UTC", "brand_ids": [brand_id]}
-        instructor_id = (await client.post("/api/instructors", json=body)).json()["instructor"]["id"]
-        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
-        await client.put(
-            f"/api/instructors/{instructor_id}/availability",
-            json={"brand_id": brand_id, "weekly": every_day, "settings": {"buffer_minutes": 0}},
-        )
         base_time = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1)
         ids = []
         for offset in [*range(count), 30]:
             booking = {
-                "brand_id": brand_id,
-                "instructor_id": instructor_id,
+                **target,
                 "starts_at": (base_time + timedelta(hours=offset)).isoformat(),
                 "student_timezone": "Europe/Paris",
                 "student_id": str(uuid.uuid4()),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from booking.db import Database, parse_database_url
 from booking.migrate import upgrade
 from booking.models import Booking, Brand, Instructor, InstructorBrand
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url
+from tests.conftest import asyncpg_dsn, create_postgres_database, drop_postgres_database, postgres_url
 
 SUPABASE_FILE = (
     Path(__file__).parent.parent / "supabase/migrations/20260220143000_booking_system_scheduling.sql"
@@ -134,7 +134,7 @@ CATALOGUE_QUERIES = {
 
 
 async def _catalogue(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    connection = await asyncpg.connect(url.replace("postgresql://", "postgres://", 1))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         return {name: [tuple(r) for r in await connection.fetch(q)] for name, q in CATALOGUE_QUERIES.items()}
     finally:

@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from booking.clock import FixedClock
 from booking.models import Booking
 from tests.booking_world import MONDAY, World, make_world
-from tests.conftest import running_api
+from tests.conftest import asyncpg_dsn, running_api
 from tests.fake_providers import Providers
 from tests.figures import FIGURES
 from tests.loopback import Reply
-from tests.servers import booking_process
-from tests.support import SECRET, SERVICE, SERVICE_KEY, make_settings
+from tests.servers import booking_process, seed_through
+from tests.support import SECRET, SERVICE, SERVICE_KEY, Api, make_settings
 
 START = "2026-12-01T10:00:00+01:00"
 
@@ -43,11 +43,11 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_connection_killed_mid_booking_is_503_and_writes_nothing(
-    api: object, clock: FixedClock, database_url: str
+    api: Api, clock: FixedClock, database_url: str
 ) -> None:
     clock.set(MONDAY)
-    world = await make_world(api)  # type: ignore[arg-type]
-    admin = await asyncpg.connect(database_url.replace("postgresql://", "postgres://", 1))
+    world = await make_world(api)
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         # Hold the instructor's link row so that the booking request stops inside its transaction.
         await admin.execute("BEGIN")
@@ -80,12 +80,12 @@ async def test_connection_killed_mid_booking_is_503_and_writes_nothing(
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_all_connections_killed_then_service_recovers(
-    api: object, clock: FixedClock, database_url: str
+    api: Api, clock: FixedClock, database_url: str
 ) -> None:
     clock.set(MONDAY)
-    world = await make_world(api)  # type: ignore[arg-type]
+    world = await make_world(api)
     await world.booked(START)
-    admin = await asyncpg.connect(database_url.replace("postgresql://", "postgres://", 1))
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'booking'"
@@ -139,7 +139,7 @@ def test_graceful_shutdown_finishes_in_flight_requests(
         "LOG_LEVEL": "warning",
     } | {k.upper(): str(v) for k, v in providers.settings().items()}
     with booking_process(["serve"], env=env, cwd=tmp_path) as (base, process, _):
-        target = _seed(base)
+        target = seed_through(base)
         starts_at = (datetime.now(UTC) + timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
         body = target | {
             "starts_at": starts_at.isoformat(),
@@ -169,17 +169,3 @@ def test_graceful_shutdown_finishes_in_flight_requests(
             f"{base}/api/bookings", params={"brand_id": target["brand_id"]}, headers=SERVICE
         ).json()
         assert [b["id"] for b in listed["bookings"]] == [response.json()["booking"]["id"]]
-
-
-def _seed(base: str) -> dict[str, str]:
-    with httpx.Client(base_url=base, headers=SERVICE) as client:
-        slug = f"shutdown-{uuid.uuid4().hex[:8]}"
-        brand_id = client.post("/api/brands", json={"name": "S", "slug": slug}).json()["brand"]["id"]
-        body = {"name": "I", "email": "i@example.com", "timezone": "UTC", "brand_ids": [brand_id]}
-        instructor_id = client.post("/api/instructors", json=body).json()["instructor"]["id"]
-        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
-        client.put(
-            f"/api/instructors/{instructor_id}/availability",
-            json={"brand_id": brand_id, "weekly": every_day, "settings": {"advance_booking_days": 730}},
-        )
-        return {"brand_id": brand_id, "instructor_id": instructor_id}

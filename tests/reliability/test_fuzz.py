@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import BACKENDS
 from tests.figures import FIGURES
-from tests.servers import booking_process
+from tests.servers import booking_process, seed_through
 from tests.support import REMINDER_KEY, SECRET, SERVICE, SERVICE_KEY
 
 EXAMPLES_PER_OPERATION = 25
@@ -52,21 +51,6 @@ CHECKS = [
 ]
 
 
-def _seed(base: str) -> None:
-    """A brand, an instructor with availability and a booking, so that generated calls meet real rows."""
-    with httpx.Client(base_url=base, headers=SERVICE) as client:
-        brand = client.post("/api/brands", json={"name": "Fuzz", "slug": "fuzz-seed"}).json().get("brand")
-        if brand is None:
-            return
-        body = {"name": "F", "email": "f@example.com", "timezone": "UTC", "brand_ids": [brand["id"]]}
-        instructor = client.post("/api/instructors", json=body).json()["instructor"]
-        every_day = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
-        client.put(
-            f"/api/instructors/{instructor['id']}/availability",
-            json={"brand_id": brand["id"], "weekly": every_day},
-        )
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database_url = request.getfixturevalue(f"{request.param}_database")
@@ -79,7 +63,7 @@ def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     }
     workdir: Path = tmp_path_factory.mktemp("fuzz")
     with booking_process(["serve"], env=env, cwd=workdir) as (base, _, _):
-        _seed(base)
+        seed_through(base)  # so that generated calls meet real rows too
         yield base
 
 
