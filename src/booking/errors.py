@@ -52,9 +52,9 @@ class DatabaseUnavailable(AppError):
     code = "database_unavailable"
 
 
-def field_error(field: str, message: str) -> ValidationFailed:
+def field_error(message: str, *loc: str | int) -> ValidationFailed:
     """A 422 whose details name the offending field, as pydantic's own errors do."""
-    return ValidationFailed(message, details=[{"loc": field.split("."), "msg": message}])
+    return ValidationFailed(message, details=[{"loc": list(loc), "msg": message}])
 
 
 class InstructorNotInBrand(NotFound):

@@ -24,7 +24,7 @@ from booking.availability.schemas import (
     to_hhmm,
 )
 from booking.availability.store import DEFAULT_SETTINGS, booking_context, instructor_in_brand
-from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
+from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed, field_error
 from booking.instructors.service import active_link, get_instructor
 from booking.models import DateOverride, Instructor, SchedulingSettings, WeeklyRule
 from booking.scheduling import Interval, bookable_slots, local_day_bounds
@@ -120,7 +120,7 @@ async def write_availability(
 
 
 def _overlap_error(field: str, index: int, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"loc": ["body", field, index], "msg": message}])
+    return field_error(message, "body", field, index)
 
 
 def _first_overlap(windows: list[tuple[int, int, int]]) -> int | None:
@@ -226,10 +226,10 @@ async def list_slots(
     """The bookable starts between local dates `first` and `last` (read in `timezone`), and that zone."""
     if last < first:
         message = "'to' is before 'from'"
-        raise ValidationFailed(message, details=[{"loc": ["query", "to"], "msg": message}])
+        raise field_error(message, "query", "to")
     if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
         message = f"at most {MAX_SLOT_RANGE_DAYS} days a call"
-        raise ValidationFailed(message, details=[{"loc": ["query", "to"], "msg": message}])
+        raise field_error(message, "query", "to")
     instructor = await instructor_in_brand(session, instructor_id, brand_id)
     if instructor is None:
         raise NotFound("instructor not found")

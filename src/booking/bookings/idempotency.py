@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.errors import ValidationFailed
+from booking.errors import ValidationFailed, field_error
 from booking.models import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -42,7 +42,7 @@ class StoredAnswer:
 def check_key(key: str) -> str:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         message = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
-        raise ValidationFailed(message, details=[{"loc": ["header", "idempotency-key"], "msg": message}])
+        raise field_error(message, "header", "idempotency-key")
     return key
 
 

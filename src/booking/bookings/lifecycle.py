@@ -8,7 +8,6 @@ from enum import StrEnum
 from booking.errors import Conflict, Forbidden
 
 ACTIVE = frozenset({"pending", "confirmed"})
-FINAL = frozenset({"completed", "cancelled", "no_show"})
 GRAPH: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),
     "confirmed": frozenset({"completed", "cancelled", "no_show"}),

@@ -39,7 +39,15 @@ from booking.bookings.schemas import (
     NotificationsOut,
 )
 from booking.db import Database
-from booking.errors import AppError, Conflict, Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
+from booking.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InstructorNotInBrand,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
 from booking.instructors.service import get_instructor
 from booking.models import Booking, BookingEvent, Brand, Instructor
 from booking.notifications.messages import Parties
@@ -182,7 +190,7 @@ async def resolve_student(session: AsyncSession, principal: Principal, data: Boo
         return Contact(data.student_id, data.student_name, _email(data.student_email), data.student_phone)
     if principal.user_id is None:
         message = "student_id is required when the service books"
-        raise ValidationFailed(message, details=[{"loc": ["body", "student_id"], "msg": message}])
+        raise field_error(message, "body", "student_id")
     email = _email(data.student_email) or _valid_email(principal.email)
     phone = data.student_phone or (
         principal.phone if principal.phone and E164.match(principal.phone) else None
@@ -340,7 +348,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         return datetime.fromisoformat(created_at), UUID(booking_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         message = "cursor is not one this API handed out"
-        raise ValidationFailed(message, details=[{"loc": ["query", "cursor"], "msg": message}]) from exc
+        raise field_error(message, "query", "cursor") from exc
 
 
 def _visible_to(who: Viewer, query: Select[Booking]) -> Select[Booking]:
@@ -405,9 +413,7 @@ async def update_booking(
     if "cancellation_reason" in changes:
         if target != "cancelled":
             message = "cancellation_reason goes with status 'cancelled'"
-            raise ValidationFailed(
-                message, details=[{"loc": ["body", "cancellation_reason"], "msg": message}]
-            )
+            raise field_error(message, "body", "cancellation_reason")
         booking.cancellation_reason = data.cancellation_reason
     if "instructor_notes" in changes:
         booking.instructor_notes = data.instructor_notes
