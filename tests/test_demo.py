@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import httpx
 
+from booking.auth import mint_token
 from tests.servers import booking_process
 
 
@@ -37,3 +39,14 @@ def test_demo_prints_working_tokens(tmp_path: Path) -> None:
         )
         assert student.status_code == 403
     assert (tmp_path / "booking-demo.db").exists()
+
+
+def test_serve_without_a_secret_refuses_user_tokens_and_says_so(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'plain.db'}", "SUPABASE_SERVICE_ROLE_KEY": "svc"}
+    with booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, output):
+        token = mint_token("some-secret-nobody-configured-0123456789", sub=str(uuid.uuid4()))
+        refused = httpx.get(f"{base}/api/brands", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+        assert "SUPABASE_JWT_SECRET" in refused.json()["error"]["message"]
+        assert httpx.get(f"{base}/api/brands", headers={"Authorization": "Bearer svc"}).status_code == 200
+        assert "SUPABASE_JWT_SECRET and SUPABASE_URL are not set" in output.read_text()
