@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 Dialect = Literal["sqlite", "postgresql"]
+T = TypeVar("T")
+
+# PostgreSQL aborts one of two transactions that wait on each other (deadlock detected) or that
+# cannot be serialised; running the loser again is the documented remedy.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSACTION_ATTEMPTS = 3
 
 # Transaction-mode poolers (Supavisor, PgBouncer) listen here and cannot keep prepared statements.
 SUPABASE_POOLER_PORT = 6543
@@ -126,3 +133,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_transient_conflict(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+async def retrying(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a whole transaction again when the database aborted it for a concurrent one."""
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            return await work()
+        except DBAPIError as error:
+            if attempt == TRANSACTION_ATTEMPTS or not is_transient_conflict(error):
+                raise
+    raise AssertionError("unreachable")

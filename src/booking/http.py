@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from booking.db import is_transient_conflict
 from booking.errors import AppError, error_body
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if is_transient_conflict(exc):
+        log.warning("transaction aborted for a concurrent one: %s", exc.orig)
+        return envelope_response(409, "conflict", "a concurrent change got in the way; retry the request")
     if isinstance(exc, IntegrityError):
         # Services translate the conflicts they expect; one they did not is still the client's conflict.
         log.warning("unexpected integrity error: %s", exc.orig)

@@ -38,7 +38,7 @@ from booking.bookings.schemas import (
     LocalTimes,
     NotificationsOut,
 )
-from booking.db import Database
+from booking.db import Database, retrying
 from booking.errors import (
     AppError,
     Conflict,
@@ -483,20 +483,28 @@ async def place_booking(
 ) -> Placed:
     require_authenticated(principal)
     if key is None:
-        async with db.transaction(write=True) as session:
-            booking, planned = await create_booking(session, principal, data, now, notifier)
-            return Placed(booking, planned)
+
+        async def book() -> Placed:
+            async with db.transaction(write=True) as session:
+                booking, planned = await create_booking(session, principal, data, now, notifier)
+                return Placed(booking, planned)
+
+        return await retrying(book)
     fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
     async with db.transaction(write=False) as session:
         if answer := await idempotency.stored_answer(session, principal.actor, key, fingerprint, now):
             return Placed(replay=answer)
-    try:
+
+    async def book_once() -> Placed:
         async with db.transaction(write=True) as session:
             await idempotency.claim(session, principal.actor, key, fingerprint, now)
             booking, planned = await create_booking(session, principal, data, now, notifier)
             known = planned.answer() if not planned.waiting else pending_notifications()
             await idempotency.store(session, principal.actor, key, 201, created_body(booking, known))
             return Placed(booking, planned)
+
+    try:
+        return await retrying(book_once)
     except idempotency.KeyTaken:
         # A concurrent request with this key committed first: answer as it did.
         async with db.transaction(write=False) as session:
