@@ -24,7 +24,6 @@ from booking.errors import Unauthorized
 from booking.notifications.service import (
     notify_status_change,
     reminder_key_matches,
-    send_booking_created,
     send_due_reminders,
 )
 from booking.openapi import errors
@@ -50,21 +49,9 @@ async def create_booking(
 ) -> JSONResponse:
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
-    now = ctx.clock.now()
-    placed = await service.place_booking(ctx.db, ctx.notifier, principal, body, key, now)
-    if placed.replay is not None:
-        headers = {"Idempotent-Replayed": "true"}
-        return JSONResponse(placed.replay.body, status_code=placed.replay.status, headers=headers)
-    assert placed.booking is not None and placed.messages is not None
-    if not placed.messages.waiting:
-        answer = service.created_body(placed.booking, placed.messages.answer())
-        return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
-    notifications = await send_booking_created(ctx.notifier, ctx.db, placed.booking, placed.messages, now)
-    answer = service.created_body(placed.booking, notifications)
-    if key is not None:
-        async with ctx.db.transaction(write=True) as session:
-            await idempotency.replace_answer(session, principal.actor, key, answer)
-    return JSONResponse(answer, status_code=status.HTTP_201_CREATED)
+    answer = await service.book(ctx.db, ctx.notifier, principal, body, key, ctx.clock.now())
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
 @router.post("/reminders", response_model=RemindersOut, responses=errors(401))

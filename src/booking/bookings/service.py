@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,9 +58,12 @@ from booking.notifications.service import (
     Notifier,
     add_log_rows,
     booking_created_messages,
+    send_booking_created,
 )
 from booking.scheduling import Interval, Rejection, rejection
 from booking.types import E164
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -512,6 +516,43 @@ async def place_booking(
         if answer is None:
             raise Conflict("a request with this Idempotency-Key is still in progress; retry") from None
         return Placed(replay=answer)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+async def book(
+    db: Database,
+    notifier: Notifier,
+    principal: Principal,
+    data: BookingCreate,
+    key: str | None,
+    now: datetime,
+) -> Answer:
+    """POST /api/bookings: place the booking, then send what waits and complete the stored answer."""
+    placed = await place_booking(db, notifier, principal, data, key, now)
+    if placed.replay is not None:
+        return Answer(placed.replay.status, placed.replay.body, replayed=True)
+    assert placed.booking is not None and placed.messages is not None
+    if not placed.messages.waiting:
+        return Answer(201, created_body(placed.booking, placed.messages.answer()))
+    notifications = await send_booking_created(notifier, db, placed.booking, placed.messages, now)
+    body = created_body(placed.booking, notifications)
+    if key is not None:
+        await _complete_stored_answer(db, principal, key, body)
+    return Answer(201, body)
+
+
+async def _complete_stored_answer(db: Database, principal: Principal, key: str, body: dict[str, Any]) -> None:
+    try:
+        async with db.transaction(write=True) as session:
+            await idempotency.replace_answer(session, principal.actor, key, body)
+    except Exception:  # the booking stands; a replay would then show "not sent yet" for the messages
+        log.exception("could not complete the stored answer of key %s", key)
 
 
 def created_body(booking: Booking, notifications: NotificationsOut) -> dict[str, Any]:
