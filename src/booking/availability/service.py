@@ -23,18 +23,26 @@ from booking.availability.schemas import (
     WeeklyWindowOut,
     to_hhmm,
 )
-from booking.availability.store import DEFAULT_SETTINGS, booking_context, instructor_in_brand
+from booking.availability.store import (
+    DEFAULT_SETTINGS,
+    InstructorInBrand,
+    booking_context,
+    instructor_in_brand,
+)
 from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed, field_error
-from booking.instructors.service import active_link, get_instructor
-from booking.models import DateOverride, Instructor, SchedulingSettings, WeeklyRule
+from booking.instructors.service import get_instructor
+from booking.models import DateOverride, SchedulingSettings, WeeklyRule
 from booking.scheduling import Interval, bookable_slots, local_day_bounds
 
 MAX_SLOT_RANGE_DAYS = 62
 
 
-async def linked_instructor(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> Instructor:
-    instructor = await get_instructor(session, instructor_id)
-    if await active_link(session, instructor_id, brand_id) is None:
+async def linked_instructor(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> InstructorInBrand:
+    """The instructor with the brand's settings; 404 when unknown or not teaching for the brand."""
+    instructor = await instructor_in_brand(session, instructor_id, brand_id)
+    if instructor is None:
+        raise NotFound("instructor not found")
+    if not instructor.linked:
         raise InstructorNotInBrand("the instructor does not teach for this brand")
     return instructor
 
@@ -74,7 +82,7 @@ async def read_availability(
         instructor_id=instructor_id,
         brand_id=brand_id,
         timezone=instructor.timezone,
-        settings=await scheduling_settings(session, instructor_id, brand_id),
+        settings=instructor.settings,
         weekly=[
             WeeklyWindowOut(
                 weekday=w.weekday, start_time=to_hhmm(w.start_minute), end_time=to_hhmm(w.end_minute)
@@ -230,11 +238,7 @@ async def list_slots(
     if (last - first).days + 1 > MAX_SLOT_RANGE_DAYS:
         message = f"at most {MAX_SLOT_RANGE_DAYS} days a call"
         raise field_error(message, "query", "to")
-    instructor = await instructor_in_brand(session, instructor_id, brand_id)
-    if instructor is None:
-        raise NotFound("instructor not found")
-    if not instructor.linked:
-        raise InstructorNotInBrand("the instructor does not teach for this brand")
+    instructor = await linked_instructor(session, instructor_id, brand_id)
     settings = instructor.settings
     duration = timedelta(minutes=duration_minutes or settings.session_minutes)
     zone_name = timezone or instructor.timezone
