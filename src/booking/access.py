@@ -32,6 +32,20 @@ async def require_brand_admin(session: AsyncSession, principal: Principal, brand
         raise Forbidden("only the service or an admin of this brand may do this")
 
 
+def is_instructor_self(principal: Principal, instructor: Instructor) -> bool:
+    return principal.user_id is not None and principal.user_id == instructor.user_id
+
+
+async def require_instructor_or_brand_admin(
+    session: AsyncSession, principal: Principal, instructor: Instructor, brand_id: UUID, action: str
+) -> None:
+    """The instructor themself, an admin of the brand or the service; 403 for anyone else."""
+    if not is_instructor_self(principal, instructor) and not await is_brand_admin(
+        session, principal, brand_id
+    ):
+        raise Forbidden(f"only the instructor, an admin of the brand or the service may {action}")
+
+
 async def own_instructor_id(session: AsyncSession, principal: Principal) -> UUID | None:
     """The instructor record of the calling user, if they are one."""
     if principal.user_id is None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import is_brand_admin, require_authenticated
+from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
 from booking.availability.schemas import (
     AvailabilityOut,
@@ -29,7 +29,7 @@ from booking.availability.store import (
     booking_context,
     instructor_in_brand,
 )
-from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed, field_error
+from booking.errors import InstructorNotInBrand, NotFound, field_error
 from booking.instructors.service import get_instructor
 from booking.models import DateOverride, SchedulingSettings, WeeklyRule
 from booking.scheduling import Interval, bookable_slots, local_day_bounds
@@ -108,9 +108,9 @@ async def write_availability(
     """Apply a PUT in one transaction; every check runs before the first write."""
     require_authenticated(principal)
     instructor = await get_instructor(session, instructor_id)
-    is_self = principal.user_id is not None and principal.user_id == instructor.user_id
-    if not is_self and not await is_brand_admin(session, principal, data.brand_id):
-        raise Forbidden("only the instructor, an admin of the brand or the service may change availability")
+    await require_instructor_or_brand_admin(
+        session, principal, instructor, data.brand_id, "change availability"
+    )
     await linked_instructor(session, instructor_id, data.brand_id)
     _check_weekly_overlaps(data.weekly or [])
     _check_override_dates(data.overrides or [])
@@ -125,10 +125,6 @@ async def write_availability(
         await _replace_overrides(session, instructor_id, data.brand_id, data.overrides)
     await session.flush()
     return await read_availability(session, instructor_id, data.brand_id, None, None, now)
-
-
-def _overlap_error(field: str, index: int, message: str) -> ValidationFailed:
-    return field_error(message, "body", field, index)
 
 
 def _first_overlap(windows: list[tuple[int, int, int]]) -> int | None:
@@ -146,7 +142,7 @@ def _check_weekly_overlaps(weekly: Sequence[WeeklyWindowIn]) -> None:
         by_day.setdefault(window.weekday, []).append((*window.minutes, index))
     for windows in by_day.values():
         if (overlapping := _first_overlap(windows)) is not None:
-            raise _overlap_error("weekly", overlapping, "overlaps another window on the same weekday")
+            raise field_error("overlaps another window on the same weekday", "body", "weekly", overlapping)
 
 
 def _check_override_dates(overrides: Sequence[OverrideIn]) -> None:
@@ -156,10 +152,12 @@ def _check_override_dates(overrides: Sequence[OverrideIn]) -> None:
     for entries in by_date.values():
         if len(entries) > 1 and any(o.kind != "custom" for _, o in entries):
             message = "a blocked or clear entry must be the only one of its date"
-            raise _overlap_error("overrides", entries[1][0], message)
+            raise field_error(message, "body", "overrides", entries[1][0])
         windows = [(*o.minutes, index) for index, o in entries if o.kind == "custom"]
         if (overlapping := _first_overlap(windows)) is not None:
-            raise _overlap_error("overrides", overlapping, "overlaps another custom window of the same date")
+            raise field_error(
+                "overlaps another custom window of the same date", "body", "overrides", overlapping
+            )
 
 
 async def _upsert_settings(

@@ -18,7 +18,13 @@ from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import is_brand_admin, own_instructor_id, require_authenticated, require_brand_admin
+from booking.access import (
+    is_brand_admin,
+    own_instructor_id,
+    require_authenticated,
+    require_brand_admin,
+    require_instructor_or_brand_admin,
+)
 from booking.auth import Principal
 from booking.availability.service import scheduling_settings
 from booking.availability.store import InstructorInBrand, booking_context, instructor_in_brand
@@ -43,7 +49,6 @@ from booking.db import Database, retrying
 from booking.errors import (
     AppError,
     Conflict,
-    Forbidden,
     InstructorNotInBrand,
     NotFound,
     ValidationFailed,
@@ -451,9 +456,7 @@ async def calendar(
 ) -> tuple[Instructor, Sequence[Booking]]:
     require_authenticated(principal)
     instructor = await get_instructor(session, instructor_id)
-    is_self = principal.user_id is not None and principal.user_id == instructor.user_id
-    if not is_self and not await is_brand_admin(session, principal, brand_id):
-        raise Forbidden("only the instructor, an admin of the brand or the service may read this calendar")
+    await require_instructor_or_brand_admin(session, principal, instructor, brand_id, "read this calendar")
     query = select(Booking).where(
         Booking.instructor_id == instructor_id,
         Booking.brand_id == brand_id,

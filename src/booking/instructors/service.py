@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import is_brand_admin, require_authenticated, require_brand_admin
+from booking.access import is_brand_admin, is_instructor_self, require_authenticated, require_brand_admin
 from booking.auth import Principal
 from booking.brands.service import get_brand
 from booking.errors import Conflict, Forbidden, NotFound
@@ -83,7 +83,7 @@ async def _flush_unique_user(session: AsyncSession, user_id: UUID | None) -> Non
 
 async def may_manage_instructor(session: AsyncSession, principal: Principal, instructor: Instructor) -> bool:
     """Service, the instructor themself, or an admin of a brand the instructor teaches for."""
-    if principal.is_service or (principal.user_id is not None and principal.user_id == instructor.user_id):
+    if principal.is_service or is_instructor_self(principal, instructor):
         return True
     for brand_id in await linked_brand_ids(session, instructor.id):
         if await is_brand_admin(session, principal, brand_id):
