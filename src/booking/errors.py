@@ -47,11 +47,6 @@ class ValidationFailed(AppError):
     code = "validation_error"
 
 
-class DatabaseUnavailable(AppError):
-    status = 503
-    code = "database_unavailable"
-
-
 def field_error(message: str, *loc: str | int) -> ValidationFailed:
     """A 422 whose details name the offending field, as pydantic's own errors do."""
     return ValidationFailed(message, details=[{"loc": list(loc), "msg": message}])

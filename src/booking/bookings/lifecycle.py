@@ -7,7 +7,6 @@ from enum import StrEnum
 
 from booking.errors import Conflict, Forbidden
 
-ACTIVE = frozenset({"pending", "confirmed"})
 GRAPH: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),
     "confirmed": frozenset({"completed", "cancelled", "no_show"}),

@@ -30,7 +30,6 @@ from booking.availability.service import scheduling_settings
 from booking.availability.store import InstructorInBrand, booking_context, instructor_in_brand
 from booking.bookings import idempotency
 from booking.bookings.lifecycle import (
-    ACTIVE,
     Role,
     check_fields,
     check_transition,
@@ -55,7 +54,7 @@ from booking.errors import (
     field_error,
 )
 from booking.instructors.service import get_instructor
-from booking.models import Booking, BookingEvent, Brand, Instructor
+from booking.models import ACTIVE_STATUSES, Booking, BookingEvent, Brand, Instructor
 from booking.notifications.messages import Parties
 from booking.notifications.results import pending_notifications
 from booking.notifications.service import (
@@ -460,7 +459,7 @@ async def calendar(
     query = select(Booking).where(
         Booking.instructor_id == instructor_id,
         Booking.brand_id == brand_id,
-        Booking.status.in_(ACTIVE),
+        Booking.status.in_(ACTIVE_STATUSES),
         Booking.starts_at >= starts_from,
     )
     if starts_to is not None:
