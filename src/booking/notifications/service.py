@@ -160,7 +160,14 @@ async def record(db: Database, booking_id: UUID, outgoing: Sequence[Outgoing], n
         log.exception("could not write notification_log for booking %s", booking_id)
 
 
-async def parties_of(session: AsyncSession, booking: Booking) -> Parties:
+# What messages say when none can be sent: no provider configured means no message is composed.
+UNNAMED = Parties(instructor_name="", instructor_email="", brand_name="")
+
+
+async def parties_of(session: AsyncSession, booking: Booking, notifier: Notifier) -> Parties:
+    """Who a booking's messages name; nothing is read when no provider could send a message."""
+    if not notifier.configured:
+        return UNNAMED
     instructor = await session.get(Instructor, booking.instructor_id)
     brand_name = await session.scalar(select(Brand.name).where(Brand.id == booking.brand_id))
     return Parties(
@@ -243,8 +250,10 @@ async def notify_status_change(notifier: Notifier, db: Database, booking: Bookin
     """Confirmed: email the student. Cancelled: email and text them."""
     if booking.status not in ("confirmed", "cancelled"):
         return
-    async with db.transaction(write=False) as session:
-        parties = await parties_of(session, booking)
+    parties = UNNAMED
+    if notifier.configured:
+        async with db.transaction(write=False) as session:
+            parties = await parties_of(session, booking, notifier)
     kind = f"booking_{booking.status}"
     outgoing = [
         email_to(notifier, kind, booking.student_email, lambda: messages.status_email(booking, parties, now))
@@ -260,7 +269,9 @@ async def notify_status_change(notifier: Notifier, db: Database, booking: Bookin
 # --- reminders --------------------------------------------------------------------------------------
 
 
-async def claim_due_reminders(db: Database, now: datetime) -> list[tuple[Booking, Parties]]:
+async def claim_due_reminders(
+    notifier: Notifier, db: Database, now: datetime
+) -> list[tuple[Booking, Parties]]:
     """Mark every due, unreminded, confirmed booking as reminded, in one conditional write.
 
     Concurrent callers (threads, processes, hosts) each get a disjoint set: a row another caller
@@ -282,7 +293,7 @@ async def claim_due_reminders(db: Database, now: datetime) -> list[tuple[Booking
         if not ids:
             return []
         rows = await session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.starts_at))
-        return [(booking, await parties_of(session, booking)) for booking in rows.all()]
+        return [(booking, await parties_of(session, booking, notifier)) for booking in rows.all()]
 
 
 async def remind(
@@ -306,7 +317,7 @@ async def remind(
 
 
 async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[ReminderResult]:
-    due = await claim_due_reminders(db, now)
+    due = await claim_due_reminders(notifier, db, now)
     return list(
         await asyncio.gather(*(remind(notifier, db, booking, parties, now) for booking, parties in due))
     )
