@@ -88,12 +88,15 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
         # Services translate the conflicts they expect; one they did not is still the client's conflict.
         log.warning("unexpected integrity error: %s", exc.orig)
         return envelope_response(409, "conflict", "the change conflicts with existing data")
-    log.error("database unavailable: %s", exc)
-    return envelope_response(503, "database_unavailable", "the database is unavailable; retry shortly")
+    return _database_unavailable(exc)
 
 
 async def _connection_error(_: Request, exc: Exception) -> JSONResponse:
-    log.error("database connection failed: %s", exc)
+    return _database_unavailable(exc)
+
+
+def _database_unavailable(exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", exc)
     return envelope_response(503, "database_unavailable", "the database is unavailable; retry shortly")
 
 
