@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from booking.db import Database, parse_database_url
+from booking.enums import BookingStatus
 from booking.migrate import upgrade
 from booking.models import Booking, Brand, Instructor, InstructorBrand
 from tests.conftest import asyncpg_dsn, create_postgres_database, drop_postgres_database, postgres_url
@@ -105,7 +106,7 @@ async def test_reactivating_an_overlapping_row_is_refused(database_url: str) -> 
             async with db.transaction(write=True) as session:
                 row = await session.get(Booking, cancelled["id"])
                 assert row is not None
-                row.status = "pending"
+                row.status = BookingStatus.PENDING
     finally:
         await db.dispose()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from booking.enums import ErrorCode
+
 
 class AppError(Exception):
     status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad_request"
+    code: ClassVar[ErrorCode] = ErrorCode.BAD_REQUEST
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)
@@ -24,27 +26,27 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 class Unauthorized(AppError):
     status = 401
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
 
 
 class Forbidden(AppError):
     status = 403
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
 
 
 class NotFound(AppError):
     status = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(AppError):
     status = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class ValidationFailed(AppError):
     status = 422
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
 
 
 def field_error(message: str, *loc: str | int) -> ValidationFailed:
@@ -53,4 +55,4 @@ def field_error(message: str, *loc: str | int) -> ValidationFailed:
 
 
 class InstructorNotInBrand(NotFound):
-    code = "instructor_not_in_brand"
+    code = ErrorCode.INSTRUCTOR_NOT_IN_BRAND

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -24,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from booking.enums import BookingStatus, Channel, DeliveryStatus, PaymentStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -31,8 +35,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-ACTIVE_STATUSES = ("pending", "confirmed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,6 +59,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stored_enum(enum: type[StrEnum], length: int = 16) -> Enum:
+    """A StrEnum column stored as its values in a plain VARCHAR (no database enum type to migrate)."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 def utcnow() -> datetime:
@@ -176,8 +189,10 @@ class Booking(Base):
     brand_id: Mapped[uuid.UUID] = mapped_column()
     instructor_id: Mapped[uuid.UUID] = mapped_column()
     student_id: Mapped[uuid.UUID] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    status: Mapped[BookingStatus] = mapped_column(stored_enum(BookingStatus), default=BookingStatus.PENDING)
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        stored_enum(PaymentStatus), default=PaymentStatus.UNPAID
+    )
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
     # ends_at plus the brand's buffer at booking time: the overlap guard compares these.
@@ -207,9 +222,9 @@ class BookingEvent(Base):
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
     booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    payment_status: Mapped[str | None] = mapped_column(String(16))
+    from_status: Mapped[BookingStatus | None] = mapped_column(stored_enum(BookingStatus))
+    to_status: Mapped[BookingStatus] = mapped_column(stored_enum(BookingStatus))
+    payment_status: Mapped[PaymentStatus | None] = mapped_column(stored_enum(PaymentStatus))
     actor: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -230,10 +245,11 @@ class NotificationLog(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[Channel] = mapped_column(stored_enum(Channel, 8))
+    # Kinds are open-ended text (later features add their own); NotificationKind names today's.
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[DeliveryStatus] = mapped_column(stored_enum(DeliveryStatus, 8))
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, EmailStr, StringConstraints
 
+# Bounds of a session and of a buffer: also what lets a query bound a search for overlapping bookings.
+MAX_SESSION_MINUTES = 480
+MAX_BUFFER_MINUTES = 240
+
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from booking.types import ApiDate, TimezoneName
+from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES, ApiDate, TimezoneName
 
 # HH:MM from 00:00 to 23:59; an end may also be 24:00 (the next midnight).
 START_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -72,10 +72,10 @@ class OverrideIn(BaseModel):
 
 class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buffer_minutes: Annotated[StrictInt, Field(ge=0, le=240)] | None = None
+    buffer_minutes: Annotated[StrictInt, Field(ge=0, le=MAX_BUFFER_MINUTES)] | None = None
     advance_booking_days: Annotated[StrictInt, Field(ge=1, le=730)] | None = None
     cancellation_cutoff_hours: Annotated[StrictInt, Field(ge=0, le=720)] | None = None
-    session_minutes: Annotated[StrictInt, Field(ge=5, le=480)] | None = None
+    session_minutes: Annotated[StrictInt, Field(ge=5, le=MAX_SESSION_MINUTES)] | None = None
     min_notice_minutes: Annotated[StrictInt, Field(ge=0, le=10080)] | None = None
 
 

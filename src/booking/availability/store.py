@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.schemas import SettingsOut
+from booking.enums import ACTIVE_STATUSES
 from booking.models import (
-    ACTIVE_STATUSES,
     Booking,
     DateOverride,
     Instructor,
@@ -52,6 +52,7 @@ from booking.scheduling import (
     local_dates_around,
 )
 from booking.scheduling import DateOverride as OverrideRule
+from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 
 DEFAULT_SETTINGS = SettingsOut(
     buffer_minutes=15,
@@ -139,10 +140,16 @@ RULES: CompoundSelect[Any] = union_all(
     ),
 )
 
+# No booking blocks more than its longest session plus the largest buffer, so one that reaches into
+# [since, until) started after `since` minus that: the lower bound keeps the index range (and the
+# cost) independent of the instructor's history.
+LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
+
 BUSY = select(Booking.starts_at, Booking.blocked_until).where(
     Booking.instructor_id == bindparam("instructor_id"),
     Booking.status.in_(ACTIVE_STATUSES),
     Booking.starts_at < bindparam("until", type_=UTCDateTime()),
+    Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
     Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
 )
 
@@ -201,7 +208,12 @@ async def busy_time(
 ) -> BusyIndex:
     """Active bookings of the instructor in every brand that could collide with a session in `span`."""
     connection = await session.connection()
-    params = {"instructor_id": instructor_id, "until": span.end + rules.buffer, "since": span.start}
+    params = {
+        "instructor_id": instructor_id,
+        "until": span.end + rules.buffer,
+        "earliest": span.start - LONGEST_BLOCK,
+        "since": span.start,
+    }
     rows = await connection.execute(BUSY, params)
     return BusyIndex.of(Interval(start, end) for start, end in rows)
 

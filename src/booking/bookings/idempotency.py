@@ -18,15 +18,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.errors import ValidationFailed, field_error
+from booking.bookings.errors import IdempotencyKeyReused
+from booking.errors import field_error
 from booking.models import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-
-
-class IdempotencyKeyReused(ValidationFailed):
-    code = "idempotency_key_reused"
 
 
 class KeyTaken(Exception):

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from booking.errors import Conflict, Forbidden
+from booking.bookings.errors import CancellationCutoffPassed, InvalidTransition
+from booking.enums import BookingStatus, PaymentStatus
+from booking.errors import Forbidden
 
-GRAPH: dict[str, frozenset[str]] = {
-    "pending": frozenset({"confirmed", "cancelled"}),
-    "confirmed": frozenset({"completed", "cancelled", "no_show"}),
-    "completed": frozenset(),
-    "cancelled": frozenset(),
-    "no_show": frozenset(),
+PENDING, CONFIRMED, COMPLETED, CANCELLED, NO_SHOW = BookingStatus
+
+GRAPH: dict[BookingStatus, frozenset[BookingStatus]] = {
+    PENDING: frozenset({CONFIRMED, CANCELLED}),
+    CONFIRMED: frozenset({COMPLETED, CANCELLED, NO_SHOW}),
+    COMPLETED: frozenset(),
+    CANCELLED: frozenset(),
+    NO_SHOW: frozenset(),
 }
-AFTER_START_ONLY = frozenset({"completed", "no_show"})
+AFTER_START_ONLY = frozenset({COMPLETED, NO_SHOW})
 
 
 class Role(StrEnum):
@@ -25,18 +29,10 @@ class Role(StrEnum):
     STUDENT = "student"
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-
-
-class CancellationCutoffPassed(Conflict):
-    code = "cancellation_cutoff_passed"
-
-
-ROLE_STATUSES: dict[Role, frozenset[str]] = {
+ROLE_STATUSES: dict[Role, frozenset[BookingStatus]] = {
     Role.STAFF: frozenset(GRAPH),
-    Role.INSTRUCTOR: frozenset({"cancelled", "completed", "no_show"}),
-    Role.STUDENT: frozenset({"cancelled"}),
+    Role.INSTRUCTOR: frozenset({CANCELLED, COMPLETED, NO_SHOW}),
+    Role.STUDENT: frozenset({CANCELLED}),
 }
 
 
@@ -49,16 +45,22 @@ def check_fields(role: Role, *, payment: bool, notes: bool) -> None:
 
 
 def check_transition(
-    role: Role, current: str, target: str, *, starts_at: datetime, now: datetime, cutoff_hours: int
+    role: Role,
+    current: BookingStatus,
+    target: BookingStatus,
+    *,
+    starts_at: datetime,
+    now: datetime,
+    cutoff_hours: int,
 ) -> None:
     """Raise unless `role` may move a booking from `current` to `target` at `now`."""
     if target not in ROLE_STATUSES[role]:
-        raise Forbidden(f"a {role.value} may not set status {target!r}")
+        raise Forbidden(f"a {role.value} may not set status '{target}'")
     if target not in GRAPH[current]:
         raise InvalidTransition(f"a {current} booking cannot become {target}")
     if target in AFTER_START_ONLY and now < starts_at:
         raise InvalidTransition(f"a booking can be marked {target} only once the session has started")
-    if target == "cancelled":
+    if target == CANCELLED:
         _check_cancellation(role, starts_at=starts_at, now=now, cutoff_hours=cutoff_hours)
 
 
@@ -69,6 +71,6 @@ def _check_cancellation(role: Role, *, starts_at: datetime, now: datetime, cutof
         raise InvalidTransition("an instructor can cancel only before the session starts")
 
 
-def status_after_payment(current: str, payment_status: str) -> str:
+def status_after_payment(current: BookingStatus, payment_status: PaymentStatus) -> BookingStatus:
     """Marking a pending booking paid confirms it in the same change."""
-    return "confirmed" if current == "pending" and payment_status == "paid" else current
+    return CONFIRMED if current == PENDING and payment_status == PaymentStatus.PAID else current

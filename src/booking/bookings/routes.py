@@ -17,9 +17,9 @@ from booking.bookings.schemas import (
     BookingUpdate,
     CalendarOut,
     RemindersOut,
-    Status,
 )
 from booking.deps import Context, CurrentPrincipal
+from booking.enums import BookingStatus
 from booking.errors import Unauthorized
 from booking.notifications.service import (
     notify_status_change,
@@ -73,7 +73,7 @@ async def list_bookings(
     brand_id: UUID,
     ctx: Context,
     principal: CurrentPrincipal,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
+    status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     from_: Annotated[Instant | None, Query(alias="from", description="sessions starting at or after")] = None,
     to: Annotated[Instant | None, Query(description="sessions starting before")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,

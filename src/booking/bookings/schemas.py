@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -13,10 +13,8 @@ from pydantic import (
     model_serializer,
 )
 
-from booking.types import Email, Instant, Name, Note, Phone, TimezoneName
-
-Status = Literal["pending", "confirmed", "completed", "cancelled", "no_show"]
-PaymentStatus = Literal["unpaid", "paid"]
+from booking.enums import BookingStatus, DeliveryStatus, PaymentStatus
+from booking.types import MAX_SESSION_MINUTES, Email, Instant, Name, Note, Phone, TimezoneName
 
 
 class BookingCreate(BaseModel):
@@ -24,7 +22,7 @@ class BookingCreate(BaseModel):
     brand_id: UUID
     instructor_id: UUID
     starts_at: Instant
-    duration_minutes: Annotated[StrictInt, Field(ge=5, le=480)] | None = None
+    duration_minutes: Annotated[StrictInt, Field(ge=5, le=MAX_SESSION_MINUTES)] | None = None
     student_timezone: TimezoneName
     student_id: UUID | None = Field(default=None, description="service or brand admin only")
     student_name: Name | None = None
@@ -34,7 +32,7 @@ class BookingCreate(BaseModel):
 
 class BookingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: Status | None = None
+    status: BookingStatus | None = None
     payment_status: PaymentStatus | None = None
     instructor_notes: Note | None = None
     cancellation_reason: Note | None = None
@@ -50,7 +48,7 @@ class BookingOut(BaseModel):
     brand_id: UUID
     instructor_id: UUID
     student_id: UUID
-    status: Status
+    status: BookingStatus
     payment_status: PaymentStatus
     starts_at: datetime
     ends_at: datetime
@@ -78,7 +76,7 @@ class _WithoutNulls(BaseModel):
 
 
 class ChannelResult(_WithoutNulls):
-    status: Literal["sent", "failed", "skipped"]
+    status: DeliveryStatus
     reason: str | None = Field(default=None, description="why it was skipped or failed")
     provider_message_id: str | None = None
 
@@ -97,8 +95,8 @@ class BookingCreated(BaseModel):
 
 class HistoryEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    from_status: Status | None
-    to_status: Status
+    from_status: BookingStatus | None
+    to_status: BookingStatus
     payment_status: PaymentStatus | None
     actor: str
     created_at: datetime

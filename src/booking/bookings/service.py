@@ -29,6 +29,7 @@ from booking.auth import Principal
 from booking.availability.service import scheduling_settings
 from booking.availability.store import InstructorInBrand, booking_context, instructor_in_brand
 from booking.bookings import idempotency
+from booking.bookings.errors import refused
 from booking.bookings.lifecycle import (
     Role,
     check_fields,
@@ -45,16 +46,14 @@ from booking.bookings.schemas import (
     NotificationsOut,
 )
 from booking.db import Database, retrying
+from booking.enums import ACTIVE_STATUSES
 from booking.errors import (
-    AppError,
     Conflict,
-    InstructorNotInBrand,
     NotFound,
-    ValidationFailed,
     field_error,
 )
 from booking.instructors.service import get_instructor
-from booking.models import ACTIVE_STATUSES, Booking, BookingEvent, Brand, Instructor
+from booking.models import Booking, BookingEvent, Brand, Instructor
 from booking.notifications.messages import Parties
 from booking.notifications.results import pending_notifications
 from booking.notifications.service import (
@@ -71,48 +70,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
-
-
-class SlotUnavailable(Conflict):
-    code = "slot_unavailable"
-
-
-class InThePast(ValidationFailed):
-    code = "in_the_past"
-
-
-class TooSoon(ValidationFailed):
-    code = "too_soon"
-
-
-class BeyondBookingWindow(ValidationFailed):
-    code = "beyond_booking_window"
-
-
-class OutsideAvailability(ValidationFailed):
-    code = "outside_availability"
-
-
-REJECTIONS: dict[Rejection, tuple[type[AppError], str]] = {
-    Rejection.INSTRUCTOR_NOT_IN_BRAND: (
-        InstructorNotInBrand,
-        "the instructor does not take bookings in this brand",
-    ),
-    Rejection.IN_THE_PAST: (InThePast, "the start is not in the future"),
-    Rejection.TOO_SOON: (TooSoon, "the start is inside the instructor's minimum notice"),
-    Rejection.BEYOND_BOOKING_WINDOW: (BeyondBookingWindow, "the start is beyond the advance booking window"),
-    Rejection.OUTSIDE_AVAILABILITY: (
-        OutsideAvailability,
-        "the session is outside the instructor's availability",
-    ),
-    Rejection.SLOT_UNAVAILABLE: (SlotUnavailable, "the time is taken (another booking or its buffer)"),
-}
-
-
-def refused(reason: Rejection) -> AppError:
-    """The API error for the first rule of SPEC §5 that failed."""
-    error_class, message = REJECTIONS[reason]
-    return error_class(message)
 
 
 # --- rendering ------------------------------------------------------------------------------------

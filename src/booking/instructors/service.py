@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.access import is_brand_admin, is_instructor_self, require_authenticated, require_brand_admin
 from booking.auth import Principal
 from booking.brands.service import get_brand
+from booking.enums import ACTIVE_STATUSES
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.instructors.schemas import InstructorCreate, InstructorOut, InstructorUpdate
-from booking.models import ACTIVE_STATUSES, Booking, Instructor, InstructorBrand
+from booking.models import Booking, Instructor, InstructorBrand
 
 
 async def get_instructor(session: AsyncSession, instructor_id: UUID) -> Instructor:

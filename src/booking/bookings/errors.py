@@ -1,0 +1,64 @@
+"""The errors of booking creation, change and replay (SPEC §6, §8), each with its own code."""
+
+from __future__ import annotations
+
+from booking.enums import ErrorCode
+from booking.errors import AppError, Conflict, InstructorNotInBrand, ValidationFailed
+from booking.scheduling import Rejection
+
+
+class SlotUnavailable(Conflict):
+    code = ErrorCode.SLOT_UNAVAILABLE
+
+
+class InThePast(ValidationFailed):
+    code = ErrorCode.IN_THE_PAST
+
+
+class TooSoon(ValidationFailed):
+    code = ErrorCode.TOO_SOON
+
+
+class BeyondBookingWindow(ValidationFailed):
+    code = ErrorCode.BEYOND_BOOKING_WINDOW
+
+
+class OutsideAvailability(ValidationFailed):
+    code = ErrorCode.OUTSIDE_AVAILABILITY
+
+
+class InvalidTransition(Conflict):
+    code = ErrorCode.INVALID_TRANSITION
+
+
+class CancellationCutoffPassed(Conflict):
+    code = ErrorCode.CANCELLATION_CUTOFF_PASSED
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+REJECTIONS: dict[Rejection, tuple[type[AppError], str]] = {
+    Rejection.INSTRUCTOR_NOT_IN_BRAND: (
+        InstructorNotInBrand,
+        "the instructor does not take bookings in this brand",
+    ),
+    Rejection.IN_THE_PAST: (InThePast, "the start is not in the future"),
+    Rejection.TOO_SOON: (TooSoon, "the start is inside the instructor's minimum notice"),
+    Rejection.BEYOND_BOOKING_WINDOW: (BeyondBookingWindow, "the start is beyond the advance booking window"),
+    Rejection.OUTSIDE_AVAILABILITY: (
+        OutsideAvailability,
+        "the session is outside the instructor's availability",
+    ),
+    Rejection.SLOT_UNAVAILABLE: (SlotUnavailable, "the time is taken (another booking or its buffer)"),
+}
+
+# What a new booking can be refused with, for the OpenAPI document of the operations that book.
+BOOKING_REFUSALS: tuple[type[AppError], ...] = tuple(error for error, _ in REJECTIONS.values())
+
+
+def refused(reason: Rejection) -> AppError:
+    """The API error for the first rule of SPEC §5 that failed."""
+    error_class, message = REJECTIONS[reason]
+    return error_class(message)

@@ -1,0 +1,75 @@
+"""The service's vocabulary, defined once: statuses, error codes, notification kinds and outcomes.
+
+Models, schemas, the lifecycle, messages and the OpenAPI document all take their words from here. The
+members are `str`s, so they compare equal to the text the database stores and the API sends.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# The statuses that hold an instructor's time (the overlap guard's WHERE clause says the same).
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class DeliveryStatus(StrEnum):
+    """What happened to one message (a `notification_log` row, a `notifications` entry)."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class NotificationKind(StrEnum):
+    BOOKING_CREATED = "booking_created"
+    BOOKING_CREATED_INSTRUCTOR = "booking_created_instructor"
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    REMINDER = "reminder"
+
+
+class ErrorCode(StrEnum):
+    """`error.code` of the envelope; each operation lists the ones it can answer in /openapi.json."""
+
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    VALIDATION_ERROR = "validation_error"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    INTERNAL_ERROR = "internal_error"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INSTRUCTOR_NOT_IN_BRAND = "instructor_not_in_brand"
+    IN_THE_PAST = "in_the_past"
+    TOO_SOON = "too_soon"
+    BEYOND_BOOKING_WINDOW = "beyond_booking_window"
+    OUTSIDE_AVAILABILITY = "outside_availability"
+    SLOT_UNAVAILABLE = "slot_unavailable"
+    INVALID_TRANSITION = "invalid_transition"
+    CANCELLATION_CUTOFF_PASSED = "cancellation_cutoff_passed"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
