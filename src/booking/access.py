@@ -1,15 +1,16 @@
-"""Who may do what (SPEC §3): lookups of the brand-admin and instructor roles of a principal."""
+"""Who may do what (SPEC §3): the brand-admin and instructor roles of a principal, and the checks."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.auth import Principal
+from booking.brands.repository import is_admin_of
 from booking.errors import Forbidden, Unauthorized
-from booking.models import BrandAdmin, Instructor
+from booking.instructors.repository import instructor_id_of_user
+from booking.models import Instructor
 
 
 def require_authenticated(principal: Principal) -> None:
@@ -22,8 +23,7 @@ async def is_brand_admin(session: AsyncSession, principal: Principal, brand_id: 
         return True
     if principal.user_id is None:
         return False
-    query = select(exists().where(BrandAdmin.brand_id == brand_id, BrandAdmin.user_id == principal.user_id))
-    return bool(await session.scalar(query))
+    return await is_admin_of(session, principal.user_id, brand_id)
 
 
 async def require_brand_admin(session: AsyncSession, principal: Principal, brand_id: UUID) -> None:
@@ -50,4 +50,4 @@ async def own_instructor_id(session: AsyncSession, principal: Principal) -> UUID
     """The instructor record of the calling user, if they are one."""
     if principal.user_id is None:
         return None
-    return await session.scalar(select(Instructor.id).where(Instructor.user_id == principal.user_id))
+    return await instructor_id_of_user(session, principal.user_id)

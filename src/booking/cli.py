@@ -105,7 +105,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _send_reminders(_: argparse.Namespace) -> int:
-    from booking.notifications.reminders_cli import run_reminders
+    from booking.bookings.reminders_cli import run_reminders
 
     print(asyncio.run(run_reminders(Settings())))
     return 0

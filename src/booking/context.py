@@ -8,7 +8,8 @@ from booking.auth import JwksCache, TokenVerifier
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database, parse_database_url
-from booking.notifications.service import Notifier
+from booking.notifications.notifier import Notifier
+from booking.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -38,9 +39,13 @@ class AppContext:
             settings=settings,
             db=db,
             verifier=verifier,
-            notifier=Notifier(settings),
+            notifier=Notifier.from_settings(settings),
             clock=clock or SystemClock(),
         )
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A unit of work for one write of this request, at this request's `now`."""
+        return UnitOfWork(self.db, self.notifier, self.clock.now())
 
     async def aclose(self) -> None:
         await self.notifier.aclose()

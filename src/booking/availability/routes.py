@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Response
 
 from booking.availability import service
 from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
-from booking.deps import Context, CurrentPrincipal
+from booking.deps import PUBLIC, Context, CurrentPrincipal
+from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
 from booking.openapi import errors
 from booking.scheduling import Interval
 from booking.types import ApiDate, TimezoneName
@@ -17,7 +18,12 @@ from booking.types import ApiDate, TimezoneName
 router = APIRouter(prefix="/api/instructors", tags=["availability"])
 
 
-@router.get("/{instructor_id}/availability", response_model=AvailabilityOut, responses=errors(404, 422))
+@router.get(
+    "/{instructor_id}/availability",
+    response_model=AvailabilityOut,
+    responses=errors(NotFound, InstructorNotInBrand),
+    dependencies=[PUBLIC],
+)
 async def get_availability(
     instructor_id: UUID,
     brand_id: UUID,
@@ -31,7 +37,9 @@ async def get_availability(
 
 
 @router.put(
-    "/{instructor_id}/availability", response_model=AvailabilityOut, responses=errors(401, 403, 404, 422)
+    "/{instructor_id}/availability",
+    response_model=AvailabilityOut,
+    responses=errors(NotFound, InstructorNotInBrand, Forbidden, ValidationFailed),
 )
 async def put_availability(
     instructor_id: UUID, body: AvailabilityPut, ctx: Context, principal: CurrentPrincipal
@@ -50,7 +58,12 @@ def slots_json(zone: str, slots: list[Interval]) -> bytes:
     return json.dumps({"timezone": zone, "slots": listed}, separators=(",", ":")).encode()
 
 
-@router.get("/{instructor_id}/slots", response_model=SlotList, responses=errors(404, 422))
+@router.get(
+    "/{instructor_id}/slots",
+    response_model=SlotList,
+    responses=errors(NotFound, InstructorNotInBrand, ValidationFailed),
+    dependencies=[PUBLIC],
+)
 async def get_slots(
     instructor_id: UUID,
     brand_id: UUID,

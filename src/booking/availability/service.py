@@ -8,31 +8,32 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
+from booking.availability import repository
+from booking.availability.repository import InstructorInBrand, instructor_in_brand
 from booking.availability.schemas import (
     AvailabilityOut,
     AvailabilityPut,
     OverrideIn,
     OverrideOut,
-    SettingsOut,
     WeeklyWindowIn,
     WeeklyWindowOut,
     to_hhmm,
 )
-from booking.availability.store import (
-    DEFAULT_SETTINGS,
-    InstructorInBrand,
-    booking_context,
-    instructor_in_brand,
-)
 from booking.errors import InstructorNotInBrand, NotFound, field_error
 from booking.instructors.service import get_instructor
-from booking.models import DateOverride, SchedulingSettings, WeeklyRule
-from booking.scheduling import Interval, bookable_slots, local_day_bounds
+from booking.models import DateOverride
+from booking.scheduling import (
+    BookingContext,
+    Interval,
+    availability_windows,
+    bookable_slots,
+    local_dates_around,
+    local_day_bounds,
+)
 
 MAX_SLOT_RANGE_DAYS = 62
 
@@ -45,11 +46,6 @@ async def linked_instructor(session: AsyncSession, instructor_id: UUID, brand_id
     if not instructor.linked:
         raise InstructorNotInBrand("the instructor does not teach for this brand")
     return instructor
-
-
-async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:
-    row = await session.get(SchedulingSettings, (instructor_id, brand_id))
-    return DEFAULT_SETTINGS if row is None else SettingsOut.model_validate(row)
 
 
 # --- reading and writing availability --------------------------------------------------------------
@@ -65,19 +61,8 @@ async def read_availability(
 ) -> AvailabilityOut:
     instructor = await linked_instructor(session, instructor_id, brand_id)
     first = first or now.astimezone(ZoneInfo(instructor.timezone)).date()
-    weekly = await session.scalars(
-        select(WeeklyRule)
-        .where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
-        .order_by(WeeklyRule.weekday, WeeklyRule.start_minute)
-    )
-    overrides_query = select(DateOverride).where(
-        DateOverride.instructor_id == instructor_id,
-        DateOverride.brand_id == brand_id,
-        DateOverride.date >= first,
-    )
-    if last is not None:
-        overrides_query = overrides_query.where(DateOverride.date <= last)
-    overrides = await session.scalars(overrides_query.order_by(DateOverride.date, DateOverride.start_minute))
+    weekly = await repository.weekly_rules_of(session, instructor_id, brand_id)
+    overrides = await repository.overrides_between(session, instructor_id, brand_id, first, last)
     return AvailabilityOut(
         instructor_id=instructor_id,
         brand_id=brand_id,
@@ -120,9 +105,9 @@ async def write_availability(
     if data.settings is not None:
         await _upsert_settings(session, instructor_id, data, now)
     if data.weekly is not None:
-        await _replace_weekly(session, instructor_id, data.brand_id, data.weekly)
+        await repository.replace_weekly_rules(session, instructor_id, data.brand_id, data.weekly)
     if data.overrides:
-        await _replace_overrides(session, instructor_id, data.brand_id, data.overrides)
+        await repository.replace_overrides(session, instructor_id, data.brand_id, data.overrides)
     await session.flush()
     return await read_availability(session, instructor_id, data.brand_id, None, None, now)
 
@@ -164,59 +149,10 @@ async def _upsert_settings(
     session: AsyncSession, instructor_id: UUID, data: AvailabilityPut, now: datetime
 ) -> None:
     assert data.settings is not None
-    row = await session.get(SchedulingSettings, (instructor_id, data.brand_id))
-    if row is None:
-        row = SchedulingSettings(
-            instructor_id=instructor_id, brand_id=data.brand_id, **DEFAULT_SETTINGS.model_dump()
-        )
-        session.add(row)
+    row = await repository.settings_row(session, instructor_id, data.brand_id)
     for field, value in data.settings.model_dump(exclude_none=True).items():
         setattr(row, field, value)
     row.updated_at = now
-
-
-async def _replace_weekly(
-    session: AsyncSession, instructor_id: UUID, brand_id: UUID, weekly: Sequence[WeeklyWindowIn]
-) -> None:
-    await session.execute(
-        delete(WeeklyRule).where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
-    )
-    session.add_all(
-        WeeklyRule(
-            instructor_id=instructor_id,
-            brand_id=brand_id,
-            weekday=window.weekday,
-            start_minute=window.minutes[0],
-            end_minute=window.minutes[1],
-        )
-        for window in weekly
-    )
-
-
-async def _replace_overrides(
-    session: AsyncSession, instructor_id: UUID, brand_id: UUID, overrides: Sequence[OverrideIn]
-) -> None:
-    await session.execute(
-        delete(DateOverride).where(
-            DateOverride.instructor_id == instructor_id,
-            DateOverride.brand_id == brand_id,
-            DateOverride.date.in_({o.date for o in overrides}),
-        )
-    )
-    for override in overrides:
-        if override.kind == "clear":
-            continue
-        start, end = override.minutes if override.kind == "custom" else (None, None)
-        session.add(
-            DateOverride(
-                instructor_id=instructor_id,
-                brand_id=brand_id,
-                date=override.date,
-                kind=override.kind,
-                start_minute=start,
-                end_minute=end,
-            )
-        )
 
 
 async def list_slots(
@@ -251,3 +187,20 @@ async def list_slots(
     span = Interval(first_start, last_start + duration)
     context = await booking_context(session, instructor, brand_id, now, span)
     return zone_name, bookable_slots(context, duration, requested.start, requested.end)
+
+
+async def booking_context(
+    session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
+) -> BookingContext:
+    """What the rules need to judge bookings of the instructor in `brand_id` lying within `span`."""
+    zone = ZoneInfo(instructor.timezone)
+    first, last = local_dates_around(span.start, span.end, zone)
+    weekly, overrides = await repository.scheduling_rules(session, instructor.id, brand_id, first, last)
+    rules = instructor.rules
+    return BookingContext(
+        now=now,
+        rules=rules,
+        windows=availability_windows(weekly, overrides, zone, first, last),
+        busy=await repository.busy_time(session, instructor.id, span, rules),
+        instructor_bookable=instructor.active and instructor.linked,
+    )

@@ -1,39 +1,36 @@
 """Idempotency-Key for POST /api/bookings: one answer per caller and key for 24 hours.
 
-The key is claimed by inserting its row inside the booking's own transaction, and the answer is stored
-in the same transaction. A concurrent request with the same key waits on the row's unique index
-(PostgreSQL) or on the write lock (SQLite), then finds the stored answer and replays it. A request
-that fails stores nothing (its transaction rolls back), so retrying it runs it again.
+The key is claimed inside the booking's own transaction (`INSERT … ON CONFLICT DO NOTHING`), and the
+answer is stored in that same transaction. A concurrent request with the same key waits on the row's
+unique index (PostgreSQL) or on the write lock (SQLite), finds the key taken and replays the stored
+answer, still in its one transaction. A request that fails stores nothing (its transaction rolls back),
+so retrying it runs it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.bookings.errors import IdempotencyKeyReused
-from booking.errors import field_error
+from booking.bookings.render import Answer
+from booking.errors import Conflict, field_error
 from booking.models import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+KEY_COLUMNS = ("caller", "key")
 
-
-class KeyTaken(Exception):
-    """Another request holds (or held) this key: look up its answer."""
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    status: int
-    body: dict[str, Any]
+CLAIM = {
+    "postgresql": postgresql.insert(IdempotencyRecord).on_conflict_do_nothing(index_elements=KEY_COLUMNS),
+    "sqlite": sqlite.insert(IdempotencyRecord).on_conflict_do_nothing(index_elements=KEY_COLUMNS),
+}
 
 
 def check_key(key: str) -> str:
@@ -47,43 +44,43 @@ def request_fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-async def claim(session: AsyncSession, caller: str, key: str, fingerprint: str, now: datetime) -> None:
-    """Take the key for this request, or raise KeyTaken when a live record exists."""
+def _is_this(caller: str, key: str) -> Any:
+    return (IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key)
+
+
+async def claim_or_replay(
+    session: AsyncSession, caller: str, key: str, fingerprint: str, now: datetime
+) -> Answer | None:
+    """Take the key for this request (None), or the answer to replay when a live record holds it.
+
+    The same key with another body is `422 idempotency_key_reused`.
+    """
     await session.execute(
         delete(IdempotencyRecord).where(
-            IdempotencyRecord.caller == caller,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < now - KEY_LIFETIME,
+            _is_this(caller, key), IdempotencyRecord.created_at < now - KEY_LIFETIME
         )
     )
-    session.add(IdempotencyRecord(caller=caller, key=key, request_hash=fingerprint, created_at=now))
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise KeyTaken from exc
-
-
-async def store(session: AsyncSession, caller: str, key: str, status: int, body: dict[str, Any]) -> None:
-    record = await session.get(IdempotencyRecord, (caller, key))
-    assert record is not None, "store() follows claim() in the same transaction"
-    record.response_status = status
-    record.response_body = json.dumps(body)
-
-
-async def stored_answer(
-    session: AsyncSession, caller: str, key: str, fingerprint: str, now: datetime
-) -> StoredAnswer | None:
-    """The answer to replay, None when the key is free; 422 when it was used for another body."""
-    record = await session.get(IdempotencyRecord, (caller, key))
-    if record is None or record.created_at < now - KEY_LIFETIME or record.response_body is None:
+    claim = CLAIM[session.get_bind().dialect.name]
+    values = {"caller": caller, "key": key, "request_hash": fingerprint, "created_at": now}
+    claimed = await session.scalar(claim.values(values).returning(IdempotencyRecord.key))
+    if claimed is not None:
         return None
+    record = await session.scalar(
+        select(IdempotencyRecord).where(_is_this(caller, key)).execution_options(populate_existing=True)
+    )
+    if record is None or record.response_body is None:
+        raise Conflict("a request with this Idempotency-Key is still in progress; retry")
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
-    return StoredAnswer(record.response_status or 200, json.loads(record.response_body))
+    return Answer(record.response_status or 200, json.loads(record.response_body), replayed=True)
 
 
-async def replace_answer(session: AsyncSession, caller: str, key: str, body: dict[str, Any]) -> None:
-    """Complete a stored answer with what was learnt after the commit (notification results)."""
-    record = await session.get(IdempotencyRecord, (caller, key))
-    if record is not None:
-        record.response_body = json.dumps(body)
+async def store_answer(
+    session: AsyncSession, caller: str, key: str, status: int, body: dict[str, Any]
+) -> None:
+    """The answer to replay; stored in the claiming transaction, completed after the messages went out."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(_is_this(caller, key))
+        .values(response_status=status, response_body=json.dumps(body))
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from booking.bookings import idempotency, service
 from booking.bookings.lifecycle import Role
+from booking.bookings.render import reminder_result, render
 from booking.bookings.schemas import (
     BookingCreate,
     BookingCreated,
@@ -21,11 +22,7 @@ from booking.bookings.schemas import (
 from booking.deps import Context, CurrentPrincipal
 from booking.enums import BookingStatus
 from booking.errors import Unauthorized
-from booking.notifications.service import (
-    notify_status_change,
-    reminder_key_matches,
-    send_due_reminders,
-)
+from booking.notifications.service import reminder_key_matches, send_due_reminders
 from booking.openapi import errors
 from booking.types import Instant
 
@@ -49,7 +46,7 @@ async def create_booking(
 ) -> JSONResponse:
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
-    answer = await service.book(ctx.db, ctx.notifier, principal, body, key, ctx.clock.now())
+    answer = await service.book(ctx.unit_of_work(), principal, body, key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
@@ -65,7 +62,7 @@ async def send_reminders(
     if not reminder_key_matches(ctx.settings.booking_reminder_api_key, x_booking_reminder_key):
         raise Unauthorized("x-booking-reminder-key is missing or wrong (or no key is configured)")
     results = await send_due_reminders(ctx.notifier, ctx.db, ctx.clock.now())
-    return RemindersOut(reminded=len(results), results=results)
+    return RemindersOut(reminded=len(results), results=[reminder_result(r) for r in results])
 
 
 @router.get("", response_model=BookingPage, responses=errors(401, 422))
@@ -82,9 +79,10 @@ async def list_bookings(
     """The caller's bookings in a brand (all of them for staff), oldest first; follow `next_cursor`."""
     page = service.PageQuery(brand_id, status_, from_, to, limit, cursor)
     async with ctx.db.transaction(write=False) as session:
-        rows, next_cursor, sees_notes = await service.list_bookings(session, principal, page)
+        listed = await service.list_bookings(session, principal, page)
         return BookingPage(
-            bookings=[service.render(b, staff=sees_notes) for b in rows], next_cursor=next_cursor
+            bookings=[render(b, staff=listed.sees_notes) for b in listed.bookings],
+            next_cursor=listed.next_cursor,
         )
 
 
@@ -93,9 +91,9 @@ async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipa
     async with ctx.db.transaction(write=False) as session:
         booking, role = await service.visible_booking(session, principal, booking_id)
         if role == Role.STUDENT:
-            return BookingEnvelope(booking=service.render(booking, staff=False))
+            return BookingEnvelope(booking=render(booking, staff=False))
         return BookingEnvelope(
-            booking=service.render(booking, staff=True), history=await service.history(session, booking)
+            booking=render(booking, staff=True), history=await service.history(session, booking)
         )
 
 
@@ -104,14 +102,8 @@ async def update_booking(
     booking_id: UUID, body: BookingUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> BookingEnvelope:
     """Status, payment and notes, with the lifecycle and permissions of SPEC §8."""
-    async with ctx.db.transaction(write=True) as session:
-        booking, role, previous = await service.update_booking(
-            session, principal, booking_id, body, ctx.clock.now()
-        )
-        rendered = service.render(booking, staff=role != Role.STUDENT)
-    if booking.status != previous:
-        await notify_status_change(ctx.notifier, ctx.db, booking, ctx.clock.now())
-    return BookingEnvelope(booking=rendered)
+    changed = await service.change_booking(ctx.unit_of_work(), principal, booking_id, body)
+    return BookingEnvelope(booking=render(changed.booking, staff=changed.role != Role.STUDENT))
 
 
 @calendar_router.get(
@@ -135,5 +127,5 @@ async def instructor_calendar(
             instructor_id=instructor.id,
             brand_id=brand_id,
             timezone=instructor.timezone,
-            sessions=[service.render(b, staff=True) for b in sessions],
+            sessions=[render(b, staff=True) for b in sessions],
         )

@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import require_authenticated, require_brand_admin
 from booking.auth import Principal
+from booking.brands import repository
 from booking.brands.schemas import BrandAdminCreate, BrandCreate
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.models import Brand, BrandAdmin
 
 
 async def list_brands(session: AsyncSession) -> Sequence[Brand]:
-    return (await session.scalars(select(Brand).order_by(Brand.name, Brand.id))).all()
+    return await repository.all_brands(session)
 
 
 async def get_brand(session: AsyncSession, brand_id: UUID) -> Brand:
-    brand = await session.get(Brand, brand_id)
+    brand = await repository.brand_by_id(session, brand_id)
     if brand is None:
         raise NotFound("brand not found")
     return brand
@@ -46,7 +46,7 @@ async def add_brand_admin(
     """Make a user admin of a brand; answers the row and whether it is new."""
     await get_brand(session, brand_id)
     await require_brand_admin(session, principal, brand_id)
-    existing = await session.get(BrandAdmin, (brand_id, data.user_id))
+    existing = await repository.brand_admin(session, brand_id, data.user_id)
     if existing is not None:
         return existing, False
     admin = BrandAdmin(brand_id=brand_id, user_id=data.user_id)

@@ -4,7 +4,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from booking.deps import Context, CurrentPrincipal
+from booking.deps import PUBLIC, Context, CurrentPrincipal
+from booking.errors import Conflict, Forbidden, NotFound
 from booking.instructors import service
 from booking.instructors.schemas import (
     InstructorCreate,
@@ -20,7 +21,7 @@ from booking.openapi import errors
 router = APIRouter(prefix="/api/instructors", tags=["instructors"])
 
 
-@router.get("", response_model=PublicInstructorList, responses=errors(404, 422))
+@router.get("", response_model=PublicInstructorList, responses=errors(NotFound), dependencies=[PUBLIC])
 async def list_instructors(brand_id: UUID, ctx: Context) -> PublicInstructorList:
     async with ctx.db.transaction(write=False) as session:
         instructors = await service.list_public_instructors(session, brand_id)
@@ -31,7 +32,7 @@ async def list_instructors(brand_id: UUID, ctx: Context) -> PublicInstructorList
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=InstructorEnvelope,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(NotFound, Forbidden, Conflict),
 )
 async def create_instructor(
     body: InstructorCreate, ctx: Context, principal: CurrentPrincipal
@@ -41,9 +42,7 @@ async def create_instructor(
         return InstructorEnvelope(instructor=await service.describe(session, instructor))
 
 
-@router.patch(
-    "/{instructor_id}", response_model=InstructorEnvelope, responses=errors(401, 403, 404, 409, 422)
-)
+@router.patch("/{instructor_id}", response_model=InstructorEnvelope, responses=errors(NotFound, Forbidden))
 async def update_instructor(
     instructor_id: UUID, body: InstructorUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> InstructorEnvelope:
@@ -56,7 +55,7 @@ async def update_instructor(
     "/{instructor_id}/brands/{brand_id}",
     status_code=status.HTTP_201_CREATED,
     response_model=LinkEnvelope,
-    responses={200: {"model": LinkEnvelope, "description": "already linked"}, **errors(401, 403, 404, 422)},
+    responses={200: {"model": LinkEnvelope, "description": "already linked"}, **errors(NotFound, Forbidden)},
 )
 async def link_brand(
     instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal, response: Response
@@ -71,7 +70,7 @@ async def link_brand(
 @router.delete(
     "/{instructor_id}/brands/{brand_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(NotFound, Forbidden, Conflict),
 )
 async def unlink_brand(
     instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal

@@ -6,35 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, is_instructor_self, require_authenticated, require_brand_admin
 from booking.auth import Principal
+from booking.bookings.repository import has_active_sessions_ending_after
 from booking.brands.service import get_brand
-from booking.enums import ACTIVE_STATUSES
 from booking.errors import Conflict, Forbidden, NotFound
+from booking.instructors import repository
 from booking.instructors.schemas import InstructorCreate, InstructorOut, InstructorUpdate
-from booking.models import Booking, Instructor, InstructorBrand
+from booking.models import Instructor, InstructorBrand
 
 
 async def get_instructor(session: AsyncSession, instructor_id: UUID) -> Instructor:
-    instructor = await session.get(Instructor, instructor_id)
+    instructor = await repository.instructor_by_id(session, instructor_id)
     if instructor is None:
         raise NotFound("instructor not found")
     return instructor
 
 
-async def linked_brand_ids(session: AsyncSession, instructor_id: UUID) -> list[UUID]:
-    query = select(InstructorBrand.brand_id).where(
-        InstructorBrand.instructor_id == instructor_id, InstructorBrand.unlinked_at.is_(None)
-    )
-    return list((await session.scalars(query.order_by(InstructorBrand.created_at))).all())
-
-
 async def active_link(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> InstructorBrand | None:
-    link = await session.get(InstructorBrand, (instructor_id, brand_id))
+    link = await repository.link_of(session, instructor_id, brand_id)
     return link if link is not None and link.unlinked_at is None else None
 
 
@@ -47,7 +40,7 @@ async def describe(session: AsyncSession, instructor: Instructor) -> InstructorO
         phone=instructor.phone,
         timezone=instructor.timezone,
         active=instructor.active,
-        brand_ids=await linked_brand_ids(session, instructor.id),
+        brand_ids=await repository.linked_brand_ids(session, instructor.id),
         created_at=instructor.created_at,
     )
 
@@ -86,7 +79,7 @@ async def may_manage_instructor(session: AsyncSession, principal: Principal, ins
     """Service, the instructor themself, or an admin of a brand the instructor teaches for."""
     if principal.is_service or is_instructor_self(principal, instructor):
         return True
-    for brand_id in await linked_brand_ids(session, instructor.id):
+    for brand_id in await repository.linked_brand_ids(session, instructor.id):
         if await is_brand_admin(session, principal, brand_id):
             return True
     return False
@@ -110,17 +103,7 @@ async def update_instructor(
 
 async def list_public_instructors(session: AsyncSession, brand_id: UUID) -> Sequence[Instructor]:
     await get_brand(session, brand_id)
-    query = (
-        select(Instructor)
-        .join(InstructorBrand, InstructorBrand.instructor_id == Instructor.id)
-        .where(
-            InstructorBrand.brand_id == brand_id,
-            InstructorBrand.unlinked_at.is_(None),
-            Instructor.active.is_(True),
-        )
-        .order_by(Instructor.name, Instructor.id)
-    )
-    return (await session.scalars(query)).all()
+    return await repository.active_instructors_of_brand(session, brand_id)
 
 
 async def _check_link_target(
@@ -137,7 +120,7 @@ async def link(
 ) -> tuple[InstructorBrand, bool]:
     """Link (or relink) an instructor to a brand; answers the link and whether it is new."""
     await _check_link_target(session, principal, instructor_id, brand_id)
-    existing = await session.get(InstructorBrand, (instructor_id, brand_id))
+    existing = await repository.link_of(session, instructor_id, brand_id)
     if existing is None:
         created = InstructorBrand(instructor_id=instructor_id, brand_id=brand_id)
         session.add(created)
@@ -163,13 +146,5 @@ async def unlink(
         raise NotFound("the instructor is not linked to this brand")
     current.unlinked_at = now
     await session.flush()
-    upcoming = select(
-        exists().where(
-            Booking.instructor_id == instructor_id,
-            Booking.brand_id == brand_id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.ends_at > now,
-        )
-    )
-    if await session.scalar(upcoming):
+    if await has_active_sessions_ending_after(session, instructor_id, brand_id, now):
         raise Conflict("the instructor has upcoming bookings in this brand; cancel them first")

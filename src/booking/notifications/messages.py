@@ -7,6 +7,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from booking.enums import BookingStatus, NotificationKind
 from booking.models import Booking
 from booking.notifications.ics import session_calendar
 from booking.notifications.providers import Attachment, Email, Sms
@@ -53,8 +54,12 @@ def _key(booking: Booking, kind: str, recipient: str) -> str:
     return f"booking-{booking.id}/{kind}/{recipient}"
 
 
+# RFC 5545 STATUS of the event a booking puts in the student's calendar.
+ICS_STATUS = {BookingStatus.PENDING: "TENTATIVE", BookingStatus.CONFIRMED: "CONFIRMED"}
+
+
 def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attachment:
-    status = {"pending": "TENTATIVE", "confirmed": "CONFIRMED"}.get(booking.status, "CANCELLED")
+    status = ICS_STATUS.get(booking.status, "CANCELLED")
     content = session_calendar(
         uid=f"{booking.id}@booking",
         starts_at=booking.starts_at,
@@ -78,7 +83,11 @@ def booking_created_student_email(booking: Booking, parties: Parties, stamp: dat
     subject = f"Session booked with {parties.instructor_name}: {when}"
     attachments = (calendar_file(booking, parties, stamp),)
     return _email(
-        str(booking.student_email), subject, lines, _key(booking, "booking_created", "student"), attachments
+        str(booking.student_email),
+        subject,
+        lines,
+        _key(booking, NotificationKind.BOOKING_CREATED, "student"),
+        attachments,
     )
 
 
@@ -90,7 +99,7 @@ def booking_created_instructor_email(booking: Booking, parties: Parties) -> Emai
         f"{student} booked a session with you ({parties.brand_name}) for {when}.",
         f"Booking reference: {booking.id}",
     ]
-    key = _key(booking, "booking_created", "instructor")
+    key = _key(booking, NotificationKind.BOOKING_CREATED, "instructor")
     return _email(parties.instructor_email, f"New booking: {when}", lines, key)
 
 
@@ -103,7 +112,7 @@ def booking_created_sms(booking: Booking, parties: Parties) -> Sms:
 
 def status_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
-    if booking.status == "confirmed":
+    if booking.status == BookingStatus.CONFIRMED:
         subject = f"Session confirmed: {when}"
         lines = [
             f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} is confirmed."
@@ -136,5 +145,8 @@ def reminder_email(booking: Booking, parties: Parties) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}."]
     return _email(
-        str(booking.student_email), f"Reminder: {when}", lines, _key(booking, "reminder", "student")
+        str(booking.student_email),
+        f"Reminder: {when}",
+        lines,
+        _key(booking, NotificationKind.REMINDER, "student"),
     )

@@ -1,19 +1,19 @@
-"""Resend (email) and Twilio (SMS) over their real HTTP APIs, each call bounded by a timeout.
+"""Resend (email) and Twilio (SMS) over their real HTTP APIs, behind two small protocols.
 
-A provider never raises: every outcome, including timeouts and garbage, becomes a ChannelResult with
-a short reason taken from the provider's own error body.
+A provider never raises: every outcome, including timeouts and garbage, becomes a Delivery with a short
+reason taken from the provider's own error body. Anything with the same `name` and `send` can stand in
+for them (tests use an in-memory fake to exercise fallback and reminder logic).
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from booking.bookings.schemas import ChannelResult
-from booking.notifications.results import failed, sent
+from booking.notifications.results import Delivery, failed, sent
 
 MAX_REASON = 300
 
@@ -41,6 +41,18 @@ class Sms:
     body: str
 
 
+class EmailSender(Protocol):
+    name: str
+
+    async def send(self, email: Email) -> Delivery: ...
+
+
+class SmsSender(Protocol):
+    name: str
+
+    async def send(self, sms: Sms) -> Delivery: ...
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -54,7 +66,7 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
-def transport_failure(provider: str, exc: httpx.HTTPError) -> ChannelResult:
+def transport_failure(provider: str, exc: httpx.HTTPError) -> Delivery:
     if isinstance(exc, httpx.TimeoutException):
         return failed(f"{provider}_timeout: no answer in time")
     return failed(_short(f"{provider}_unreachable: {type(exc).__name__} {exc}".strip()))
@@ -69,7 +81,7 @@ class ResendEmail:
         self.sender = sender
         self.url = base_url.rstrip("/") + "/emails"
 
-    async def send(self, email: Email) -> ChannelResult:
+    async def send(self, email: Email) -> Delivery:
         payload: dict[str, Any] = {
             "from": self.sender,
             "to": [email.to],
@@ -112,7 +124,7 @@ class TwilioSms:
         self.sender = sender
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
 
-    async def send(self, sms: Sms) -> ChannelResult:
+    async def send(self, sms: Sms) -> Delivery:
         form = {"To": sms.to, "From": self.sender, "Body": sms.body}
         try:
             response = await self.client.post(self.url, data=form, auth=self.auth)

@@ -1,23 +1,34 @@
-"""What the API says about one message: sent, failed (with the provider's reason) or skipped."""
+"""What happened to one message: sent, failed (with the provider's reason) or skipped.
+
+The notifications package answers in these terms; the API's own schemas are built from them by the
+features that report deliveries (so this package never imports a feature's schemas).
+"""
 
 from __future__ import annotations
 
-from booking.bookings.schemas import ChannelResult, NotificationsOut
+from dataclasses import dataclass
+
+from booking.enums import DeliveryStatus
 
 
-def sent(provider_message_id: str | None) -> ChannelResult:
-    return ChannelResult(status="sent", provider_message_id=provider_message_id)
+@dataclass(frozen=True)
+class Delivery:
+    status: DeliveryStatus
+    reason: str | None = None
+    provider_message_id: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.status == DeliveryStatus.SENT
 
 
-def failed(reason: str) -> ChannelResult:
-    return ChannelResult(status="failed", reason=reason)
+def sent(provider_message_id: str | None) -> Delivery:
+    return Delivery(DeliveryStatus.SENT, provider_message_id=provider_message_id)
 
 
-def skipped(reason: str) -> ChannelResult:
-    return ChannelResult(status="skipped", reason=reason)
+def failed(reason: str) -> Delivery:
+    return Delivery(DeliveryStatus.FAILED, reason=reason)
 
 
-def pending_notifications() -> NotificationsOut:
-    """Stored with an idempotent answer until the messages have gone out (they follow the commit)."""
-    reason = "not sent yet: the booking was just committed"
-    return NotificationsOut(email=skipped(reason), sms=skipped(reason), sms_blocker=reason)
+def skipped(reason: str) -> Delivery:
+    return Delivery(DeliveryStatus.SKIPPED, reason=reason)

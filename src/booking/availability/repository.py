@@ -1,19 +1,18 @@
-"""The scheduling core's inputs, loaded in as few round trips as the rules allow.
+"""Every query of availability: the scheduling core's inputs, settings, weekly rules and overrides.
 
 A booking or a slot list needs: the instructor with their link to the brand and its settings (one
 query), the weekly rules and the date overrides (one query), and the busy time of the instructor in
-every brand (one query).
+every brand (one query). Those statements are built once, at import: they run on every slot list and
+every booking.
 """
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CompoundSelect,
@@ -24,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     literal,
     null,
     select,
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.availability.schemas import SettingsOut
+from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
 from booking.enums import ACTIVE_STATUSES
 from booking.models import (
     Booking,
@@ -43,13 +43,10 @@ from booking.models import (
     WeeklyRule,
 )
 from booking.scheduling import (
-    BookingContext,
     BusyIndex,
     Interval,
     SchedulingRules,
     WeeklyWindow,
-    availability_windows,
-    local_dates_around,
 )
 from booking.scheduling import DateOverride as OverrideRule
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
@@ -86,7 +83,7 @@ class InstructorInBrand:
         )
 
 
-def _instructor_in_brand_query(for_booking: bool) -> Select[Any]:
+def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
     link_matches = and_(
         InstructorBrand.instructor_id == Instructor.id,
         InstructorBrand.brand_id == bindparam("brand_id"),
@@ -114,12 +111,13 @@ def _instructor_in_brand_query(for_booking: bool) -> Select[Any]:
     return query.outerjoin(SchedulingSettings, settings_match)
 
 
-# Built once: these run on every slot list and every booking.
-INSTRUCTOR_IN_BRAND = {flag: _instructor_in_brand_query(flag) for flag in (False, True)}
+INSTRUCTOR_SEEN_FROM_BRAND = _instructor_in_brand_query(for_booking=False)
+INSTRUCTOR_LINKED_FOR_BOOKING = _instructor_in_brand_query(for_booking=True)
 
+WEEKLY = "weekly"  # the kind of a weekly rule's row in RULES; overrides carry their own kind
 RULES: CompoundSelect[Any] = union_all(
     select(
-        literal("weekly", String).label("kind"),
+        literal(WEEKLY, String).label("kind"),
         WeeklyRule.weekday,
         cast(null(), Date).label("date"),
         WeeklyRule.start_minute,
@@ -153,8 +151,6 @@ BUSY = select(Booking.starts_at, Booking.blocked_until).where(
     Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
 )
 
-RuleRow = tuple[str, Any, Any, Any, Any]
-
 
 async def instructor_in_brand(
     session: AsyncSession, instructor_id: UUID, brand_id: UUID, *, for_booking: bool = False
@@ -162,10 +158,11 @@ async def instructor_in_brand(
     """One query; with `for_booking`, None unless the instructor is linked (and the link locked)."""
     connection = await session.connection()
     params = {"instructor_id": instructor_id, "brand_id": brand_id}
-    row = (await connection.execute(INSTRUCTOR_IN_BRAND[for_booking], params)).first()
+    query = INSTRUCTOR_LINKED_FOR_BOOKING if for_booking else INSTRUCTOR_SEEN_FROM_BRAND
+    row = (await connection.execute(query, params)).first()
     if row is None:
         return None
-    stored = dict(zip(SETTING_COLUMNS, row[6:], strict=True))
+    stored = {name: row._mapping[name] for name in SETTING_COLUMNS}
     settings = DEFAULT_SETTINGS if stored["buffer_minutes"] is None else SettingsOut(**stored)
     return InstructorInBrand(
         id=row.id,
@@ -185,16 +182,15 @@ async def scheduling_rules(
     """Weekly rules and the overrides dated first..last, in one query."""
     connection = await session.connection()
     params = {"instructor_id": instructor_id, "brand_id": brand_id, "first": first, "last": last}
-    rows = typing.cast(Sequence[RuleRow], (await connection.execute(RULES, params)).all())
     windows: list[WeeklyWindow] = []
     dated: list[OverrideRule] = []
-    for kind, weekday, day, start, end in rows:
-        if kind == "weekly":
-            windows.append(WeeklyWindow(weekday, start, end))
-        elif kind == "custom":
-            dated.append(OverrideRule(_as_date(day), "custom", start, end))
+    for rule in await connection.execute(RULES, params):
+        if rule.kind == WEEKLY:
+            windows.append(WeeklyWindow(rule.weekday, rule.start_minute, rule.end_minute))
+        elif rule.kind == "custom":
+            dated.append(OverrideRule(_as_date(rule.date), "custom", rule.start_minute, rule.end_minute))
         else:
-            dated.append(OverrideRule(_as_date(day), "blocked"))
+            dated.append(OverrideRule(_as_date(rule.date), "blocked"))
     return windows, dated
 
 
@@ -215,21 +211,89 @@ async def busy_time(
         "since": span.start,
     }
     rows = await connection.execute(BUSY, params)
-    return BusyIndex.of(Interval(start, end) for start, end in rows)
+    return BusyIndex.of(Interval(row.starts_at, row.blocked_until) for row in rows)
 
 
-async def booking_context(
-    session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
-) -> BookingContext:
-    """What the rules need to judge bookings of the instructor in `brand_id` lying within `span`."""
-    zone = ZoneInfo(instructor.timezone)
-    first, last = local_dates_around(span.start, span.end, zone)
-    weekly, overrides = await scheduling_rules(session, instructor.id, brand_id, first, last)
-    rules = instructor.rules
-    return BookingContext(
-        now=now,
-        rules=rules,
-        windows=availability_windows(weekly, overrides, zone, first, last),
-        busy=await busy_time(session, instructor.id, span, rules),
-        instructor_bookable=instructor.active and instructor.linked,
+async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:
+    """The settings of an instructor in a brand; the defaults until they are first saved."""
+    row = await session.get(SchedulingSettings, (instructor_id, brand_id))
+    return DEFAULT_SETTINGS if row is None else SettingsOut.model_validate(row)
+
+
+async def settings_row(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SchedulingSettings:
+    """The stored settings row, added with the defaults when there is none yet."""
+    row = await session.get(SchedulingSettings, (instructor_id, brand_id))
+    if row is None:
+        row = SchedulingSettings(
+            instructor_id=instructor_id, brand_id=brand_id, **DEFAULT_SETTINGS.model_dump()
+        )
+        session.add(row)
+    return row
+
+
+async def weekly_rules_of(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> Sequence[WeeklyRule]:
+    query = (
+        select(WeeklyRule)
+        .where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
+        .order_by(WeeklyRule.weekday, WeeklyRule.start_minute)
     )
+    return (await session.scalars(query)).all()
+
+
+async def overrides_between(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, first: date, last: date | None
+) -> Sequence[DateOverride]:
+    """Date overrides dated first..last (no end: every later one), by date and start."""
+    query = select(DateOverride).where(
+        DateOverride.instructor_id == instructor_id,
+        DateOverride.brand_id == brand_id,
+        DateOverride.date >= first,
+    )
+    if last is not None:
+        query = query.where(DateOverride.date <= last)
+    return (await session.scalars(query.order_by(DateOverride.date, DateOverride.start_minute))).all()
+
+
+async def replace_weekly_rules(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, weekly: Sequence[WeeklyWindowIn]
+) -> None:
+    await session.execute(
+        delete(WeeklyRule).where(WeeklyRule.instructor_id == instructor_id, WeeklyRule.brand_id == brand_id)
+    )
+    session.add_all(
+        WeeklyRule(
+            instructor_id=instructor_id,
+            brand_id=brand_id,
+            weekday=window.weekday,
+            start_minute=window.minutes[0],
+            end_minute=window.minutes[1],
+        )
+        for window in weekly
+    )
+
+
+async def replace_overrides(
+    session: AsyncSession, instructor_id: UUID, brand_id: UUID, overrides: Sequence[OverrideIn]
+) -> None:
+    """Each given date loses what it had; `clear` entries leave their date without an override."""
+    await session.execute(
+        delete(DateOverride).where(
+            DateOverride.instructor_id == instructor_id,
+            DateOverride.brand_id == brand_id,
+            DateOverride.date.in_({o.date for o in overrides}),
+        )
+    )
+    for override in overrides:
+        if override.kind == "clear":
+            continue
+        start, end = override.minutes if override.kind == "custom" else (None, None)
+        session.add(
+            DateOverride(
+                instructor_id=instructor_id,
+                brand_id=brand_id,
+                date=override.date,
+                kind=override.kind,
+                start_minute=start,
+                end_minute=end,
+            )
+        )

@@ -1,0 +1,97 @@
+"""Bookings as the API shows them (SPEC §6): booking JSON, the `notifications` report, reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from booking.bookings.schemas import (
+    BookingCreated,
+    BookingOut,
+    ChannelResult,
+    LocalTimes,
+    NotificationsOut,
+    ReminderResult,
+)
+from booking.enums import DeliveryStatus
+from booking.models import Booking
+from booking.notifications.results import Delivery
+from booking.notifications.service import BookingCreatedMessages, Reminded
+
+
+def _local(booking: Booking, zone_name: str) -> LocalTimes:
+    zone = ZoneInfo(zone_name)
+    return LocalTimes(starts_at=booking.starts_at.astimezone(zone), ends_at=booking.ends_at.astimezone(zone))
+
+
+def render(booking: Booking, *, staff: bool) -> BookingOut:
+    """Booking JSON; `instructor_notes` only for staff and the instructor."""
+    return BookingOut(
+        id=booking.id,
+        brand_id=booking.brand_id,
+        instructor_id=booking.instructor_id,
+        student_id=booking.student_id,
+        status=booking.status,
+        payment_status=booking.payment_status,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        student_timezone=booking.student_timezone,
+        instructor_timezone=booking.instructor_timezone,
+        student_local=_local(booking, booking.student_timezone),
+        instructor_local=_local(booking, booking.instructor_timezone),
+        student_name=booking.student_name,
+        student_email=booking.student_email,
+        student_phone=booking.student_phone,
+        instructor_notes=booking.instructor_notes if staff else None,
+        cancellation_reason=booking.cancellation_reason,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+    )
+
+
+def channel_result(delivery: Delivery) -> ChannelResult:
+    return ChannelResult(
+        status=delivery.status, reason=delivery.reason, provider_message_id=delivery.provider_message_id
+    )
+
+
+def notifications_report(planned: BookingCreatedMessages) -> NotificationsOut:
+    """What happened to the three messages of a new booking; `sms_blocker` exactly when no SMS went."""
+    sms = planned.student_sms.outcome
+    return NotificationsOut(
+        email=channel_result(planned.student_email.outcome),
+        sms=channel_result(sms),
+        sms_blocker=None if sms.sent else sms.reason or sms.status,
+        instructor_email=channel_result(planned.instructor_email.outcome),
+    )
+
+
+NOT_SENT_YET = "not sent yet: the booking was just committed"
+# Stored with an idempotent answer until the messages have gone out (they follow the commit).
+PENDING_NOTIFICATIONS = NotificationsOut(
+    email=ChannelResult(status=DeliveryStatus.SKIPPED, reason=NOT_SENT_YET),
+    sms=ChannelResult(status=DeliveryStatus.SKIPPED, reason=NOT_SENT_YET),
+    sms_blocker=NOT_SENT_YET,
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer that may be replayed for the same Idempotency-Key."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def created_body(booking: Booking, notifications: NotificationsOut) -> dict[str, Any]:
+    created = BookingCreated(booking=render(booking, staff=False), notifications=notifications)
+    return created.model_dump(mode="json")
+
+
+def reminder_result(reminded: Reminded) -> ReminderResult:
+    return ReminderResult(
+        booking_id=reminded.booking_id, sms=channel_result(reminded.sms), email=channel_result(reminded.email)
+    )

@@ -1,0 +1,136 @@
+"""The configured providers of one process, and sending messages through them.
+
+Every send is bounded by a timeout and turned into a Delivery: nothing here raises into a booking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import httpx
+
+from booking.config import Settings
+from booking.enums import Channel
+from booking.notifications.providers import Email, EmailSender, ResendEmail, Sms, SmsSender, TwilioSms
+from booking.notifications.results import Delivery, failed, skipped
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_MARGIN_SECONDS = 0.5
+NO_EMAIL = "no_email: no address for the recipient"
+NO_PHONE = "no_phone: no phone number for the student"
+
+
+class Notifier:
+    """Email and SMS senders (either may be missing) sharing one HTTP connection pool."""
+
+    def __init__(
+        self,
+        *,
+        email: EmailSender | None,
+        sms: SmsSender | None,
+        timeout: float,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.email = email
+        self.sms = sms
+        self.timeout = timeout
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notifier:
+        timeout = settings.notification_timeout_seconds
+        client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False)
+        email = sms = None
+        if settings.resend_api_key and settings.resend_from_email:
+            email = ResendEmail(
+                client,
+                api_key=settings.resend_api_key,
+                sender=settings.resend_from_email,
+                base_url=settings.resend_api_url,
+            )
+        if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
+            sms = TwilioSms(
+                client,
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                sender=settings.twilio_from_number,
+                base_url=settings.twilio_api_base_url,
+            )
+        return cls(email=email, sms=sms, timeout=timeout, client=client)
+
+    @property
+    def configured(self) -> bool:
+        return self.email is not None or self.sms is not None
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def bounded(self, provider: str, call: Awaitable[Delivery]) -> Delivery:
+        try:
+            async with asyncio.timeout(self.timeout + TIMEOUT_MARGIN_SECONDS):
+                return await call
+        except TimeoutError:
+            return failed(f"{provider}_timeout: no answer in time")
+        except Exception as exc:  # a bug must not cost a booking; it is logged and reported
+            log.exception("%s call failed unexpectedly", provider)
+            return failed(f"{provider}_error: {type(exc).__name__}")
+
+    def email_to(
+        self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Email]
+    ) -> Outgoing:
+        """An email to send, or already skipped when it cannot be (no address, no provider)."""
+        if not recipient:
+            return Outgoing(booking_id, Channel.EMAIL, kind, None, result=skipped(NO_EMAIL))
+        if self.email is None:
+            return Outgoing(
+                booking_id, Channel.EMAIL, kind, recipient, result=skipped("resend_not_configured")
+            )
+        return Outgoing(booking_id, Channel.EMAIL, kind, recipient, message=compose())
+
+    def sms_to(
+        self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Sms]
+    ) -> Outgoing:
+        """An SMS to send, or already skipped when it cannot be (no phone, no provider)."""
+        if not recipient:
+            return Outgoing(booking_id, Channel.SMS, kind, None, result=skipped(NO_PHONE))
+        if self.sms is None:
+            return Outgoing(booking_id, Channel.SMS, kind, recipient, result=skipped("twilio_not_configured"))
+        return Outgoing(booking_id, Channel.SMS, kind, recipient, message=compose())
+
+    async def deliver(self, outgoing: Sequence[Outgoing]) -> None:
+        """Send every message still waiting, in parallel, and note each outcome."""
+
+        async def send(item: Outgoing) -> None:
+            if isinstance(item.message, Email) and self.email is not None:
+                item.result = await self.bounded(self.email.name, self.email.send(item.message))
+            elif isinstance(item.message, Sms) and self.sms is not None:
+                item.result = await self.bounded(self.sms.name, self.sms.send(item.message))
+
+        await asyncio.gather(*(send(item) for item in outgoing if item.result is None))
+
+
+@dataclass
+class Outgoing:
+    """One message about one booking: decided already (`result` set) or waiting (`message` set)."""
+
+    booking_id: UUID
+    channel: Channel
+    kind: str
+    recipient: str | None
+    message: Email | Sms | None = None
+    result: Delivery | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.result is None
+
+    @property
+    def outcome(self) -> Delivery:
+        assert self.result is not None, "deliver() first"
+        return self.result
