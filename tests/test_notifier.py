@@ -1,0 +1,224 @@
+"""Fallback, reminder and dispatch logic against in-memory providers (the loopback-HTTP tests beside
+these exercise the real Resend and Twilio adapters); the unit of work on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.clock import FixedClock
+from booking.enums import BookingStatus, Channel, DeliveryStatus, NotificationKind, PaymentStatus
+from booking.models import Booking, NotificationLog
+from booking.notifications.messages import Parties
+from booking.notifications.notifier import Notifier, Outgoing
+from booking.notifications.providers import Email, Sms
+from booking.notifications.results import Delivery, failed, sent
+from booking.notifications.service import booking_created_messages, remind, status_change_messages
+from booking.unit_of_work import UnitOfWork
+from tests.booking_world import MONDAY, make_world
+from tests.support import Api
+
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+PARTIES = Parties(instructor_name="Ada", instructor_email="ada@example.com", brand_name="Brand")
+
+
+class MemoryEmail:
+    name = "memory_email"
+
+    def __init__(self, answer: Delivery | None = None) -> None:
+        self.sent: list[Email] = []
+        self.answer = answer or sent("email-1")
+
+    async def send(self, email: Email) -> Delivery:
+        self.sent.append(email)
+        return self.answer
+
+
+class MemorySms:
+    name = "memory_sms"
+
+    def __init__(self, answer: Delivery | None = None) -> None:
+        self.sent: list[Sms] = []
+        self.answer = answer or sent("sms-1")
+
+    async def send(self, sms: Sms) -> Delivery:
+        self.sent.append(sms)
+        return self.answer
+
+
+class SilentSms:
+    """A provider that never answers."""
+
+    name = "silent_sms"
+
+    async def send(self, sms: Sms) -> Delivery:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def a_booking(**changes: object) -> Booking:
+    values: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "brand_id": uuid.uuid4(),
+        "instructor_id": uuid.uuid4(),
+        "student_id": uuid.uuid4(),
+        "status": BookingStatus.CONFIRMED,
+        "payment_status": PaymentStatus.PAID,
+        "starts_at": NOW + timedelta(hours=3),
+        "ends_at": NOW + timedelta(hours=4),
+        "student_timezone": "Asia/Tokyo",
+        "instructor_timezone": "Europe/Berlin",
+        "student_email": "student@example.com",
+        "student_phone": "+15551234567",
+        "cancellation_reason": None,
+    }
+    return Booking(**(values | changes))
+
+
+async def test_reminder_is_one_sms_when_it_goes_out() -> None:
+    email, sms = MemoryEmail(), MemorySms()
+    reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
+    assert reminded.sms.status == DeliveryStatus.SENT and reminded.email.status == DeliveryStatus.SKIPPED
+    assert [item.channel for item in attempts] == [Channel.SMS]
+    assert len(sms.sent) == 1 and email.sent == []
+    assert "Ada" in sms.sent[0].body and "Asia/Tokyo" in sms.sent[0].body
+
+
+async def test_reminder_falls_back_to_email_when_the_sms_fails() -> None:
+    email, sms = MemoryEmail(), MemorySms(failed("twilio_rejected: code 21211"))
+    reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
+    assert reminded.sms.reason == "twilio_rejected: code 21211"
+    assert reminded.email.status == DeliveryStatus.SENT
+    assert [item.channel for item in attempts] == [Channel.SMS, Channel.EMAIL]
+    assert [item.kind for item in attempts] == [NotificationKind.REMINDER] * 2
+    assert len(email.sent) == 1
+
+
+async def test_reminder_without_a_phone_is_an_email_and_says_why() -> None:
+    email, sms = MemoryEmail(), MemorySms()
+    notifier = Notifier(email=email, sms=sms, timeout=1)
+    reminded, _ = await remind(notifier, a_booking(student_phone=None), PARTIES)
+    assert reminded.sms.status == DeliveryStatus.SKIPPED and reminded.sms.reason is not None
+    assert reminded.sms.reason.startswith("no_phone")
+    assert reminded.email.status == DeliveryStatus.SENT and sms.sent == []
+
+
+async def test_a_provider_that_never_answers_is_a_failed_attempt_not_a_hang() -> None:
+    email = MemoryEmail()
+    notifier = Notifier(email=email, sms=SilentSms(), timeout=0.01)
+    reminded, _ = await asyncio.wait_for(remind(notifier, a_booking(), PARTIES), timeout=5)
+    assert reminded.sms.status == DeliveryStatus.FAILED and reminded.sms.reason is not None
+    assert reminded.sms.reason.startswith("silent_sms_timeout")
+    assert reminded.email.status == DeliveryStatus.SENT
+
+
+def test_messages_that_cannot_go_out_are_decided_before_anything_is_sent() -> None:
+    notifier = Notifier(email=MemoryEmail(), sms=None, timeout=1)
+    planned = booking_created_messages(notifier, a_booking(status=BookingStatus.PENDING), PARTIES, NOW)
+    assert planned.student_email.waiting and planned.instructor_email.waiting
+    assert planned.student_sms.outcome.reason == "twilio_not_configured"
+
+
+def test_status_changes_message_the_student_for_confirmation_and_cancellation_only() -> None:
+    notifier = Notifier(email=MemoryEmail(), sms=MemorySms(), timeout=1)
+    confirmed = status_change_messages(notifier, a_booking(), PARTIES, NOW)
+    cancelled = status_change_messages(notifier, a_booking(status=BookingStatus.CANCELLED), PARTIES, NOW)
+    completed = status_change_messages(notifier, a_booking(status=BookingStatus.COMPLETED), PARTIES, NOW)
+    assert [(m.channel, m.kind) for m in confirmed] == [(Channel.EMAIL, NotificationKind.BOOKING_CONFIRMED)]
+    assert [(m.channel, m.kind) for m in cancelled] == [
+        (Channel.EMAIL, NotificationKind.BOOKING_CANCELLED),
+        (Channel.SMS, NotificationKind.BOOKING_CANCELLED),
+    ]
+    assert completed == []
+
+
+# --- the unit of work, on both databases --------------------------------------------------------
+
+
+async def _log_rows(api: Api, booking_id: uuid.UUID) -> int:
+    async with api.app.state.context.db.transaction(write=False) as session:
+        query = (
+            select(func.count()).select_from(NotificationLog).where(NotificationLog.booking_id == booking_id)
+        )
+        return int(await session.scalar(query) or 0)
+
+
+async def test_a_rolled_back_change_sends_and_logs_nothing(api: Api, clock: FixedClock) -> None:
+    clock.set(MONDAY)
+    world = await make_world(api)
+    booking_id = uuid.UUID((await world.booked("2026-12-01T10:00:00+01:00"))["id"])
+    email = MemoryEmail()
+    notifier = Notifier(email=email, sms=None, timeout=1)
+    work = UnitOfWork(api.app.state.context.db, notifier, MONDAY)
+
+    async def change(work: UnitOfWork) -> None:
+        booking = await work.session.get(Booking, booking_id)
+        assert booking is not None
+        booking.instructor_notes = "never committed"
+        work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
+        work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
+        await work.session.flush()
+        raise RuntimeError("the change fails after its writes")
+
+    logged_before = await _log_rows(api, booking_id)
+    with pytest.raises(RuntimeError):
+        await work.run(change)
+    assert email.sent == []
+    assert await _log_rows(api, booking_id) == logged_before
+
+
+async def test_a_committed_change_is_delivered_after_its_commit_and_every_attempt_logged(
+    api: Api, clock: FixedClock
+) -> None:
+    clock.set(MONDAY)
+    world = await make_world(api)
+    booking_id = uuid.UUID((await world.booked("2026-12-01T10:00:00+01:00"))["id"])
+    db = api.app.state.context.db
+    seen_at_send: list[str | None] = []
+
+    class CommittedCheckingEmail(MemoryEmail):
+        async def send(self, email: Email) -> Delivery:
+            # Another connection sees the change: the message goes out only once it is committed.
+            async with db.transaction(write=False) as session:
+                seen_at_send.append(
+                    await session.scalar(select(Booking.instructor_notes).where(Booking.id == booking_id))
+                )
+            return await super().send(email)
+
+    notifier = Notifier(email=CommittedCheckingEmail(), sms=None, timeout=5)
+    followed: list[bool] = []
+
+    async def change(work: UnitOfWork) -> str:
+        booking = await work.session.get(Booking, booking_id)
+        assert booking is not None
+        booking.instructor_notes = "committed"
+        work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
+        work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
+
+        async def after(_: object) -> None:
+            followed.append(True)
+
+        work.after_delivery(after)
+        return "done"
+
+    logged_before = await _log_rows(api, booking_id)
+    assert await UnitOfWork(db, notifier, MONDAY).run(change) == "done"
+    assert seen_at_send == ["committed"]
+    assert followed == [True]
+    # The sent email and the skipped SMS (no provider) are both attempts in the log.
+    assert await _log_rows(api, booking_id) == logged_before + 2
+
+
+def _email(to: str) -> Email:
+    return Email(to=to, subject="s", text="t", html="<p>t</p>", idempotency_key=f"test/{to}")
+
+
+def test_outgoing_reports_only_after_delivery() -> None:
+    item = Outgoing(uuid.uuid4(), Channel.EMAIL, "test", "a@example.com", message=_email("a@example.com"))
+    assert item.waiting
+    with pytest.raises(AssertionError):
+        _ = item.outcome
