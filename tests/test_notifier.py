@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,27 +27,17 @@ NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 PARTIES = Parties(instructor_name="Ada", instructor_email="ada@example.com", brand_name="Brand")
 
 
-class MemoryEmail:
-    name = "memory_email"
+class MemoryProvider:
+    """Keeps what it is asked to send and answers every call the same way."""
+
+    name = "memory"
 
     def __init__(self, answer: Delivery | None = None) -> None:
-        self.sent: list[Email] = []
-        self.answer = answer or sent("email-1")
+        self.sent: list[Any] = []
+        self.answer = answer or sent("memory-1")
 
-    async def send(self, email: Email) -> Delivery:
-        self.sent.append(email)
-        return self.answer
-
-
-class MemorySms:
-    name = "memory_sms"
-
-    def __init__(self, answer: Delivery | None = None) -> None:
-        self.sent: list[Sms] = []
-        self.answer = answer or sent("sms-1")
-
-    async def send(self, sms: Sms) -> Delivery:
-        self.sent.append(sms)
+    async def send(self, message: Any) -> Delivery:
+        self.sent.append(message)
         return self.answer
 
 
@@ -80,16 +71,16 @@ def a_booking(**changes: object) -> Booking:
 
 
 async def test_reminder_is_one_sms_when_it_goes_out() -> None:
-    email, sms = MemoryEmail(), MemorySms()
+    email, sms = MemoryProvider(), MemoryProvider()
     reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
     assert reminded.sms.status == DeliveryStatus.SENT and reminded.email.status == DeliveryStatus.SKIPPED
     assert [item.channel for item in attempts] == [Channel.SMS]
     assert len(sms.sent) == 1 and email.sent == []
-    assert "Ada" in sms.sent[0].body and "Asia/Tokyo" in sms.sent[0].body
+    assert isinstance(sms.sent[0], Sms) and "Ada" in sms.sent[0].body and "Asia/Tokyo" in sms.sent[0].body
 
 
 async def test_reminder_falls_back_to_email_when_the_sms_fails() -> None:
-    email, sms = MemoryEmail(), MemorySms(failed("twilio_rejected: code 21211"))
+    email, sms = MemoryProvider(), MemoryProvider(failed("twilio_rejected: code 21211"))
     reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
     assert reminded.sms.reason == "twilio_rejected: code 21211"
     assert reminded.email.status == DeliveryStatus.SENT
@@ -99,7 +90,7 @@ async def test_reminder_falls_back_to_email_when_the_sms_fails() -> None:
 
 
 async def test_reminder_without_a_phone_is_an_email_and_says_why() -> None:
-    email, sms = MemoryEmail(), MemorySms()
+    email, sms = MemoryProvider(), MemoryProvider()
     notifier = Notifier(email=email, sms=sms, timeout=1)
     reminded, _ = await remind(notifier, a_booking(student_phone=None), PARTIES)
     assert reminded.sms.status == DeliveryStatus.SKIPPED and reminded.sms.reason is not None
@@ -108,7 +99,7 @@ async def test_reminder_without_a_phone_is_an_email_and_says_why() -> None:
 
 
 async def test_a_provider_that_never_answers_is_a_failed_attempt_not_a_hang() -> None:
-    email = MemoryEmail()
+    email = MemoryProvider()
     notifier = Notifier(email=email, sms=SilentSms(), timeout=0.01)
     reminded, _ = await asyncio.wait_for(remind(notifier, a_booking(), PARTIES), timeout=5)
     assert reminded.sms.status == DeliveryStatus.FAILED and reminded.sms.reason is not None
@@ -117,14 +108,14 @@ async def test_a_provider_that_never_answers_is_a_failed_attempt_not_a_hang() ->
 
 
 def test_messages_that_cannot_go_out_are_decided_before_anything_is_sent() -> None:
-    notifier = Notifier(email=MemoryEmail(), sms=None, timeout=1)
+    notifier = Notifier(email=MemoryProvider(), sms=None, timeout=1)
     planned = booking_created_messages(notifier, a_booking(status=BookingStatus.PENDING), PARTIES, NOW)
     assert planned.student_email.waiting and planned.instructor_email.waiting
     assert planned.student_sms.outcome.reason == "twilio_not_configured"
 
 
 def test_status_changes_message_the_student_for_confirmation_and_cancellation_only() -> None:
-    notifier = Notifier(email=MemoryEmail(), sms=MemorySms(), timeout=1)
+    notifier = Notifier(email=MemoryProvider(), sms=MemoryProvider(), timeout=1)
     confirmed = status_change_messages(notifier, a_booking(), PARTIES, NOW)
     cancelled = status_change_messages(notifier, a_booking(status=BookingStatus.CANCELLED), PARTIES, NOW)
     completed = status_change_messages(notifier, a_booking(status=BookingStatus.COMPLETED), PARTIES, NOW)
@@ -151,7 +142,7 @@ async def test_a_rolled_back_change_sends_and_logs_nothing(api: Api, clock: Fixe
     clock.set(MONDAY)
     world = await make_world(api)
     booking_id = uuid.UUID((await world.booked("2026-12-01T10:00:00+01:00"))["id"])
-    email = MemoryEmail()
+    email = MemoryProvider()
     notifier = Notifier(email=email, sms=None, timeout=1)
     work = UnitOfWork(api.app.state.context.db, notifier, MONDAY)
 
@@ -180,14 +171,15 @@ async def test_a_committed_change_is_delivered_after_its_commit_and_every_attemp
     db = api.app.state.context.db
     seen_at_send: list[str | None] = []
 
-    class CommittedCheckingEmail(MemoryEmail):
-        async def send(self, email: Email) -> Delivery:
+    class CommittedCheckingEmail(MemoryProvider):
+        async def send(self, message: Any) -> Delivery:
             # Another connection sees the change: the message goes out only once it is committed.
             async with db.transaction(write=False) as session:
                 seen_at_send.append(
                     await session.scalar(select(Booking.instructor_notes).where(Booking.id == booking_id))
                 )
-            return await super().send(email)
+            delivery: Delivery = await super().send(message)
+            return delivery
 
     notifier = Notifier(email=CommittedCheckingEmail(), sms=None, timeout=5)
     followed: list[bool] = []

@@ -85,23 +85,15 @@ class Notifier:
         self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Email]
     ) -> Outgoing:
         """An email to send, or already skipped when it cannot be (no address, no provider)."""
-        if not recipient:
-            return Outgoing(booking_id, Channel.EMAIL, kind, None, result=skipped(NO_EMAIL))
-        if self.email is None:
-            return Outgoing(
-                booking_id, Channel.EMAIL, kind, recipient, result=skipped("resend_not_configured")
-            )
-        return Outgoing(booking_id, Channel.EMAIL, kind, recipient, message=compose())
+        unsendable = NO_EMAIL if not recipient else "resend_not_configured" if self.email is None else None
+        return _outgoing(booking_id, Channel.EMAIL, kind, recipient, unsendable, compose)
 
     def sms_to(
         self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Sms]
     ) -> Outgoing:
         """An SMS to send, or already skipped when it cannot be (no phone, no provider)."""
-        if not recipient:
-            return Outgoing(booking_id, Channel.SMS, kind, None, result=skipped(NO_PHONE))
-        if self.sms is None:
-            return Outgoing(booking_id, Channel.SMS, kind, recipient, result=skipped("twilio_not_configured"))
-        return Outgoing(booking_id, Channel.SMS, kind, recipient, message=compose())
+        unsendable = NO_PHONE if not recipient else "twilio_not_configured" if self.sms is None else None
+        return _outgoing(booking_id, Channel.SMS, kind, recipient, unsendable, compose)
 
     async def deliver(self, outgoing: Sequence[Outgoing]) -> None:
         """Send every message still waiting, in parallel, and note each outcome."""
@@ -113,6 +105,20 @@ class Notifier:
                 item.result = await self.bounded(self.sms.name, self.sms.send(item.message))
 
         await asyncio.gather(*(send(item) for item in outgoing if item.result is None))
+
+
+def _outgoing(
+    booking_id: UUID,
+    channel: Channel,
+    kind: str,
+    recipient: str | None,
+    unsendable: str | None,
+    compose: Callable[[], Email | Sms],
+) -> Outgoing:
+    # A message that cannot go out is not even composed.
+    if unsendable is not None:
+        return Outgoing(booking_id, channel, kind, recipient or None, result=skipped(unsendable))
+    return Outgoing(booking_id, channel, kind, recipient, message=compose())
 
 
 @dataclass

@@ -15,18 +15,19 @@ from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter
 
+from booking.enums import ErrorCode
 from booking.scheduling.windows import Interval
 
 
 class Rejection(StrEnum):
-    """Why a booking is refused; the values are the error codes of SPEC §6, in the order checked."""
+    """Why a booking is refused, in the order the rules are checked; each is its error code."""
 
-    INSTRUCTOR_NOT_IN_BRAND = "instructor_not_in_brand"
-    IN_THE_PAST = "in_the_past"
-    TOO_SOON = "too_soon"
-    BEYOND_BOOKING_WINDOW = "beyond_booking_window"
-    OUTSIDE_AVAILABILITY = "outside_availability"
-    SLOT_UNAVAILABLE = "slot_unavailable"
+    INSTRUCTOR_NOT_IN_BRAND = ErrorCode.INSTRUCTOR_NOT_IN_BRAND
+    IN_THE_PAST = ErrorCode.IN_THE_PAST
+    TOO_SOON = ErrorCode.TOO_SOON
+    BEYOND_BOOKING_WINDOW = ErrorCode.BEYOND_BOOKING_WINDOW
+    OUTSIDE_AVAILABILITY = ErrorCode.OUTSIDE_AVAILABILITY
+    SLOT_UNAVAILABLE = ErrorCode.SLOT_UNAVAILABLE
 
 
 @dataclass(frozen=True)
