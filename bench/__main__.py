@@ -1,4 +1,6 @@
-"""`python -m bench [core|slots|booking|load|peer|all] [--quick]`: prints tables, writes bench/results/*.json.
+"""`python -m bench [core|slots|booking|load|peer|scale|all] [--quick]`: prints tables, writes JSON.
+
+The JSON goes to bench/results/<suite>.json.
 
 Providers are unconfigured in every timed run unless a line says "with loopback fake providers".
 """
@@ -18,7 +20,7 @@ from typing import Any
 import httpx
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["core", "slots", "booking", "load", "peer"]
+SUITES = ["core", "slots", "booking", "load", "peer", "scale"]
 
 
 def cpu_model() -> str:
@@ -150,13 +152,27 @@ def run_peer(_: argparse.Namespace) -> list[dict[str, Any]]:
     ]
 
 
-RUNNERS = {"core": run_core, "slots": run_slots, "booking": run_booking, "load": run_load, "peer": run_peer}
+def run_scale(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import scale
+
+    return scale.run(args.quick)
+
+
+RUNNERS = {
+    "core": run_core,
+    "slots": run_slots,
+    "booking": run_booking,
+    "load": run_load,
+    "peer": run_peer,
+    "scale": run_scale,
+}
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
     "slots": "GET slots through HTTP, 1 server process, providers unconfigured",
     "booking": "POST /api/bookings through HTTP, 1 server process",
     "load": "Concurrent booking on PostgreSQL: 32 clients, distinct free slots of 64 instructors",
     "peer": "Against django-appointment (peer), same run (ms); ours_over_peer < 1: we are faster",
+    "scale": "Hot calls through HTTP on PostgreSQL, no history against 105,000 bookings (1 process each)",
 }
 
 

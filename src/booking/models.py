@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -182,6 +184,27 @@ class Booking(Base):
             ["instructor_id", "brand_id"],
             ["instructors_brands.instructor_id", "instructors_brands.brand_id"],
             name="fk_bookings_instructors_brands",
+        ),
+        # The indexes of migrations 0001 and 0002; each one serves a read whose cost must not grow with
+        # history (docs/performance.md lists which).
+        Index("ix_bookings_brand_starts", "brand_id", "starts_at", "id"),
+        Index("ix_bookings_brand_created", "brand_id", "created_at", "id"),
+        Index("ix_bookings_brand_status_created", "brand_id", "status", "created_at", "id"),
+        Index("ix_bookings_instructor_brand_created", "instructor_id", "brand_id", "created_at", "id"),
+        Index("ix_bookings_student_brand_created", "student_id", "brand_id", "created_at", "id"),
+        Index(
+            "ix_bookings_active_instructor_starts",
+            "instructor_id",
+            "starts_at",
+            postgresql_include=["blocked_until"],
+            postgresql_where=text("status IN ('pending', 'confirmed')"),
+            sqlite_where=text("status IN ('pending', 'confirmed')"),
+        ),
+        Index(
+            "ix_bookings_unreminded_starts",
+            "starts_at",
+            postgresql_where=text("status = 'confirmed' AND reminder_claimed_at IS NULL"),
+            sqlite_where=text("status = 'confirmed' AND reminder_claimed_at IS NULL"),
         ),
     )
 

@@ -206,4 +206,22 @@ ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE notification_log ENABLE ROW LEVEL SECURITY;
 
+CREATE INDEX ix_bookings_brand_created ON bookings (brand_id, created_at, id);
+
+CREATE INDEX ix_bookings_brand_status_created ON bookings (brand_id, status, created_at, id);
+
+CREATE INDEX ix_bookings_instructor_brand_created ON bookings (instructor_id, brand_id, created_at, id);
+
+CREATE INDEX ix_bookings_student_brand_created ON bookings (student_id, brand_id, created_at, id);
+
+CREATE INDEX ix_bookings_active_instructor_starts ON bookings (instructor_id, starts_at) INCLUDE (blocked_until) WHERE status IN ('pending', 'confirmed');
+
+CREATE INDEX ix_bookings_unreminded_starts ON bookings (starts_at) WHERE status = 'confirmed' AND reminder_claimed_at IS NULL;
+
+DROP INDEX ix_bookings_status_starts;
+
+DROP INDEX ix_bookings_instructor_starts;
+
+DROP INDEX ix_bookings_student;
+
 COMMIT;

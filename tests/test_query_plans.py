@@ -1,0 +1,335 @@
+"""Every hot call reaches `bookings` through an index that bounds its work: cost must not grow with history.
+
+One brand with 105,000 bookings on PostgreSQL (bench/scale.py: 200 instructors with 500 each, and a
+long history for the instructor the calls are made for). Each call goes through the HTTP API; every
+statement it sends to `bookings` is explained (`EXPLAIN ANALYZE`, in a savepoint rolled back at once)
+right before it runs, in the call's own transaction, so a write is explained against the rows it
+will meet and then runs as if nothing happened. No plan may scan `bookings` sequentially, and no
+plan node may read more than a few hundred rows of it (or entries of its indexes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import event
+
+from bench.scale import load_history
+from booking.clock import FixedClock
+from booking.migrate import upgrade
+from tests.booking_world import MON_FRI_9_TO_17
+from tests.conftest import (
+    BACKENDS,
+    DEFAULT_NOW,
+    asyncpg_dsn,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_url,
+    running_api,
+)
+from tests.figures import FIGURES
+from tests.support import REMINDER_KEY, SERVICE, Api, make_settings, new_user, user_headers
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif("postgresql" not in BACKENDS, reason="query plans are checked on PostgreSQL"),
+]
+
+NOW = DEFAULT_NOW
+MIN_HISTORY = 100_000
+# A page of up to 200, a day of due reminders (120 here, each seen twice in the index by the read
+# that follows the claim), an instructor's active sessions in the span asked for.
+MAX_ROWS_EXAMINED = 300
+# A list of the sessions in a date range may read every booking in that range, but no more.
+WEEK = (NOW, NOW + timedelta(days=7))
+WEEK_LIST = "list: staff, sessions of a week"
+TOUCHES_BOOKINGS = re.compile(r"\bbookings\b", re.IGNORECASE)
+TABLE_SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Tid Scan", "Sample Scan"}
+
+
+@dataclass
+class Explained:
+    statement: str
+    plan: dict[str, Any]
+
+
+@dataclass
+class Recorder:
+    """Explains each statement on `bookings` that the app sends while a call is being recorded."""
+
+    current: list[Explained] | None = None
+    calls: dict[str, list[Explained]] = field(default_factory=dict)
+
+    def before_cursor_execute(
+        self, conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+    ) -> None:
+        if self.current is None or executemany or not TOUCHES_BOOKINGS.search(statement):
+            return
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute("SAVEPOINT plan_check")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+            (document,) = cursor.fetchone()
+        finally:
+            cursor.execute("ROLLBACK TO SAVEPOINT plan_check")
+            cursor.execute("RELEASE SAVEPOINT plan_check")
+            cursor.close()
+        plan = json.loads(document) if isinstance(document, str) else document
+        self.current.append(Explained(statement, plan[0]))
+
+    async def record(self, name: str, request: Awaitable[httpx.Response], expected: int) -> httpx.Response:
+        self.current = self.calls.setdefault(name, [])
+        try:
+            response = await request
+        finally:
+            self.current = None
+        assert response.status_code == expected, f"{name}: {response.status_code} {response.text}"
+        return response
+
+
+@dataclass
+class People:
+    brand_id: str
+    instructor_id: str  # the one with the long history
+    admin: dict[str, str]
+    coach: dict[str, str]  # that instructor's token
+    newcomer: dict[str, str]  # an instructor with one booking
+    student: dict[str, str]
+
+
+@dataclass
+class Scenario:
+    calls: dict[str, list[Explained]]
+    found: dict[str, int]  # what each call answered: a plan over nothing would prove nothing
+    history: int
+    indexes: set[str]  # of bookings
+    in_week: int
+
+    def bound(self, call: str) -> int:
+        return self.in_week if call == WEEK_LIST else MAX_ROWS_EXAMINED
+
+
+async def _set_up(api: Api, url: str) -> tuple[People, int]:
+    """Through the API, but for the history; then the student books one session with each instructor."""
+    client = api.client
+    brand = await api.brand()
+    _, admin = await api.admin_of(brand["id"])
+    coach_user, coach = new_user()
+    instructor = await api.instructor([brand["id"]], user_id=coach_user)
+    newcomer_user, newcomer = new_user()
+    fresh = await api.instructor([brand["id"]], user_id=newcomer_user, name="New Coach")
+    for someone in (instructor, fresh):
+        body = {"brand_id": brand["id"], "weekly": MON_FRI_9_TO_17}
+        url_of = f"/api/instructors/{someone['id']}/availability"
+        assert (await client.put(url_of, json=body, headers=SERVICE)).status_code == 200
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        history = await load_history(connection, uuid.UUID(brand["id"]), uuid.UUID(instructor["id"]), NOW)
+    finally:
+        await connection.close()
+    student = user_headers(uuid.uuid4(), email="student@example.com")
+    for someone in (instructor, fresh):
+        first = (NOW + timedelta(days=2)).date()
+        span = {"brand_id": brand["id"], "from": str(first), "to": str(first + timedelta(days=6))}
+        slots = (await client.get(f"/api/instructors/{someone['id']}/slots", params=span)).json()["slots"]
+        body = {"brand_id": brand["id"], "instructor_id": someone["id"], "starts_at": slots[0]["starts_at"]}
+        response = await client.post(
+            "/api/bookings", json=body | {"student_timezone": "UTC"}, headers=student
+        )
+        assert response.status_code == 201, response.text
+    return People(brand["id"], instructor["id"], admin, coach, newcomer, student), history
+
+
+async def _calls(api: Api, recorder: Recorder, who: People) -> dict[str, int]:
+    client, record = api.client, recorder.record
+    found: dict[str, int] = {}
+    page = {"brand_id": who.brand_id}
+
+    async def listed(name: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:
+        response = await record(name, client.get("/api/bookings", params=page | params, headers=headers), 200)
+        body: dict[str, Any] = response.json()
+        found[name] = len(body["bookings"])
+        return body
+
+    await listed("list: staff, first page", SERVICE, limit=50)
+    # A cursor well into the history: the pending bookings of the past are spread across it.
+    deep = (await listed("list: staff, status", who.admin, status="pending", limit=200))["next_cursor"]
+    assert deep is not None
+    await listed("list: staff, cursor page", SERVICE, limit=50, cursor=deep)
+    await listed("list: staff, status and cursor", SERVICE, status="completed", limit=50, cursor=deep)
+    await listed(WEEK_LIST, SERVICE, limit=50, **{"from": WEEK[0].isoformat(), "to": WEEK[1].isoformat()})
+    await listed("list: instructor with a long history", who.coach, limit=50)
+    await listed("list: instructor with one booking", who.newcomer, limit=50)
+    await listed("list: student", who.student, limit=50)
+
+    first = (NOW + timedelta(days=1)).date()
+    span = page | {"from": str(first), "to": str(first + timedelta(days=61))}
+    slots_url = f"/api/instructors/{who.instructor_id}/slots"
+    slots = (await record("slots: 62 days", client.get(slots_url, params=span), 200)).json()["slots"]
+    found["slots: 62 days"] = len(slots)
+    body = page | {"instructor_id": who.instructor_id, "starts_at": slots[len(slots) // 2]["starts_at"]}
+    body["student_timezone"] = "UTC"
+    created = await record("booking", client.post("/api/bookings", json=body, headers=who.student), 201)
+    booking_id = created.json()["booking"]["id"]
+    found["booking"] = 1
+    read = await record(
+        "booking: read one", client.get(f"/api/bookings/{booking_id}", headers=who.admin), 200
+    )
+    found["booking: read one"] = int(read.json()["booking"]["id"] == booking_id)
+    calendar_url = f"/api/instructors/{who.instructor_id}/calendar"
+    calendar = await record("calendar", client.get(calendar_url, params=page, headers=who.coach), 200)
+    found["calendar"] = len(calendar.json()["sessions"])
+    key = {"x-booking-reminder-key": REMINDER_KEY}
+    reminders = await record("reminder claim", client.post("/api/bookings/reminders", headers=key), 200)
+    found["reminder claim"] = reminders.json()["reminded"]
+    unlink_url = f"/api/instructors/{who.instructor_id}/brands/{who.brand_id}"
+    await record("unlink, refused: sessions to come", client.delete(unlink_url, headers=who.admin), 409)
+    found["unlink, refused: sessions to come"] = 1
+    return found
+
+
+async def _catalogue(url: str) -> tuple[set[str], int]:
+    """The names of the indexes of `bookings`, and how many bookings start in WEEK."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'bookings'")
+        query = "SELECT count(*) FROM bookings WHERE starts_at >= $1 AND starts_at < $2"
+        return {row["indexname"] for row in rows}, await connection.fetchval(query, *WEEK)
+    finally:
+        await connection.close()
+
+
+async def _run(url: str) -> Scenario:
+    async with running_api(make_settings(url), FixedClock(NOW)) as api:
+        who, history = await _set_up(api, url)
+        recorder = Recorder()
+        engine = api.app.state.context.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", recorder.before_cursor_execute)
+        try:
+            found = await _calls(api, recorder, who)
+        finally:
+            event.remove(engine, "before_cursor_execute", recorder.before_cursor_execute)
+    indexes, in_week = await _catalogue(url)
+    return Scenario(recorder.calls, found, history, indexes, in_week)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Iterator[Scenario]:
+    name = create_postgres_database()
+    try:
+        url = postgres_url(name)
+        upgrade(url)
+        yield asyncio.run(_run(url))
+    finally:
+        drop_postgres_database(name)
+
+
+# --- reading plans ----------------------------------------------------------------------------------
+
+
+def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from nodes(child)
+
+
+def rows_examined(node: dict[str, Any], bookings_indexes: set[str]) -> int:
+    """Rows of `bookings`, or entries of one of its indexes, that one plan node read (0: another node)."""
+    loops = int(node.get("Actual Loops", 1))
+    if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") == "bookings":
+        removed = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
+        return (int(node["Actual Rows"]) + int(removed)) * loops
+    if node["Node Type"] == "Bitmap Index Scan" and node.get("Index Name") in bookings_indexes:
+        return int(node["Actual Rows"]) * loops
+    return 0
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def render(node: dict[str, Any], depth: int = 0) -> str:
+    """One line per node, as in EXPLAIN's text format, with the figures the assertions use."""
+    target = node.get("Index Name") or node.get("Relation Name") or ""
+    figures = [f"rows={node.get('Actual Rows')} loops={node.get('Actual Loops')}"]
+    figures += [f"{key}={node[key]}" for key in ("Rows Removed by Filter", "Heap Fetches") if key in node]
+    lines = ["  " * depth + f"-> {node['Node Type']} {target} ({', '.join(figures)})"]
+    lines += [
+        "  " * depth + f"     {key}: {_clip(str(node[key]))}"
+        for key in ("Index Cond", "Recheck Cond", "Filter")
+        if key in node
+    ]
+    lines += [render(child, depth + 1) for child in node.get("Plans", [])]
+    return "\n".join(lines)
+
+
+def _show(explained: Explained) -> str:
+    return f"{_clip(explained.statement, 1000)}\n{render(explained.plan['Plan'])}"
+
+
+# --- the checks -------------------------------------------------------------------------------------
+
+
+def waiting_for_query_change(call: str, why: str) -> Any:
+    """A call that only an index cannot bound: the query change is proposed with migration 0002.
+
+    Strict, so that the change turns these into failures until the mark is removed.
+    """
+    return pytest.param(call, marks=pytest.mark.xfail(strict=True, reason=why))
+
+
+KEYSET = "the keyset as OR/AND only filters the index: a row comparison bounds it"
+CALLS = [
+    "list: staff, first page",
+    "list: staff, status",
+    waiting_for_query_change("list: staff, cursor page", KEYSET),
+    waiting_for_query_change("list: staff, status and cursor", KEYSET),
+    waiting_for_query_change(
+        WEEK_LIST, "read in creation order, recent sessions come after the whole history: range first"
+    ),
+    "list: instructor with a long history",
+    waiting_for_query_change(
+        "list: instructor with one booking",
+        "no one index reads student OR instructor in creation order: one ordered scan per person",
+    ),
+    "list: student",
+    "slots: 62 days",
+    "booking",
+    "booking: read one",
+    "calendar",
+    "reminder claim",
+    "unlink, refused: sessions to come",
+]
+
+
+def test_the_history_is_long(scenario: Scenario) -> None:
+    assert scenario.history >= MIN_HISTORY
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_call_reads_bookings_through_a_bounded_index(scenario: Scenario, call: str) -> None:
+    explained = scenario.calls.get(call, [])
+    assert explained, f"{call}: no statement on bookings was recorded"
+    assert scenario.found[call] > 0, f"{call}: the call found nothing, so its plans prove nothing"
+    worst = max(
+        rows_examined(node, scenario.indexes) for one in explained for node in nodes(one.plan["Plan"])
+    )
+    FIGURES[f"rows of bookings one plan node examined, at most: {call}"] = worst
+    for one in explained:
+        for node in nodes(one.plan["Plan"]):
+            scan = node["Node Type"]
+            assert not (scan == "Seq Scan" and node.get("Relation Name") == "bookings"), (
+                f"{call}: sequential scan of bookings\n{_show(one)}"
+            )
+            rows = rows_examined(node, scenario.indexes)
+            assert rows <= scenario.bound(call), f"{call}: {scan} read {rows} rows of bookings\n{_show(one)}"
