@@ -280,28 +280,14 @@ def _show(explained: Explained) -> str:
 # --- the checks -------------------------------------------------------------------------------------
 
 
-def waiting_for_query_change(call: str, why: str) -> Any:
-    """A call that only an index cannot bound: the query change is proposed with migration 0002.
-
-    Strict, so that the change turns these into failures until the mark is removed.
-    """
-    return pytest.param(call, marks=pytest.mark.xfail(strict=True, reason=why))
-
-
-KEYSET = "the keyset as OR/AND only filters the index: a row comparison bounds it"
 CALLS = [
     "list: staff, first page",
     "list: staff, status",
-    waiting_for_query_change("list: staff, cursor page", KEYSET),
-    waiting_for_query_change("list: staff, status and cursor", KEYSET),
-    waiting_for_query_change(
-        WEEK_LIST, "read in creation order, recent sessions come after the whole history: range first"
-    ),
+    "list: staff, cursor page",
+    "list: staff, status and cursor",
+    WEEK_LIST,
     "list: instructor with a long history",
-    waiting_for_query_change(
-        "list: instructor with one booking",
-        "no one index reads student OR instructor in creation order: one ordered scan per person",
-    ),
+    "list: instructor with one booking",
     "list: student",
     "slots: 62 days",
     "booking",

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Select, and_, exists, insert, or_, select
+from sqlalchemy import ColumnElement, Select, exists, insert, or_, select, tuple_, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booking.enums import ACTIVE_STATUSES, BookingStatus
 from booking.models import Booking, BookingEvent
+from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
+
+# No booking ends later than this after its start (the busy read bounds itself the same way).
+LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
 OVERLAP_GUARD = "bookings_no_overlap"  # the exclusion constraint (PostgreSQL) and the trigger (SQLite)
 
@@ -75,36 +80,62 @@ class BookingFilter:
     everyone: bool = False
 
 
-def _filtered(query: Select[Booking], which: BookingFilter) -> Select[Booking]:
-    query = query.where(Booking.brand_id == which.brand_id)
-    if not which.everyone:
-        mine = [Booking.student_id == which.student_id]
-        if which.instructor_id is not None:
-            mine.append(Booking.instructor_id == which.instructor_id)
-        query = query.where(or_(*mine))
+def _people(which: BookingFilter) -> list[ColumnElement[bool]]:
+    """One condition per person whose bookings the caller sees; none for staff, who see them all."""
+    if which.everyone:
+        return []
+    mine = [Booking.student_id == which.student_id]
+    if which.instructor_id is not None:
+        mine.append(Booking.instructor_id == which.instructor_id)
+    return mine
+
+
+def _filtered(
+    which: BookingFilter, after: tuple[datetime, UUID] | None, people: list[ColumnElement[bool]]
+) -> Select[Booking]:
+    query = select(Booking).where(Booking.brand_id == which.brand_id)
+    if people:
+        query = query.where(or_(*people))
     if which.status is not None:
         query = query.where(Booking.status == which.status)
     if which.starts_from is not None:
         query = query.where(Booking.starts_at >= which.starts_from)
     if which.starts_to is not None:
         query = query.where(Booking.starts_at < which.starts_to)
+    if after is not None:
+        # A row comparison bounds the index range (PostgreSQL; SQLite 3.15+); OR/AND only filters it.
+        query = query.where(tuple_(Booking.created_at, Booking.id) > tuple_(*after))
     return query
+
+
+def _in_creation_order(query: Select[Booking], limit: int) -> Select[Booking]:
+    return query.order_by(Booking.created_at, Booking.id).limit(limit)
 
 
 async def bookings_created_after(
     session: AsyncSession, which: BookingFilter, after: tuple[datetime, UUID] | None, limit: int
 ) -> Sequence[Booking]:
     """Up to `limit` bookings in creation order, after the keyset position `after` when given."""
-    query = _filtered(select(Booking), which)
-    if after is not None:
-        created_at, booking_id = after
-        query = query.where(
-            or_(
-                Booking.created_at > created_at,
-                and_(Booking.created_at == created_at, Booking.id > booking_id),
-            )
-        )
-    return (await session.scalars(query.order_by(Booking.created_at, Booking.id).limit(limit))).all()
+    people = _people(which)
+    if which.starts_from is not None or which.starts_to is not None:
+        # The range's bookings first (ix_bookings_brand_starts), then the order: read in creation
+        # order, recent sessions would be found only after the brand's whole history.
+        in_range = _filtered(which, after, people).cte("in_range")
+        in_range = in_range.prefix_with("MATERIALIZED", dialect="postgresql")
+        row = aliased(Booking, in_range)
+        query = select(row).order_by(row.created_at, row.id).limit(limit)
+    elif len(people) > 1:
+        # Student and instructor: one ordered, limited scan per person (each on its own index),
+        # merged; no one index reads the OR of the two in creation order.
+        mine = [
+            select(_in_creation_order(_filtered(which, after, [person]), limit).subquery())
+            for person in people
+        ]
+        merged = aliased(Booking, union(*mine).subquery())
+        query = select(merged).order_by(merged.created_at, merged.id).limit(limit)
+    else:
+        query = _in_creation_order(_filtered(which, after, people), limit)
+    return (await session.scalars(query)).all()
 
 
 async def active_sessions_of(
@@ -135,6 +166,8 @@ async def has_active_sessions_ending_after(
             Booking.brand_id == brand_id,
             Booking.status.in_(ACTIVE_STATUSES),
             Booking.ends_at > instant,
+            # Implied by the line above (no session lasts longer); it bounds the index range.
+            Booking.starts_at > instant - LONGEST_BLOCK,
         )
     )
     return bool(await session.scalar(upcoming))
