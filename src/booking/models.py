@@ -24,9 +24,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    literal,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from booking.enums import BookingStatus, Channel, DeliveryStatus, PaymentStatus
 
@@ -276,3 +278,14 @@ class NotificationLog(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def status_is(*statuses: BookingStatus) -> ColumnElement[bool]:
+    """`bookings.status IN (…)` with the statuses written into the SQL, not sent as parameters.
+
+    The partial indexes on bookings (`WHERE status IN ('pending', 'confirmed')`, …) then match a
+    prepared statement's generic plan too, not only the plans made for each set of parameters.
+    """
+    return Booking.status.in_(
+        [literal(status, Booking.status.type, literal_execute=True) for status in statuses]
+    )

@@ -41,6 +41,7 @@ from booking.models import (
     SchedulingSettings,
     UTCDateTime,
     WeeklyRule,
+    status_is,
 )
 from booking.scheduling import (
     BusyIndex,
@@ -145,7 +146,7 @@ LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
 BUSY = select(Booking.starts_at, Booking.blocked_until).where(
     Booking.instructor_id == bindparam("instructor_id"),
-    Booking.status.in_(ACTIVE_STATUSES),
+    status_is(*ACTIVE_STATUSES),
     Booking.starts_at < bindparam("until", type_=UTCDateTime()),
     Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
     Booking.blocked_until > bindparam("since", type_=UTCDateTime()),

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking.enums import ACTIVE_STATUSES, BookingStatus
-from booking.models import Booking, BookingEvent
+from booking.models import Booking, BookingEvent, status_is
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 
 # No booking ends later than this after its start (the busy read bounds itself the same way).
@@ -149,7 +149,7 @@ async def active_sessions_of(
     query = select(Booking).where(
         Booking.instructor_id == instructor_id,
         Booking.brand_id == brand_id,
-        Booking.status.in_(ACTIVE_STATUSES),
+        status_is(*ACTIVE_STATUSES),
         Booking.starts_at >= starts_from,
     )
     if starts_to is not None:
@@ -164,7 +164,7 @@ async def has_active_sessions_ending_after(
         exists().where(
             Booking.instructor_id == instructor_id,
             Booking.brand_id == brand_id,
-            Booking.status.in_(ACTIVE_STATUSES),
+            status_is(*ACTIVE_STATUSES),
             Booking.ends_at > instant,
             # Implied by the line above (no session lasts longer); it bounds the index range.
             Booking.starts_at > instant - LONGEST_BLOCK,

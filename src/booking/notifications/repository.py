@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import BookingStatus, DeliveryStatus
-from booking.models import Booking, Brand, Instructor, NotificationLog
+from booking.models import Booking, Brand, Instructor, NotificationLog, status_is
 from booking.notifications.messages import Parties
 from booking.notifications.notifier import Outgoing
 
@@ -62,7 +62,7 @@ async def claim_due_reminders(session: AsyncSession, now: datetime, horizon: tim
     claimed = await session.scalars(
         update(Booking)
         .where(
-            Booking.status == BookingStatus.CONFIRMED,
+            status_is(BookingStatus.CONFIRMED),
             Booking.starts_at > now,
             Booking.starts_at <= now + horizon,
             Booking.reminder_claimed_at.is_(None),
