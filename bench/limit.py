@@ -33,7 +33,8 @@ SELECT kind, CAST(NULL AS SMALLINT), date, start_minute, end_minute
 FROM availability_overrides WHERE instructor_id = $1 AND brand_id = $2 AND date BETWEEN $3 AND $4"""
 BUSY = """
 SELECT starts_at, blocked_until FROM bookings
-WHERE instructor_id = $1 AND status IN ('pending', 'confirmed') AND starts_at < $2 AND blocked_until > $3"""
+WHERE instructor_id = $1 AND status IN ('pending', 'confirmed') AND starts_at < $2 AND starts_at > $4
+  AND blocked_until > $3"""
 INSERT_BOOKING = """
 INSERT INTO bookings (id, brand_id, instructor_id, student_id, status, payment_status, starts_at, ends_at,
     blocked_until, buffer_minutes, student_timezone, instructor_timezone, student_email, created_by,
@@ -44,6 +45,9 @@ INSERT INTO notification_log (id, booking_id, channel, kind, recipient, status, 
 VALUES ($1, $2, $3, $4, $5, 'skipped', $6, $7)"""
 
 
+LONGEST_BLOCK = timedelta(hours=12)  # the longest session plus the largest buffer, as the service bounds it
+
+
 async def book(
     connection: asyncpg.Connection, brand: uuid.UUID, instructor: uuid.UUID, start: datetime
 ) -> None:
@@ -52,7 +56,7 @@ async def book(
     async with connection.transaction():
         await connection.fetchrow(INSTRUCTOR_IN_BRAND, instructor, brand)
         await connection.fetch(RULES, instructor, brand, start.date() - timedelta(days=1), end.date())
-        await connection.fetch(BUSY, instructor, end, start)
+        await connection.fetch(BUSY, instructor, end, start, start - LONGEST_BLOCK)
         booking_id = uuid.uuid4()
         await connection.execute(INSERT_BOOKING, booking_id, brand, instructor, uuid.uuid4(), start, end, now)
         await connection.executemany(
