@@ -73,3 +73,48 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     CANCELLATION_CUTOFF_PASSED = "cancellation_cutoff_passed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+
+
+class EventType(StrEnum):
+    """What a webhook subscribes to (SPEC §12); one event per change of a booking's state."""
+
+    CREATED = "booking.created"
+    CONFIRMED = "booking.confirmed"
+    RESCHEDULED = "booking.rescheduled"
+    CANCELLED = "booking.cancelled"
+    COMPLETED = "booking.completed"
+    NO_SHOW = "booking.no_show"
+    REFUND_DUE = "booking.refund_due"
+
+
+# The event of a booking that reached this status.
+STATUS_EVENTS = {
+    BookingStatus.CONFIRMED: EventType.CONFIRMED,
+    BookingStatus.CANCELLED: EventType.CANCELLED,
+    BookingStatus.COMPLETED: EventType.COMPLETED,
+    BookingStatus.NO_SHOW: EventType.NO_SHOW,
+}
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class MessageState(StrEnum):
+    """Where a durable message stands in the outbox."""
+
+    QUEUED = "queued"  # committed, no attempt yet
+    SENDING = "sending"  # an attempt is under way (or was, when its process died: it may have gone out)
+    RETRYING = "retrying"  # failed transiently with no working fallback: the worker tries again
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not needed any more (a fallback went out)
+
+
+class Audience(StrEnum):
+    """Who a message is for: messages of one change to one audience are each other's fallback."""
+
+    STUDENT = "student"
+    INSTRUCTOR = "instructor"

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     literal,
     text,
@@ -30,7 +31,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from booking.enums import BookingStatus, Channel, DeliveryStatus, PaymentStatus
+from booking.enums import (
+    Audience,
+    BookingStatus,
+    Channel,
+    DeliveryStatus,
+    EventType,
+    MessageState,
+    PaymentStatus,
+    WebhookDeliveryStatus,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -289,3 +299,105 @@ def status_is(*statuses: BookingStatus) -> ColumnElement[bool]:
     return Booking.status.in_(
         [literal(status, Booking.status.type, literal_execute=True) for status in statuses]
     )
+
+
+class Event(Base):
+    """A change of a booking's state, written in the change's transaction (SPEC §12)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_booking_id", "booking_id"),
+        Index(
+            "ix_events_undispatched",
+            "created_at",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    type: Mapped[EventType] = mapped_column(stored_enum(EventType, 32))
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    # JSON of the webhook's `data`: the booking as staff see it (and `previous` for a reschedule).
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+    # When the worker turned it into one delivery per subscribed endpoint.
+    dispatched_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_brand_id", "brand_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(Text)  # JSON list of event types, or ["*"]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    description: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint; its `id` is the `webhook-id` header, the same on every attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    event_type: Mapped[EventType] = mapped_column(stored_enum(EventType, 32))
+    booking_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(stored_enum(WebhookDeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """An email or SMS committed with the change that caused it, until it is sent or given up."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_change_id", "change_id"),
+        Index("ix_outbox_messages_booking_id", "booking_id"),
+        Index(
+            "ix_outbox_messages_due",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('queued', 'sending', 'retrying')"),
+            sqlite_where=text("status IN ('queued', 'sending', 'retrying')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    change_id: Mapped[uuid.UUID] = mapped_column()
+    audience: Mapped[Audience] = mapped_column(stored_enum(Audience))
+    channel: Mapped[Channel] = mapped_column(stored_enum(Channel, 8))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    message: Mapped[str] = mapped_column(Text)  # JSON of the composed Email or Sms
+    status: Mapped[MessageState] = mapped_column(stored_enum(MessageState))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()
+    give_up_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
