@@ -27,6 +27,16 @@ class Settings(BaseSettings):
 
     booking_reminder_api_key: str | None = None
 
+    # Part two (SPEC §9–§14).
+    # Webhook and calendar URLs may be http:// and private addresses (development and tests only).
+    allow_private_urls: bool = False
+    # off (or false, 0): `booking serve` runs no background work; run `booking worker` instead.
+    booking_worker: bool = True
+    # off: the worker sends no reminders (the endpoint and `booking send-reminders` still do).
+    auto_reminders: bool = True
+    # Bearer token of GET /metrics; unset: /metrics is 404.
+    metrics_token: str | None = None
+
     # Operational knobs beyond SPEC §2, documented in the README.
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # How long a SQLite writer waits for the write lock before the request answers 503.
