@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,16 +18,34 @@ from booking.brands.routes import router as brands_router
 from booking.clock import Clock
 from booking.config import Settings
 from booking.context import AppContext
-from booking.deps import Context, get_principal
+from booking.deps import PUBLIC, Context, get_principal
+from booking.enums import ErrorCode
+from booking.errors import Conflict, Unauthorized
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
-from booking.openapi import errors
+from booking.openapi import AppWideErrors, document
 
 log = logging.getLogger("booking")
 
 DESCRIPTION = """Scheduling API for 1:1 coaching sessions sold by several brands that share instructors.
 
-Errors always have the body `{"error": {"code", "message", "details"}}`. Instants are UTC (`Z`)."""
+Errors always have the body `{"error": {"code", "message", "details"}}`; each operation lists the codes
+it can answer, per status. Instants are UTC (`Z`)."""
+
+# What any operation can answer, whatever it does: a bad token (or none where one is needed), an
+# oversized body, the database away; and on writes, a transaction PostgreSQL aborted for a concurrent
+# one (after the retries) or a conflict with data no service check foresaw.
+APP_WIDE_ERRORS = AppWideErrors(
+    every=(Unauthorized, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.DATABASE_UNAVAILABLE),
+    writes=(Conflict,),
+)
+
+
+class BookingApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document(super().openapi(), self.routes, APP_WIDE_ERRORS)
+        return self.openapi_schema
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -39,15 +58,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         await context.aclose()
 
-    app = FastAPI(
+    app = BookingApp(
         title="Booking service",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
         # Every call with a token has it checked, public reads too: a bad token is never anonymous.
+        # No token at all is refused here too, unless the route is marked PUBLIC (booking.deps).
         dependencies=[Depends(get_principal)],
-        # What any operation can answer: a bad token, an oversized body, the database away.
-        responses=errors(401, 413, 503),
     )
     app.state.context = context
     install_error_handlers(app)
@@ -56,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(availability_router)
     app.include_router(calendar_router)
     app.include_router(bookings_router)
-    app.add_api_route("/health", health, methods=["GET"], tags=["operations"], responses=errors(503))
+    app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins.strip():

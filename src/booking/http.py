@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking.db import is_transient_conflict
-from booking.errors import AppError, error_body
+from booking.deps import authenticate
+from booking.errors import AppError, Unauthorized, error_body
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +64,31 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.envelope(), status_code=exc.status)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _refused_caller(request: Request) -> JSONResponse | None:
+    """The 401 owed to a caller the operation refuses, else None.
+
+    FastAPI reads the JSON body before it solves dependencies, so a body that is not JSON fails before
+    `get_principal` ran: what the request looks like is told only to a caller who may make it.
+    """
+    try:
+        await authenticate(request)
+    except Unauthorized as refused:
+        return JSONResponse(refused.envelope(), status_code=refused.status)
+    return None
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if (refused := await _refused_caller(request)) is not None:
+        return refused
     return envelope_response(422, "validation_error", "request is not valid", _validation_details(exc))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.__cause__ is not None:
+        if (refused := await _refused_caller(request)) is not None:
+            return refused
         # FastAPI's answer to a body it could not decode (not UTF-8, nested too deep): the same 422 as
         # any other malformed JSON.
         detail = {"loc": ["body"], "msg": type(exc.__cause__).__name__, "type": "json_invalid"}
@@ -76,7 +97,31 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     response = envelope_response(exc.status_code, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        # Starlette names the methods of the one route it matched; the path may be served by several
+        # (GET and PATCH /api/bookings/{booking_id}): Allow lists them all.
+        allowed = allowed_methods(request.app.routes, request.scope.get("route"))
+        if allowed:
+            response.headers["allow"] = ", ".join(sorted(allowed))
     return response
+
+
+def endpoints(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, set[str], BaseRoute]]:
+    """(path template, methods, route as declared) of every HTTP route, included routers unfolded."""
+    # FastAPI 0.16x keeps included routers as nodes of the route list; older versions flattened them.
+    unfold = getattr(fastapi.routing, "iter_route_contexts", None)
+    for route in unfold(routes) if unfold is not None else routes:
+        methods = getattr(route, "methods", None)
+        path = getattr(route, "path_format", None)
+        if methods and path is not None:
+            yield path, set(methods), getattr(route, "original_route", route)
+
+
+def allowed_methods(routes: Sequence[BaseRoute], matched: object) -> set[str]:
+    """The methods of every route with the path (template) of `matched`, the route of a 405."""
+    table = list(endpoints(routes))
+    paths = {path for path, _, route in table if route is matched}
+    return {method for path, methods, _ in table if path in paths for method in methods}
 
 
 async def _database_error(_: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # Bounds of a session and of a buffer: also what lets a query bound a search for overlapping bookings.
 MAX_SESSION_MINUTES = 480
@@ -77,6 +78,29 @@ def check_instant(instant: datetime) -> datetime:
     return instant
 
 
+# Only ISO 8601 text: pydantic's lax parsing would also take numbers (and digit strings, which is what
+# every query parameter is) as Unix times, and `from=0.0` is not a date anyone meant. The offset is left
+# to AwareDatetime, whose error says what is missing.
+ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_instant_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_INSTANT.fullmatch(value)):
+        return value
+    raise PydanticCustomError(
+        "iso_datetime", "must be an ISO 8601 date-time with an offset, like 2026-12-01T09:00:00+01:00"
+    )
+
+
+def iso_date_text(value: object) -> object:
+    if (isinstance(value, date) and not isinstance(value, datetime)) or (
+        isinstance(value, str) and ISO_DATE.fullmatch(value)
+    ):
+        return value
+    raise PydanticCustomError("iso_date", "must be a date as YYYY-MM-DD")
+
+
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_timezone)]
 Phone = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_e164)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_slug)]
@@ -87,5 +111,6 @@ Name = Annotated[
 ]
 Note = Annotated[str, StringConstraints(max_length=5000), AfterValidator(check_note)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
-ApiDate = Annotated[date, AfterValidator(check_date)]
-Instant = Annotated[AwareDatetime, AfterValidator(check_instant)]
+# Python values (datetime, date) pass too: the models are also built in code, not only from requests.
+ApiDate = Annotated[date, BeforeValidator(iso_date_text), AfterValidator(check_date)]
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_instant_text), AfterValidator(check_instant)]

@@ -8,6 +8,13 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from booking.bookings import idempotency, service
+from booking.bookings.errors import (
+    BOOKING_REFUSALS,
+    CancellationCutoffPassed,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    SlotUnavailable,
+)
 from booking.bookings.lifecycle import Role
 from booking.bookings.render import reminder_result, render
 from booking.bookings.schemas import (
@@ -19,9 +26,9 @@ from booking.bookings.schemas import (
     CalendarOut,
     RemindersOut,
 )
-from booking.deps import Context, CurrentPrincipal
+from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
 from booking.enums import BookingStatus
-from booking.errors import Unauthorized
+from booking.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from booking.notifications.service import reminder_key_matches, send_due_reminders
 from booking.openapi import errors
 from booking.types import Instant
@@ -34,7 +41,8 @@ calendar_router = APIRouter(prefix="/api/instructors", tags=["bookings"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingCreated,
-    responses=errors(401, 403, 404, 409, 422),
+    # Conflict: a request with the same Idempotency-Key is still in progress.
+    responses=errors(*BOOKING_REFUSALS, IdempotencyKeyReused, Forbidden, Conflict, ValidationFailed),
 )
 async def create_booking(
     body: BookingCreate,
@@ -51,7 +59,9 @@ async def create_booking(
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
-@router.post("/reminders", response_model=RemindersOut, responses=errors(401))
+@router.post(
+    "/reminders", response_model=RemindersOut, responses=errors(Unauthorized), dependencies=[REMINDER_KEY]
+)
 async def send_reminders(
     ctx: Context,
     x_booking_reminder_key: Annotated[
@@ -65,7 +75,7 @@ async def send_reminders(
     return RemindersOut(reminded=len(results), results=[reminder_result(r) for r in results])
 
 
-@router.get("", response_model=BookingPage, responses=errors(401, 422))
+@router.get("", response_model=BookingPage, responses=errors(ValidationFailed))
 async def list_bookings(
     brand_id: UUID,
     ctx: Context,
@@ -86,7 +96,7 @@ async def list_bookings(
         )
 
 
-@router.get("/{booking_id}", response_model=BookingEnvelope, responses=errors(401, 404, 422))
+@router.get("/{booking_id}", response_model=BookingEnvelope, responses=errors(NotFound))
 async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipal) -> BookingEnvelope:
     async with ctx.db.transaction(write=False) as session:
         booking, role = await service.visible_booking(session, principal, booking_id)
@@ -97,7 +107,13 @@ async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipa
         )
 
 
-@router.patch("/{booking_id}", response_model=BookingEnvelope, responses=errors(401, 403, 404, 409, 422))
+@router.patch(
+    "/{booking_id}",
+    response_model=BookingEnvelope,
+    responses=errors(
+        Forbidden, NotFound, InvalidTransition, CancellationCutoffPassed, SlotUnavailable, ValidationFailed
+    ),
+)
 async def update_booking(
     booking_id: UUID, body: BookingUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> BookingEnvelope:
@@ -107,7 +123,7 @@ async def update_booking(
 
 
 @calendar_router.get(
-    "/{instructor_id}/calendar", response_model=CalendarOut, responses=errors(401, 403, 404, 422)
+    "/{instructor_id}/calendar", response_model=CalendarOut, responses=errors(Forbidden, NotFound)
 )
 async def instructor_calendar(
     instructor_id: UUID,

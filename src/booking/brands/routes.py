@@ -14,13 +14,14 @@ from booking.brands.schemas import (
     BrandList,
     BrandOut,
 )
-from booking.deps import Context, CurrentPrincipal
+from booking.deps import PUBLIC, Context, CurrentPrincipal
+from booking.errors import Conflict, Forbidden, NotFound
 from booking.openapi import errors
 
 router = APIRouter(prefix="/api/brands", tags=["brands"])
 
 
-@router.get("", response_model=BrandList, responses=errors(422))
+@router.get("", response_model=BrandList, dependencies=[PUBLIC])
 async def list_brands(ctx: Context) -> BrandList:
     async with ctx.db.transaction(write=False) as session:
         brands = await service.list_brands(session)
@@ -31,7 +32,7 @@ async def list_brands(ctx: Context) -> BrandList:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=BrandEnvelope,
-    responses=errors(401, 403, 409, 422),
+    responses=errors(Forbidden, Conflict),
 )
 async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrincipal) -> BrandEnvelope:
     async with ctx.db.transaction(write=True) as session:
@@ -45,7 +46,7 @@ async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrinci
     response_model=BrandAdminEnvelope,
     responses={
         200: {"model": BrandAdminEnvelope, "description": "already an admin"},
-        **errors(401, 403, 404, 422),
+        **errors(NotFound, Forbidden),
     },
 )
 async def add_brand_admin(
