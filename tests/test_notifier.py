@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.clock import FixedClock
-from booking.enums import BookingStatus, Channel, DeliveryStatus, NotificationKind, PaymentStatus
+from booking.enums import Audience, BookingStatus, Channel, DeliveryStatus, NotificationKind, PaymentStatus
 from booking.models import Booking, NotificationLog
 from booking.notifications.messages import Parties
 from booking.notifications.notifier import Notifier, Outgoing
@@ -210,7 +210,14 @@ def _email(to: str) -> Email:
 
 
 def test_outgoing_reports_only_after_delivery() -> None:
-    item = Outgoing(uuid.uuid4(), Channel.EMAIL, "test", "a@example.com", message=_email("a@example.com"))
+    item = Outgoing(
+        uuid.uuid4(),
+        Channel.EMAIL,
+        "test",
+        "a@example.com",
+        Audience.STUDENT,
+        message=_email("a@example.com"),
+    )
     assert item.waiting
     with pytest.raises(AssertionError):
         _ = item.outcome

@@ -24,11 +24,11 @@ from booking.bookings import idempotency, repository
 from booking.bookings.errors import refused
 from booking.bookings.lifecycle import Role, check_fields, check_transition, status_after_payment
 from booking.bookings.policy import Viewer, student_of, viewer
-from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, created_body, notifications_report
+from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, created_body, notifications_report, render
 from booking.bookings.repository import BookingFilter, OverlapRefused
 from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry
 from booking.brands.repository import brand_name
-from booking.enums import BookingStatus, PaymentStatus
+from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
 from booking.errors import NotFound, field_error
 from booking.instructors.repository import instructor_by_id
 from booking.models import Booking, BookingEvent, Instructor
@@ -140,7 +140,14 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         parties = Parties(instructor.name, instructor.email, await brand_name(session, booking.brand_id))
     messages = booking_created_messages(work.notifier, booking, parties, work.now)
     work.send(*messages.all)
+    _emit(work, EventType.CREATED, booking)
     return Booked(booking, messages)
+
+
+def _emit(work: UnitOfWork, event_type: EventType, booking: Booking) -> None:
+    """The event of a change, carrying the booking as staff see it at that moment."""
+    data = {"booking": render(booking, staff=True).model_dump(mode="json")}
+    work.emit(event_type, brand_id=booking.brand_id, booking_id=booking.id, data=data)
 
 
 async def _insert(session: AsyncSession, booking: Booking) -> None:
@@ -298,6 +305,7 @@ async def update_booking(
     if booking.status != previous:
         parties = await parties_for(session, booking, work.notifier)
         work.send(*status_change_messages(work.notifier, booking, parties, work.now))
+        _emit(work, STATUS_EVENTS[booking.status], booking)
     return Changed(booking, role)
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from uuid import UUID
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
 
 import httpx
 
 from booking.config import Settings
-from booking.enums import Channel
+from booking.enums import Audience, Channel
 from booking.notifications.providers import Email, EmailSender, ResendEmail, Sms, SmsSender, TwilioSms
 from booking.notifications.results import Delivery, failed, skipped
 
@@ -82,18 +82,23 @@ class Notifier:
             return failed(f"{provider}_error: {type(exc).__name__}")
 
     def email_to(
-        self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Email]
+        self,
+        booking_id: UUID,
+        kind: str,
+        recipient: str | None,
+        compose: Callable[[], Email],
+        audience: Audience = Audience.STUDENT,
     ) -> Outgoing:
         """An email to send, or already skipped when it cannot be (no address, no provider)."""
         unsendable = NO_EMAIL if not recipient else "resend_not_configured" if self.email is None else None
-        return _outgoing(booking_id, Channel.EMAIL, kind, recipient, unsendable, compose)
+        return _outgoing(booking_id, Channel.EMAIL, kind, recipient, unsendable, compose, audience)
 
     def sms_to(
         self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Sms]
     ) -> Outgoing:
         """An SMS to send, or already skipped when it cannot be (no phone, no provider)."""
         unsendable = NO_PHONE if not recipient else "twilio_not_configured" if self.sms is None else None
-        return _outgoing(booking_id, Channel.SMS, kind, recipient, unsendable, compose)
+        return _outgoing(booking_id, Channel.SMS, kind, recipient, unsendable, compose, Audience.STUDENT)
 
     async def deliver(self, outgoing: Sequence[Outgoing]) -> None:
         """Send every message still waiting, in parallel, and note each outcome."""
@@ -114,11 +119,12 @@ def _outgoing(
     recipient: str | None,
     unsendable: str | None,
     compose: Callable[[], Email | Sms],
+    audience: Audience,
 ) -> Outgoing:
     # A message that cannot go out is not even composed.
     if unsendable is not None:
-        return Outgoing(booking_id, channel, kind, recipient or None, result=skipped(unsendable))
-    return Outgoing(booking_id, channel, kind, recipient, message=compose())
+        return Outgoing(booking_id, channel, kind, recipient or None, audience, result=skipped(unsendable))
+    return Outgoing(booking_id, channel, kind, recipient, audience, message=compose())
 
 
 @dataclass
@@ -129,8 +135,11 @@ class Outgoing:
     channel: Channel
     kind: str
     recipient: str | None
+    audience: Audience
     message: Email | Sms | None = None
     result: Delivery | None = None
+    id: UUID = field(default_factory=uuid4)  # its outbox row, while it waits
+    attempt: int = 1  # which attempt at sending it this is
 
     @property
     def waiting(self) -> bool:

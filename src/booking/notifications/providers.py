@@ -67,9 +67,17 @@ def _short(text: str) -> str:
 
 
 def transport_failure(provider: str, exc: httpx.HTTPError) -> Delivery:
-    if isinstance(exc, httpx.TimeoutException):
+    # Only a request that never reached the provider is safe to repeat: after a timeout or a reset
+    # the message may have been accepted, and one text too few beats two.
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    if isinstance(exc, httpx.TimeoutException) and not never_sent:
         return failed(f"{provider}_timeout: no answer in time")
-    return failed(_short(f"{provider}_unreachable: {type(exc).__name__} {exc}".strip()))
+    return failed(_short(f"{provider}_unreachable: {type(exc).__name__} {exc}".strip()), retryable=never_sent)
+
+
+def refused_transiently(response: httpx.Response) -> bool:
+    """Rate limited or a server error: the provider did not take the message."""
+    return response.status_code == 429 or response.status_code >= 500
 
 
 class ResendEmail:
@@ -110,7 +118,8 @@ class ResendEmail:
             return failed("resend_invalid_response: no message id in the answer")
         name = body.get("name", "error")
         message = body.get("message", response.reason_phrase)
-        return failed(_short(f"resend_{name}: HTTP {response.status_code} {message}"))
+        reason = _short(f"resend_{name}: HTTP {response.status_code} {message}")
+        return failed(reason, retryable=refused_transiently(response))
 
 
 class TwilioSms:
@@ -137,6 +146,8 @@ class TwilioSms:
             return failed("twilio_invalid_response: no message sid in the answer")
         code = body.get("code")
         message = body.get("message", response.reason_phrase)
+        transient = refused_transiently(response)
         if code is not None:
-            return failed(_short(f"twilio_rejected: code {code} (HTTP {response.status_code}) {message}"))
-        return failed(_short(f"twilio_error: HTTP {response.status_code} {message}"))
+            reason = _short(f"twilio_rejected: code {code} (HTTP {response.status_code}) {message}")
+            return failed(reason, retryable=transient)
+        return failed(_short(f"twilio_error: HTTP {response.status_code} {message}"), retryable=transient)

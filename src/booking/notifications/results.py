@@ -16,6 +16,8 @@ class Delivery:
     status: DeliveryStatus
     reason: str | None = None
     provider_message_id: str | None = None
+    # Failed before the provider could have accepted it (429, 5xx, no connection): safe to try again.
+    retryable: bool = False
 
     @property
     def sent(self) -> bool:
@@ -26,8 +28,8 @@ def sent(provider_message_id: str | None) -> Delivery:
     return Delivery(DeliveryStatus.SENT, provider_message_id=provider_message_id)
 
 
-def failed(reason: str) -> Delivery:
-    return Delivery(DeliveryStatus.FAILED, reason=reason)
+def failed(reason: str, *, retryable: bool = False) -> Delivery:
+    return Delivery(DeliveryStatus.FAILED, reason=reason, retryable=retryable)
 
 
 def skipped(reason: str) -> Delivery:

@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import Database
-from booking.enums import BookingStatus, NotificationKind
+from booking.enums import Audience, BookingStatus, NotificationKind
 from booking.models import Booking
 from booking.notifications import messages, repository
 from booking.notifications.messages import Parties
@@ -80,6 +80,7 @@ def booking_created_messages(
             NotificationKind.BOOKING_CREATED_INSTRUCTOR,
             parties.instructor_email,
             lambda: messages.booking_created_instructor_email(booking, parties),
+            Audience.INSTRUCTOR,
         ),
     )
 

@@ -1,0 +1,245 @@
+"""Durable messages (SPEC §12): committed with the change that caused them, sent until settled.
+
+A message's row moves `queued` (committed, no attempt yet) → `sending` (an attempt is under way) →
+`sent` | `failed` | `retrying` | `skipped`. Only a `queued` message or a `retrying` one (it failed before
+the provider could have taken it, and nothing else reached its audience) is ever sent again; a
+`sending` row whose lease ran out belongs to a process that died mid-attempt: the message may have gone
+out, so it is given up rather than sent twice. Every attempt is also a `notification_log` row.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.enums import Audience, Channel, MessageState
+from booking.models import OutboxMessage
+from booking.notifications.notifier import Outgoing
+from booking.notifications.providers import Attachment, Email, Sms
+from booking.notifications.repository import add_log_rows
+from booking.notifications.results import failed
+
+# How long one attempt may hold a message before another process may take it over.
+LEASE = timedelta(minutes=2)
+# A message is retried for up to a day after its change; the waits between attempts:
+RETRY_AFTER = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+)
+GIVE_UP_AFTER = timedelta(hours=24)
+INTERRUPTED = (
+    "interrupted: the sending process stopped mid-attempt; it may have gone out, so it is not repeated"
+)
+
+INSERT_MESSAGE = insert(OutboxMessage)
+
+
+# --- the message itself, as stored -----------------------------------------------------------------
+
+
+def message_json(message: Email | Sms) -> str:
+    if isinstance(message, Sms):
+        return json.dumps({"to": message.to, "body": message.body})
+    attachments = [
+        {
+            "filename": a.filename,
+            "content": base64.b64encode(a.content).decode(),
+            "content_type": a.content_type,
+        }
+        for a in message.attachments
+    ]
+    return json.dumps(
+        {
+            "to": message.to,
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+            "idempotency_key": message.idempotency_key,
+            "attachments": attachments,
+        }
+    )
+
+
+def message_from(channel: Channel, stored: str) -> Email | Sms:
+    data = json.loads(stored)
+    if channel == Channel.SMS:
+        return Sms(to=data["to"], body=data["body"])
+    attachments = tuple(
+        Attachment(a["filename"], base64.b64decode(a["content"]), a["content_type"])
+        for a in data["attachments"]
+    )
+    return Email(
+        to=data["to"],
+        subject=data["subject"],
+        text=data["text"],
+        html=data["html"],
+        idempotency_key=data["idempotency_key"],
+        attachments=attachments,
+    )
+
+
+# --- the request's side: queue in the change's transaction, attempt after the commit ----------------
+
+
+async def queue(session: AsyncSession, outgoing: Sequence[Outgoing], change_id: UUID, now: datetime) -> None:
+    """Queue the waiting messages of a change, leased to the request that will make the first attempt."""
+    rows = [_queued_row(item, change_id, now) for item in outgoing if item.message is not None]
+    if rows:
+        await (await session.connection()).execute(INSERT_MESSAGE, rows)
+
+
+def _queued_row(item: Outgoing, change_id: UUID, now: datetime) -> dict[str, Any]:
+    assert item.message is not None and item.recipient is not None
+    return {
+        "id": item.id,
+        "booking_id": item.booking_id,
+        "change_id": change_id,
+        "audience": item.audience,
+        "channel": item.channel,
+        "kind": item.kind,
+        "recipient": item.recipient,
+        "message": message_json(item.message),
+        "status": MessageState.QUEUED,
+        "attempts": 0,
+        "last_error": None,
+        "next_attempt_at": now,
+        "locked_until": now + LEASE,
+        "give_up_at": now + GIVE_UP_AFTER,
+        "created_at": now,
+    }
+
+
+async def mark_sending(session: AsyncSession, ids: Iterable[UUID], now: datetime) -> None:
+    """Recorded before the attempt: from here on, a lost outcome means 'may have gone out'."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)))
+        .values(status=MessageState.SENDING, locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> None:
+    """Record each attempt's outcome: sent, given up, or due again (transient, and no fallback worked)."""
+    if not attempted:
+        return
+    reached = {item.audience for item in attempted if item.outcome.sent}
+    reached |= await _audiences_reached(session, attempted)
+    for item in attempted:
+        state, retry_at = _next_state(item, item.audience in reached, item.attempt, now)
+        values: dict[str, Any] = {"status": state, "locked_until": None, "last_error": item.outcome.reason}
+        if retry_at is not None:
+            values["next_attempt_at"] = retry_at
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id).values(**values))
+    await add_log_rows(session, attempted, now)
+
+
+def _next_state(
+    item: Outgoing, fallback_worked: bool, attempts: int, now: datetime
+) -> tuple[MessageState, datetime | None]:
+    outcome = item.outcome
+    if outcome.sent:
+        return MessageState.SENT, None
+    if not outcome.retryable or fallback_worked or attempts > len(RETRY_AFTER):
+        return MessageState.FAILED, None
+    return MessageState.RETRYING, now + RETRY_AFTER[attempts - 1]
+
+
+async def _audiences_reached(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Audience]:
+    """Audiences of these messages' changes that an earlier attempt already reached."""
+    ids = [item.id for item in attempted]
+    query = select(OutboxMessage.audience).where(
+        OutboxMessage.change_id.in_(select(OutboxMessage.change_id).where(OutboxMessage.id.in_(ids))),
+        OutboxMessage.status == MessageState.SENT,
+        OutboxMessage.id.not_in(ids),
+    )
+    return set((await session.scalars(query)).all())
+
+
+# --- the worker's side ------------------------------------------------------------------------------
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Outgoing]:
+    """Take up to `limit` messages due for an attempt, leased to this worker (SKIP LOCKED on PostgreSQL).
+
+    Messages whose attempt was interrupted are given up here (logged as a failed attempt).
+    """
+    due = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING]),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.scalars(due)).all()
+    await _give_up_interrupted(session, [row for row in rows if row.status == MessageState.SENDING], now)
+    claimed = []
+    for row in rows:
+        if row.status == MessageState.SENDING:
+            continue
+        if row.give_up_at <= now:
+            row.status, row.locked_until = MessageState.FAILED, None
+            continue
+        row.status, row.locked_until, row.attempts = MessageState.SENDING, now + LEASE, row.attempts + 1
+        claimed.append(_outgoing(row))
+    return claimed
+
+
+async def _give_up_interrupted(session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime) -> None:
+    gave_up = []
+    for row in rows:
+        row.status = MessageState.FAILED
+        row.locked_until = None
+        row.last_error = INTERRUPTED
+        item = _outgoing(row)
+        item.result = failed(INTERRUPTED)
+        gave_up.append(item)
+    await add_log_rows(session, gave_up, now)
+
+
+def _outgoing(row: OutboxMessage) -> Outgoing:
+    return Outgoing(
+        booking_id=row.booking_id,
+        channel=row.channel,
+        kind=row.kind,
+        recipient=row.recipient,
+        audience=row.audience,
+        message=message_from(row.channel, row.message),
+        id=row.id,
+        attempt=row.attempts,
+    )
+
+
+async def skip_reached(session: AsyncSession, claimed: list[Outgoing]) -> list[Outgoing]:
+    """Drop (as `skipped`) claimed messages whose audience a sibling message has reached meanwhile."""
+    reached_ids: set[UUID] = set()
+    for item in claimed:
+        sibling_sent = select(OutboxMessage.id).where(
+            OutboxMessage.change_id
+            == select(OutboxMessage.change_id).where(OutboxMessage.id == item.id).scalar_subquery(),
+            OutboxMessage.audience == item.audience,
+            OutboxMessage.status == MessageState.SENT,
+        )
+        if (await session.scalar(sibling_sent.limit(1))) is not None:
+            reached_ids.add(item.id)
+    if reached_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(reached_ids))
+            .values(status=MessageState.SKIPPED, locked_until=None)
+        )
+    return [item for item in claimed if item.id not in reached_ids]
