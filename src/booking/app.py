@@ -24,6 +24,7 @@ from booking.errors import Conflict, Unauthorized
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
 from booking.openapi import AppWideErrors, document
+from booking.webhooks.routes import router as webhooks_router
 
 log = logging.getLogger("booking")
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(availability_router)
     app.include_router(calendar_router)
     app.include_router(bookings_router)
+    app.include_router(webhooks_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
     app.add_middleware(SecurityHeadersMiddleware)

@@ -1,0 +1,194 @@
+"""Every query of webhook endpoints, their deliveries, and the events they are made of."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.enums import EventType, WebhookDeliveryStatus
+from booking.models import Event, WebhookDelivery, WebhookEndpoint
+
+INSERT_DELIVERY = insert(WebhookDelivery)
+
+
+def _pending() -> ColumnElement[bool]:
+    # Written into the SQL, not sent as a parameter, so the partial index `WHERE status = 'pending'`
+    # matches a prepared statement's generic plan too.
+    pending = literal(WebhookDeliveryStatus.PENDING, WebhookDelivery.status.type, literal_execute=True)
+    return WebhookDelivery.status == pending
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+async def endpoints_of_brand(session: AsyncSession, brand_id: UUID) -> Sequence[WebhookEndpoint]:
+    query = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.brand_id == brand_id)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def endpoint_in_brand(
+    session: AsyncSession, brand_id: UUID, endpoint_id: UUID
+) -> WebhookEndpoint | None:
+    query = select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.brand_id == brand_id
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def delete_endpoint(session: AsyncSession, endpoint_id: UUID) -> None:
+    """The endpoint and, by the foreign key's cascade, every delivery to it."""
+    await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
+
+
+async def endpoints_of_brands(
+    session: AsyncSession, brand_ids: Collection[UUID]
+) -> Sequence[WebhookEndpoint]:
+    """Every endpoint of these brands, enabled or not, key-share locked on PostgreSQL so that one cannot
+    be deleted between this read and the insert of its deliveries."""
+    query = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.brand_id.in_(list(brand_ids)))
+        .with_for_update(read=True, key_share=True)
+    )
+    return (await session.scalars(query)).all()
+
+
+# --- deliveries, as the API shows them ----------------------------------------------------------------
+
+
+async def deliveries_of(session: AsyncSession, endpoint_id: UUID, limit: int) -> Sequence[WebhookDelivery]:
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delivery_of(session: AsyncSession, endpoint_id: UUID, delivery_id: str) -> WebhookDelivery | None:
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+# --- events into deliveries -------------------------------------------------------------------------
+
+
+async def undispatched_events(session: AsyncSession, limit: int) -> Sequence[Event]:
+    """The oldest events not yet fanned out, locked for this transaction (others skip them)."""
+    query = (
+        select(Event)
+        .where(Event.dispatched_at.is_(None))
+        .order_by(Event.created_at, Event.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await (await session.connection()).execute(INSERT_DELIVERY, list(rows))
+
+
+async def mark_dispatched(session: AsyncSession, event_ids: Collection[UUID], now: datetime) -> None:
+    await session.execute(update(Event).where(Event.id.in_(list(event_ids))).values(dispatched_at=now))
+
+
+# --- the worker's attempts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery leased for one attempt, with all the attempt needs."""
+
+    id: str
+    url: str
+    secret: str
+    event_type: EventType
+    event_created_at: datetime
+    data: str  # JSON of the payload's `data`
+    attempts: int  # before this attempt
+
+
+async def claim_due(session: AsyncSession, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
+    """Pending deliveries due by `now` to enabled endpoints and not leased, oldest due first, leased
+    until `lease_until`. On PostgreSQL rows another worker is claiming are skipped (SKIP LOCKED); on
+    SQLite the write lock serialises claims and the lease does the rest."""
+    query = (
+        select(
+            WebhookDelivery.id,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret,
+            WebhookDelivery.event_type,
+            Event.created_at,
+            Event.data,
+            WebhookDelivery.attempts,
+        )
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(
+            _pending(),
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    )
+    claimed = [Claimed(*row) for row in (await session.execute(query)).all()]
+    if claimed:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([item.id for item in claimed]))
+            .values(locked_until=lease_until)
+        )
+    return claimed
+
+
+async def record_attempt(session: AsyncSession, delivery_id: str, values: dict[str, Any]) -> None:
+    """One attempt's outcome; the lease is released. A delivery deleted meanwhile is simply not there."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(attempts=WebhookDelivery.attempts + 1, locked_until=None, **values)
+    )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Pending deliveries, for the worker's metrics."""
+
+    pending: int  # to enabled endpoints: the worker's to do, now or on their schedule
+    paused: int  # to disabled endpoints: waiting for them to be enabled again
+    oldest_due_at: datetime | None  # the earliest `next_attempt_at` that is due now (enabled endpoints)
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    enabled = WebhookEndpoint.enabled.is_(True)
+    due = WebhookDelivery.next_attempt_at <= now
+    query = (
+        select(
+            func.count().filter(enabled),
+            func.count().filter(~enabled),
+            func.min(WebhookDelivery.next_attempt_at).filter(enabled, due),
+        )
+        .select_from(WebhookDelivery)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(_pending())
+    )
+    pending, paused, oldest = (await session.execute(query)).one()
+    return Backlog(int(pending), int(paused), oldest)
