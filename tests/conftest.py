@@ -29,6 +29,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 TABLES = (
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "outbox_messages",
+    "events",
     "notification_log",
     "idempotency_keys",
     "booking_events",

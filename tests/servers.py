@@ -43,7 +43,13 @@ def booking_process(
     """Run `booking ARGS --port P`; yields the base URL, the process and its output file."""
     port = free_port()
     output = cwd / f"server-{port}.log"
-    full_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")} | env
+    # No background worker unless a test asks for one: what a test counts is what its requests did.
+    full_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/"),
+        "BOOKING_WORKER": "off",
+    }
+    full_env |= env
     with output.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "booking.cli", *args, "--port", str(port)],

@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _log_startup(settings)
-        yield
+        async with context.background_worker():
+            yield
         await context.aclose()
 
     app = BookingApp(

@@ -1,4 +1,4 @@
-"""The `booking` command: serve, migrate, token, demo."""
+"""The `booking` command: serve, worker, migrate, token, send-reminders, demo."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--phone")
     token.add_argument("--ttl-hours", type=int, default=24)
     token.set_defaults(run=_token)
+
+    worker = commands.add_parser("worker", help="run the background work (webhooks, messages, reminders)")
+    worker.set_defaults(run=_worker)
 
     reminders = commands.add_parser("send-reminders", help="send the due 24 h reminders once (for cron)")
     reminders.set_defaults(run=_send_reminders)
@@ -101,6 +104,16 @@ def _token(args: argparse.Namespace) -> int:
             ttl_seconds=args.ttl_hours * 3600,
         )
     )
+    return 0
+
+
+def _worker(_: argparse.Namespace) -> int:
+    from booking.worker import run_worker
+
+    settings = Settings()
+    if parse_database_url(settings.database_url).dialect == "sqlite":
+        upgrade(settings.database_url)
+    asyncio.run(run_worker(settings))
     return 0
 
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     booking_reminder_api_key: str | None = None
 
-    # Part two (SPEC §9–§14).
+    # Part two (SPEC §9 to §14).
     # Webhook and calendar URLs may be http:// and private addresses (development and tests only).
     allow_private_urls: bool = False
     # off (or false, 0): `booking serve` runs no background work; run `booking worker` instead.

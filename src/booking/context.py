@@ -1,7 +1,10 @@
-"""What one process shares between requests: settings, database, clock, token verifier."""
+"""What one process shares between requests: settings, database, clock, token verifier, the worker."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from booking.auth import JwksCache, TokenVerifier
@@ -9,7 +12,9 @@ from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.notifications.notifier import Notifier
+from booking.outbound import OutboundClient
 from booking.unit_of_work import UnitOfWork
+from booking.worker import Worker
 
 
 @dataclass
@@ -18,7 +23,14 @@ class AppContext:
     db: Database
     verifier: TokenVerifier
     notifier: Notifier
+    outbound: OutboundClient
     clock: Clock = field(default_factory=SystemClock)
+    worker: Worker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.worker = Worker(
+            self.db, self.notifier, self.outbound, self.clock, reminders=self.settings.auto_reminders
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
@@ -40,13 +52,29 @@ class AppContext:
             db=db,
             verifier=verifier,
             notifier=Notifier.from_settings(settings),
+            outbound=OutboundClient(allow_private=settings.allow_private_urls),
             clock=clock or SystemClock(),
         )
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work for one write of this request, at this request's `now`."""
-        return UnitOfWork(self.db, self.notifier, self.clock.now())
+        return UnitOfWork(self.db, self.notifier, self.clock.now(), wake_worker=self.worker.wake)
+
+    @asynccontextmanager
+    async def background_worker(self) -> AsyncIterator[None]:
+        """The worker loop beside the server, unless BOOKING_WORKER=off; stopped after the last request."""
+        if not self.settings.booking_worker:
+            yield
+            return
+        stop = asyncio.Event()
+        loop = asyncio.create_task(self.worker.run(stop), name="booking-worker")
+        try:
+            yield
+        finally:
+            stop.set()
+            await loop
 
     async def aclose(self) -> None:
         await self.notifier.aclose()
+        await self.outbound.aclose()
         await self.db.dispose()

@@ -186,10 +186,11 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
         .with_for_update(skip_locked=True)
     )
     rows = (await session.scalars(due)).all()
-    await _give_up_interrupted(session, [row for row in rows if row.status == MessageState.SENDING], now)
+    interrupted = [row for row in rows if row.status == MessageState.SENDING]
+    await _give_up_interrupted(session, interrupted, now)
     claimed = []
     for row in rows:
-        if row.status == MessageState.SENDING:
+        if row in interrupted:
             continue
         if row.give_up_at <= now:
             row.status, row.locked_until = MessageState.FAILED, None
