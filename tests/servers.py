@@ -38,9 +38,14 @@ def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 30.
 
 @contextmanager
 def booking_process(
-    args: Sequence[str], env: dict[str, str], cwd: Path, health_path: str = "/health"
+    args: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    health_path: str = "/health",
+    module: str = "booking.cli",
 ) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
-    """Run `booking ARGS --port P`; yields the base URL, the process and its output file."""
+    """Run `booking ARGS --port P` (or another entry `module`); yields the base URL, the process and
+    its output file."""
     port = free_port()
     output = cwd / f"server-{port}.log"
     # No background worker unless a test asks for one: what a test counts is what its requests did.
@@ -52,7 +57,7 @@ def booking_process(
     full_env |= env
     with output.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "booking.cli", *args, "--port", str(port)],
+            [sys.executable, "-m", module, *args, "--port", str(port)],
             env=full_env,
             cwd=cwd,
             stdout=sink,

@@ -1,0 +1,20 @@
+"""`booking` whose process kills itself (SIGKILL) right after a booking change commits, before the
+request makes any attempt at its messages: fault injection for tests/test_worker_processes.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from booking.cli import main
+from booking.unit_of_work import UnitOfWork
+
+
+async def _die_after_commit(self: UnitOfWork) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+UnitOfWork._dispatch = _die_after_commit  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
