@@ -12,8 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.clock import FixedClock
-from booking.enums import Audience, BookingStatus, Channel, DeliveryStatus, NotificationKind, PaymentStatus
-from booking.models import Booking, NotificationLog
+from booking.enums import (
+    Audience,
+    BookingStatus,
+    Channel,
+    DeliveryStatus,
+    EventType,
+    NotificationKind,
+    PaymentStatus,
+)
+from booking.models import Booking, Event, NotificationLog
 from booking.notifications.messages import Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.providers import Email, Sms
@@ -138,7 +146,12 @@ async def _log_rows(api: Api, booking_id: uuid.UUID) -> int:
         return int(await session.scalar(query) or 0)
 
 
-async def test_a_rolled_back_change_sends_and_logs_nothing(api: Api, clock: FixedClock) -> None:
+async def _events(api: Api, booking_id: uuid.UUID) -> list[str]:
+    async with api.app.state.context.db.transaction(write=False) as session:
+        return list((await session.scalars(select(Event.type).where(Event.booking_id == booking_id))).all())
+
+
+async def test_a_rolled_back_change_sends_logs_and_emits_nothing(api: Api, clock: FixedClock) -> None:
     clock.set(MONDAY)
     world = await make_world(api)
     booking_id = uuid.UUID((await world.booked("2026-12-01T10:00:00+01:00"))["id"])
@@ -150,16 +163,18 @@ async def test_a_rolled_back_change_sends_and_logs_nothing(api: Api, clock: Fixe
         booking = await work.session.get(Booking, booking_id)
         assert booking is not None
         booking.instructor_notes = "never committed"
+        work.emit(EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={})
         work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
         work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
         await work.session.flush()
         raise RuntimeError("the change fails after its writes")
 
-    logged_before = await _log_rows(api, booking_id)
+    logged_before, events_before = await _log_rows(api, booking_id), await _events(api, booking_id)
     with pytest.raises(RuntimeError):
         await work.run(change)
     assert email.sent == []
     assert await _log_rows(api, booking_id) == logged_before
+    assert await _events(api, booking_id) == events_before
 
 
 async def test_a_committed_change_is_delivered_after_its_commit_and_every_attempt_logged(
@@ -188,6 +203,7 @@ async def test_a_committed_change_is_delivered_after_its_commit_and_every_attemp
         booking = await work.session.get(Booking, booking_id)
         assert booking is not None
         booking.instructor_notes = "committed"
+        work.emit(EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={})
         work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
         work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
 
@@ -198,7 +214,9 @@ async def test_a_committed_change_is_delivered_after_its_commit_and_every_attemp
         return "done"
 
     logged_before = await _log_rows(api, booking_id)
+    assert await _events(api, booking_id) == [EventType.CREATED]
     assert await UnitOfWork(db, notifier, MONDAY).run(change) == "done"
+    assert sorted(await _events(api, booking_id)) == sorted([EventType.CREATED, EventType.CANCELLED])
     assert seen_at_send == ["committed"]
     assert followed == [True]
     # The sent email and the skipped SMS (no provider) are both attempts in the log.
