@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.fake_providers import Providers
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -34,6 +36,21 @@ def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 30.
         except httpx.HTTPError:
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not come up in {timeout} s")
+
+
+def service_env(database_url: str, providers: Providers, **extra: str) -> dict[str, str]:
+    """The environment of a test server or worker process: keys, the fake providers, `extra` last."""
+    from tests.support import REMINDER_KEY, SECRET, SERVICE_KEY
+
+    env = {
+        "DATABASE_URL": database_url,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+        "BOOKING_REMINDER_API_KEY": REMINDER_KEY,
+        "NOTIFICATION_TIMEOUT_SECONDS": "2",
+        "LOG_LEVEL": "warning",
+    }
+    return env | {name.upper(): str(value) for name, value in providers.settings().items()} | extra
 
 
 @contextmanager

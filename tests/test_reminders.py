@@ -18,8 +18,8 @@ from booking.clock import FixedClock
 from tests.booking_world import MONDAY, World, make_world
 from tests.conftest import running_api
 from tests.fake_providers import TWILIO_ERRORS, Providers
-from tests.servers import booking_process, seed_through
-from tests.support import REMINDER_KEY, SECRET, SERVICE, SERVICE_KEY, Api, make_settings, user_headers
+from tests.servers import booking_process, seed_through, service_env
+from tests.support import REMINDER_KEY, SERVICE, Api, make_settings, user_headers
 
 KEY = {"x-booking-reminder-key": REMINDER_KEY}
 RUN_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # reminders are due for starts until Dec 1 12:00Z
@@ -152,22 +152,10 @@ async def _seed_due_bookings(base: str, count: int) -> tuple[list[str], str]:
         return ids[:-1], ids[-1]
 
 
-def _server_env(database_url: str, providers: Providers) -> dict[str, str]:
-    env = {
-        "DATABASE_URL": database_url,
-        "SUPABASE_JWT_SECRET": SECRET,
-        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
-        "BOOKING_REMINDER_API_KEY": REMINDER_KEY,
-        "NOTIFICATION_TIMEOUT_SECONDS": "2",
-        "LOG_LEVEL": "warning",
-    }
-    return env | {name.upper(): str(value) for name, value in providers.settings().items()}
-
-
 async def test_two_processes_six_callers_one_reminder_each(
     database_url: str, providers: Providers, tmp_path: Path
 ) -> None:
-    env = _server_env(database_url, providers)
+    env = service_env(database_url, providers)
     with (
         booking_process(["serve"], env=env, cwd=tmp_path) as (first, _, _),
         booking_process(["serve"], env=env, cwd=tmp_path) as (second, _, _),
@@ -188,7 +176,7 @@ async def test_two_processes_six_callers_one_reminder_each(
 
 
 def test_send_reminders_command(database_url: str, providers: Providers, tmp_path: Path) -> None:
-    env = _server_env(database_url, providers)
+    env = service_env(database_url, providers)
     with booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, _):
         due, _ = asyncio.run(_seed_due_bookings(base, 2))
 

@@ -32,25 +32,16 @@ from booking.models import Event, OutboxMessage
 from booking.notifications.outbox import LEASE
 from tests.fake_providers import Providers
 from tests.loopback import LoopbackServer, Reply, serve
-from tests.servers import booking_process, seed_through
-from tests.support import REMINDER_KEY, SECRET, SERVICE, SERVICE_KEY, make_settings
+from tests.servers import booking_process, seed_through, service_env
+from tests.support import REMINDER_KEY, SERVICE, make_settings
 
 ROOT = Path(__file__).parent.parent
 KEY = {"x-booking-reminder-key": REMINDER_KEY}
 
 
 def process_env(database_url: str, providers: Providers, **extra: str) -> dict[str, str]:
-    env = {
-        "DATABASE_URL": database_url,
-        "SUPABASE_JWT_SECRET": SECRET,
-        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
-        "BOOKING_REMINDER_API_KEY": REMINDER_KEY,
-        "NOTIFICATION_TIMEOUT_SECONDS": "2",
-        "ALLOW_PRIVATE_URLS": "true",
-        "LOG_LEVEL": "warning",
-        "PYTHONPATH": str(ROOT),
-    }
-    return env | {name.upper(): str(value) for name, value in providers.settings().items()} | extra
+    # Webhooks go to a loopback receiver; the crash wrapper is imported from the tests package.
+    return service_env(database_url, providers, ALLOW_PRIVATE_URLS="true", PYTHONPATH=str(ROOT), **extra)
 
 
 @contextmanager

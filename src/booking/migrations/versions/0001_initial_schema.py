@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from booking.models import UTCDateTime
+from booking.migrations.columns import instant_column, uuid_column
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -36,16 +36,6 @@ ACTIVE = "status IN ('pending', 'confirmed')"
 OVERLAP = "b.starts_at < NEW.blocked_until AND NEW.starts_at < b.blocked_until"
 
 
-def _uuid(
-    name: str, *args: sa.ForeignKey, primary_key: bool = False, nullable: bool = False
-) -> sa.Column[object]:
-    return sa.Column(name, sa.Uuid(), *args, primary_key=primary_key, nullable=nullable)
-
-
-def _instant(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, UTCDateTime(), nullable=nullable)
-
-
 def _link_fk(table: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         ["instructor_id", "brand_id"],
@@ -58,49 +48,49 @@ def _link_fk(table: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "brands",
-        _uuid("id", primary_key=True),
+        uuid_column("id", primary_key=True),
         sa.Column("slug", sa.String(64), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        _instant("created_at"),
+        instant_column("created_at"),
         sa.UniqueConstraint("slug", name="uq_brands_slug"),
     )
     op.create_table(
         "instructors",
-        _uuid("id", primary_key=True),
-        _uuid("user_id", nullable=True),
+        uuid_column("id", primary_key=True),
+        uuid_column("user_id", nullable=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("phone", sa.String(32), nullable=True),
         sa.Column("timezone", sa.String(64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        _instant("created_at"),
+        instant_column("created_at"),
         sa.UniqueConstraint("user_id", name="uq_instructors_user_id"),
     )
     op.create_table(
         "instructors_brands",
-        _uuid("instructor_id", sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True),
-        _uuid("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
-        _instant("created_at"),
-        _instant("unlinked_at", nullable=True),
+        uuid_column("instructor_id", sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True),
+        uuid_column("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
+        instant_column("created_at"),
+        instant_column("unlinked_at", nullable=True),
     )
     op.create_index("ix_instructors_brands_brand_id", "instructors_brands", ["brand_id"])
     op.create_table(
         "brand_admins",
-        _uuid("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
-        _uuid("user_id", primary_key=True),
-        _instant("created_at"),
+        uuid_column("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
+        uuid_column("user_id", primary_key=True),
+        instant_column("created_at"),
     )
     op.create_index("ix_brand_admins_user_id", "brand_admins", ["user_id"])
     op.create_table(
         "instructor_scheduling_settings",
-        _uuid("instructor_id", primary_key=True),
-        _uuid("brand_id", primary_key=True),
+        uuid_column("instructor_id", primary_key=True),
+        uuid_column("brand_id", primary_key=True),
         sa.Column("buffer_minutes", sa.Integer(), nullable=False, server_default="15"),
         sa.Column("advance_booking_days", sa.Integer(), nullable=False, server_default="90"),
         sa.Column("cancellation_cutoff_hours", sa.Integer(), nullable=False, server_default="24"),
         sa.Column("session_minutes", sa.Integer(), nullable=False, server_default="60"),
         sa.Column("min_notice_minutes", sa.Integer(), nullable=False, server_default="0"),
-        _instant("updated_at"),
+        instant_column("updated_at"),
         _link_fk("instructor_scheduling_settings"),
         sa.CheckConstraint("buffer_minutes BETWEEN 0 AND 240", name="buffer_minutes"),
         sa.CheckConstraint("advance_booking_days BETWEEN 1 AND 730", name="advance_booking_days"),
@@ -110,9 +100,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "availability_weekly",
-        _uuid("id", primary_key=True),
-        _uuid("instructor_id", nullable=False),
-        _uuid("brand_id", nullable=False),
+        uuid_column("id", primary_key=True),
+        uuid_column("instructor_id", nullable=False),
+        uuid_column("brand_id", nullable=False),
         sa.Column("weekday", sa.SmallInteger(), nullable=False),
         sa.Column("start_minute", sa.SmallInteger(), nullable=False),
         sa.Column("end_minute", sa.SmallInteger(), nullable=False),
@@ -128,9 +118,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "availability_overrides",
-        _uuid("id", primary_key=True),
-        _uuid("instructor_id", nullable=False),
-        _uuid("brand_id", nullable=False),
+        uuid_column("id", primary_key=True),
+        uuid_column("instructor_id", nullable=False),
+        uuid_column("brand_id", nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("start_minute", sa.SmallInteger(), nullable=True),
@@ -149,15 +139,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "bookings",
-        _uuid("id", primary_key=True),
-        _uuid("brand_id", nullable=False),
-        _uuid("instructor_id", nullable=False),
-        _uuid("student_id", nullable=False),
+        uuid_column("id", primary_key=True),
+        uuid_column("brand_id", nullable=False),
+        uuid_column("instructor_id", nullable=False),
+        uuid_column("student_id", nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("payment_status", sa.String(16), nullable=False),
-        _instant("starts_at"),
-        _instant("ends_at"),
-        _instant("blocked_until"),
+        instant_column("starts_at"),
+        instant_column("ends_at"),
+        instant_column("blocked_until"),
         sa.Column("buffer_minutes", sa.Integer(), nullable=False),
         sa.Column("student_timezone", sa.String(64), nullable=False),
         sa.Column("instructor_timezone", sa.String(64), nullable=False),
@@ -166,10 +156,10 @@ def upgrade() -> None:
         sa.Column("student_phone", sa.String(32), nullable=True),
         sa.Column("instructor_notes", sa.Text(), nullable=True),
         sa.Column("cancellation_reason", sa.Text(), nullable=True),
-        _instant("reminder_claimed_at", nullable=True),
+        instant_column("reminder_claimed_at", nullable=True),
         sa.Column("created_by", sa.String(80), nullable=False),
-        _instant("created_at"),
-        _instant("updated_at"),
+        instant_column("created_at"),
+        instant_column("updated_at"),
         sa.ForeignKeyConstraint(
             ["instructor_id", "brand_id"],
             ["instructors_brands.instructor_id", "instructors_brands.brand_id"],
@@ -193,12 +183,12 @@ def upgrade() -> None:
         "booking_events",
         # A growing integer: the order of a booking's history, even for changes in the same microsecond.
         sa.Column("id", EVENT_ID, primary_key=True, autoincrement=True),
-        _uuid("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
+        uuid_column("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
         sa.Column("from_status", sa.String(16), nullable=True),
         sa.Column("to_status", sa.String(16), nullable=False),
         sa.Column("payment_status", sa.String(16), nullable=True),
         sa.Column("actor", sa.String(80), nullable=False),
-        _instant("created_at"),
+        instant_column("created_at"),
     )
     op.create_index("ix_booking_events_booking_id", "booking_events", ["booking_id"])
     op.create_table(
@@ -208,19 +198,19 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
-        _instant("created_at"),
+        instant_column("created_at"),
     )
     op.create_table(
         "notification_log",
-        _uuid("id", primary_key=True),
-        _uuid("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
+        uuid_column("id", primary_key=True),
+        uuid_column("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False),
         sa.Column("channel", sa.String(8), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("recipient", sa.String(320), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("provider_message_id", sa.String(128), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        _instant("created_at"),
+        instant_column("created_at"),
         sa.CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         sa.CheckConstraint("status IN ('sent', 'failed', 'skipped')", name="status"),
     )

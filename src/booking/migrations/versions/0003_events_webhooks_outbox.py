@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from booking.models import UTCDateTime
+from booking.migrations.columns import instant_column, uuid_column
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -23,26 +23,16 @@ DELIVERY_PENDING = "status = 'pending'"
 MESSAGE_OPEN = "status IN ('queued', 'sending', 'retrying')"
 
 
-def _uuid(
-    name: str, *args: sa.ForeignKey, primary_key: bool = False, nullable: bool = False
-) -> sa.Column[object]:
-    return sa.Column(name, sa.Uuid(), *args, primary_key=primary_key, nullable=nullable)
-
-
-def _instant(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, UTCDateTime(), nullable=nullable)
-
-
 def upgrade() -> None:
     op.create_table(
         "events",
-        _uuid("id", primary_key=True),
+        uuid_column("id", primary_key=True),
         sa.Column("type", sa.String(32), nullable=False),
-        _uuid("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE")),
-        _uuid("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE")),
+        uuid_column("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE")),
+        uuid_column("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE")),
         sa.Column("data", sa.Text(), nullable=False),
-        _instant("created_at"),
-        _instant("dispatched_at", nullable=True),
+        instant_column("created_at"),
+        instant_column("dispatched_at", nullable=True),
     )
     op.create_index("ix_events_booking_id", "events", ["booking_id"])
     # The worker's fan-out queue: only events not yet turned into deliveries.
@@ -55,32 +45,32 @@ def upgrade() -> None:
     )
     op.create_table(
         "webhook_endpoints",
-        _uuid("id", primary_key=True),
-        _uuid("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE")),
+        uuid_column("id", primary_key=True),
+        uuid_column("brand_id", sa.ForeignKey("brands.id", ondelete="CASCADE")),
         sa.Column("url", sa.String(2000), nullable=False),
         sa.Column("events", sa.Text(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("secret", sa.String(64), nullable=False),
-        _instant("created_at"),
-        _instant("updated_at"),
+        instant_column("created_at"),
+        instant_column("updated_at"),
     )
     op.create_index("ix_webhook_endpoints_brand_id", "webhook_endpoints", ["brand_id", "created_at"])
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(40), primary_key=True),
-        _uuid("endpoint_id", sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")),
-        _uuid("event_id", sa.ForeignKey("events.id", ondelete="CASCADE")),
+        uuid_column("endpoint_id", sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")),
+        uuid_column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE")),
         sa.Column("event_type", sa.String(32), nullable=False),
-        _uuid("booking_id"),
+        uuid_column("booking_id"),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        _instant("next_attempt_at", nullable=True),
-        _instant("locked_until", nullable=True),
-        _instant("created_at"),
-        _instant("delivered_at", nullable=True),
+        instant_column("next_attempt_at", nullable=True),
+        instant_column("locked_until", nullable=True),
+        instant_column("created_at"),
+        instant_column("delivered_at", nullable=True),
         sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
         sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
     )
@@ -97,11 +87,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "outbox_messages",
-        _uuid("id", primary_key=True),
-        _uuid("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE")),
+        uuid_column("id", primary_key=True),
+        uuid_column("booking_id", sa.ForeignKey("bookings.id", ondelete="CASCADE")),
         # The change that caused it and to whom: a message sent to the same audience of the same change is
         # the fallback of the others (SPEC §12: retried only when no fallback worked).
-        _uuid("change_id"),
+        uuid_column("change_id"),
         sa.Column("audience", sa.String(16), nullable=False),
         sa.Column("channel", sa.String(8), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
@@ -110,10 +100,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        _instant("next_attempt_at"),
-        _instant("locked_until", nullable=True),
-        _instant("give_up_at"),
-        _instant("created_at"),
+        instant_column("next_attempt_at"),
+        instant_column("locked_until", nullable=True),
+        instant_column("give_up_at"),
+        instant_column("created_at"),
         sa.CheckConstraint(
             "status IN ('queued', 'sending', 'retrying', 'sent', 'failed', 'skipped')", name="status"
         ),
