@@ -23,6 +23,7 @@ from booking.enums import ErrorCode
 from booking.errors import Conflict, Unauthorized
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
+from booking.metrics import install_metrics
 from booking.openapi import AppWideErrors, document
 from booking.webhooks.routes import router as webhooks_router
 
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webhooks_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
-    app.add_middleware(SecurityHeadersMiddleware)
+    # GET /metrics, and the timing of each request, only when METRICS_TOKEN is set.
+    app.add_middleware(SecurityHeadersMiddleware, observe=install_metrics(app, settings))
     if settings.cors_origins.strip():
         origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
         app.add_middleware(
