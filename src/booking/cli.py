@@ -14,6 +14,7 @@ import uvicorn
 from booking.auth import mint_token
 from booking.config import Settings
 from booking.db import parse_database_url
+from booking.metrics import prepare_multiprocess_dir
 from booking.migrate import upgrade
 
 log = logging.getLogger("booking")
@@ -70,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     if parse_database_url(settings.database_url).dialect == "sqlite":
         # The embedded default needs no set-up step: bring its schema up to date first.
         upgrade(settings.database_url)
+    prepare_multiprocess_dir()
     uvicorn.run(
         "booking.app:create_app",
         factory=True,

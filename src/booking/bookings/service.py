@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking import metrics
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
 from booking.availability.repository import instructor_in_brand, scheduling_settings
@@ -29,7 +30,7 @@ from booking.bookings.repository import BookingFilter, OverlapRefused
 from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry
 from booking.brands.repository import brand_name
 from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
-from booking.errors import NotFound, field_error
+from booking.errors import AppError, NotFound, field_error
 from booking.instructors.repository import instructor_by_id
 from booking.models import Booking, BookingEvent, Instructor
 from booking.notifications.messages import Parties
@@ -75,9 +76,14 @@ async def book(work: UnitOfWork, principal: Principal, data: BookingCreate, key:
             await _store_answer(work, principal.actor, key, booked)
         return booked
 
-    outcome = await work.run(change)
+    try:
+        outcome = await work.run(change)
+    except AppError as refusal:
+        metrics.booking_refused(refusal.code)
+        raise
     if isinstance(outcome, Answer):
         return outcome
+    metrics.booking_created()
     return Answer(201, created_body(outcome.booking, notifications_report(outcome.messages)))
 
 

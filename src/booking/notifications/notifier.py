@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import httpx
 
+from booking import metrics
 from booking.config import Settings
 from booking.enums import Audience, Channel
 from booking.notifications.providers import Email, EmailSender, ResendEmail, Sms, SmsSender, TwilioSms
@@ -72,14 +74,21 @@ class Notifier:
             await self.client.aclose()
 
     async def bounded(self, provider: str, call: Awaitable[Delivery]) -> Delivery:
+        started = time.perf_counter()
+        outcome = "error"
         try:
             async with asyncio.timeout(self.timeout + TIMEOUT_MARGIN_SECONDS):
-                return await call
+                delivery = await call
+            outcome = "sent" if delivery.sent else "failed"
+            return delivery
         except TimeoutError:
+            outcome = "timeout"
             return failed(f"{provider}_timeout: no answer in time")
         except Exception as exc:  # a bug must not cost a booking; it is logged and reported
             log.exception("%s call failed unexpectedly", provider)
             return failed(f"{provider}_error: {type(exc).__name__}")
+        finally:
+            metrics.provider_call(provider, outcome, time.perf_counter() - started)
 
     def email_to(
         self,

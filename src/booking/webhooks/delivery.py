@@ -27,6 +27,7 @@ from uuid import uuid4
 
 from standardwebhooks.webhooks import Webhook
 
+from booking import metrics
 from booking.db import Database, retrying
 from booking.enums import WebhookDeliveryStatus
 from booking.models import Event, WebhookEndpoint
@@ -137,7 +138,15 @@ async def deliver_due(
                 await repository.record_attempt(session, outcome.delivery.id, _recorded(outcome, now))
 
     await retrying(record)
+    for outcome in outcomes:
+        metrics.delivery_attempt(_outcome_name(outcome))
     return len(claimed)
+
+
+def _outcome_name(outcome: Outcome) -> str:
+    if outcome.delivered:
+        return "delivered"
+    return "failed" if outcome.delivery.attempts + 1 > len(SCHEDULE) else "retry"
 
 
 def payload(item: Claimed) -> str:
