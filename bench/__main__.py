@@ -1,4 +1,4 @@
-"""`python -m bench [core|slots|booking|load|peer|scale|all] [--quick]`: prints tables, writes JSON.
+"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|all] [--quick]`: prints tables, writes JSON.
 
 The JSON goes to bench/results/<suite>.json.
 
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["core", "slots", "booking", "load", "peer", "scale"]
+SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks"]
 
 
 def cpu_model() -> str:
@@ -158,6 +158,12 @@ def run_scale(args: argparse.Namespace) -> list[dict[str, Any]]:
     return scale.run(args.quick)
 
 
+def run_webhooks(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import webhooks
+
+    return webhooks.run(args.quick)
+
+
 RUNNERS = {
     "core": run_core,
     "slots": run_slots,
@@ -165,6 +171,7 @@ RUNNERS = {
     "load": run_load,
     "peer": run_peer,
     "scale": run_scale,
+    "webhooks": run_webhooks,
 }
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
@@ -173,6 +180,7 @@ TITLES = {
     "load": "Concurrent booking on PostgreSQL: 32 clients, distinct free slots of 64 instructors",
     "peer": "Against django-appointment (peer), same run (ms); ours_over_peer < 1: we are faster",
     "scale": "Hot calls through HTTP on PostgreSQL, no history against 105,000 bookings (1 process each)",
+    "webhooks": "Webhooks sent by `booking worker` processes to a loopback receiver (rates: 1st to last)",
 }
 
 
