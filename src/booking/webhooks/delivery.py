@@ -54,7 +54,7 @@ LEASE = timedelta(seconds=60)
 # A consumer's answer is not read for anything but its status: no need to hold much of it.
 MAX_ANSWER_BYTES = 64 * 1024
 DISPATCH_LIMIT = 100
-DELIVERY_LIMIT = 20
+DELIVERY_LIMIT = 100
 
 
 def new_delivery_id() -> str:
