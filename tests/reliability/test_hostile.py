@@ -202,6 +202,11 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
     other = await world.api.brand(slug="other")
     _, intruder = await world.api.admin_of(other["id"])
     brand, instructor = world.brand["id"], world.instructor["id"]
+    # A public IP literal passes the URL rules without a DNS lookup (this machine has no resolver).
+    hook = {"url": "https://93.184.216.34/hooks", "events": ["*"]}
+    created = await world.client.post(f"/api/brands/{brand}/webhooks", json=hook, headers=SERVICE)
+    assert created.status_code == 201, created.text
+    to_webhook = f"/api/brands/{brand}/webhooks/{created.json()['webhook']['id']}"
 
     async def snapshot() -> Any:
         return [
@@ -213,6 +218,7 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             ).json(),
             (await world.client.get("/api/instructors", params={"brand_id": brand})).json(),
             (await world.client.get("/api/bookings", params={"brand_id": brand}, headers=SERVICE)).json(),
+            (await world.client.get(f"/api/brands/{brand}/webhooks", headers=SERVICE)).json(),
         ]
 
     before = await snapshot()
@@ -266,6 +272,30 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
         ("POST", "/api/bookings/reminders"): (
             client.post("/api/bookings/reminders", headers=intruder),
             {401},
+        ),
+        ("POST", "/api/brands/{brand_id}/webhooks"): (
+            client.post(f"/api/brands/{brand}/webhooks", json=hook, headers=intruder),
+            {404},
+        ),
+        ("GET", "/api/brands/{brand_id}/webhooks"): (
+            client.get(f"/api/brands/{brand}/webhooks", headers=intruder),
+            {404},
+        ),
+        ("PATCH", "/api/brands/{brand_id}/webhooks/{webhook_id}"): (
+            client.patch(to_webhook, json={"enabled": False}, headers=intruder),
+            {404},
+        ),
+        ("DELETE", "/api/brands/{brand_id}/webhooks/{webhook_id}"): (
+            client.delete(to_webhook, headers=intruder),
+            {404},
+        ),
+        ("GET", "/api/brands/{brand_id}/webhooks/{webhook_id}/deliveries"): (
+            client.get(f"{to_webhook}/deliveries", headers=intruder),
+            {404},
+        ),
+        ("POST", "/api/brands/{brand_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): (
+            client.post(f"{to_webhook}/deliveries/msg_{uuid.uuid4().hex}/retry", headers=intruder),
+            {404},
         ),
     }
     for (method, path), (call, allowed) in attempts.items():
