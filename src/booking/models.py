@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -296,9 +297,13 @@ def status_is(*statuses: BookingStatus) -> ColumnElement[bool]:
     The partial indexes on bookings (`WHERE status IN ('pending', 'confirmed')`, …) then match a
     prepared statement's generic plan too, not only the plans made for each set of parameters.
     """
-    return Booking.status.in_(
-        [literal(status, Booking.status.type, literal_execute=True) for status in statuses]
-    )
+    return one_of(Booking.status, statuses)
+
+
+def one_of(column: Any, values: Iterable[StrEnum]) -> ColumnElement[bool]:
+    """`column IN (…)` with the values written into the SQL, so that partial indexes match any plan."""
+    written = [literal(value, column.type, literal_execute=True) for value in values]
+    return cast(ColumnElement[bool], column.in_(written))
 
 
 class Event(Base):

@@ -12,10 +12,9 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.enums import MessageState, WebhookDeliveryStatus
-from booking.models import Event, OutboxMessage, WebhookDelivery, WebhookEndpoint
-
-OPEN_MESSAGES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
+from booking.enums import WebhookDeliveryStatus
+from booking.models import Event, OutboxMessage, WebhookDelivery, WebhookEndpoint, one_of
+from booking.notifications import outbox
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,14 @@ async def due_work(session: AsyncSession, now: datetime) -> DueWork:
     deliveries_due = (
         exists()
         .where(
-            WebhookDelivery.status == WebhookDeliveryStatus.PENDING,
+            one_of(WebhookDelivery.status, [WebhookDeliveryStatus.PENDING]),
             WebhookDelivery.next_attempt_at <= now,
             or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
         )
         .where(WebhookEndpoint.id == WebhookDelivery.endpoint_id, WebhookEndpoint.enabled.is_(True))
     )
     messages_due = exists().where(
-        OutboxMessage.status.in_(OPEN_MESSAGES),
+        one_of(OutboxMessage.status, outbox.OPEN),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
     )

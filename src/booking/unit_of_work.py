@@ -124,13 +124,17 @@ class UnitOfWork:
         waiting = [item for item in self._outgoing if item.waiting]
         if not waiting:
             return
+        taken: set[UUID] = set()
         try:
             async with self.db.transaction(write=True) as session:
-                await outbox.mark_sending(session, [item.id for item in waiting], self.now)
+                taken = await outbox.mark_sending(session, [item.id for item in waiting], self.now)
         except Exception:  # still queued: the worker sends them once their lease runs out
             log.exception("could not start sending the messages of a committed change")
-            for item in waiting:
+        for item in waiting:
+            if item.id not in taken:
                 item.result = failed(QUEUED_FOR_WORKER)
+        waiting = [item for item in waiting if item.id in taken]
+        if not waiting:
             return
         await self.notifier.deliver(waiting)
         try:

@@ -2,7 +2,7 @@
 
 A message's row moves `queued` (committed, no attempt yet) → `sending` (an attempt is under way) →
 `sent` | `failed` | `retrying` | `skipped`. Only a `queued` message or a `retrying` one (it failed before
-the provider could have taken it, and nothing else reached its audience) is ever sent again; a
+the provider could have taken it, and its fallback did not reach the person) is ever sent again; a
 `sending` row whose lease ran out belongs to a process that died mid-attempt: the message may have gone
 out, so it is given up rather than sent twice. Every attempt is also a `notification_log` row.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import Audience, Channel, MessageState
-from booking.models import OutboxMessage
+from booking.models import OutboxMessage, one_of
 from booking.notifications.notifier import Outgoing
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.notifications.repository import add_log_rows
@@ -36,6 +36,7 @@ RETRY_AFTER = (
     timedelta(hours=1),
     timedelta(hours=3),
     timedelta(hours=6),
+    timedelta(hours=12),
 )
 GIVE_UP_AFTER = timedelta(hours=24)
 INTERRUPTED = (
@@ -43,6 +44,7 @@ INTERRUPTED = (
 )
 
 INSERT_MESSAGE = insert(OutboxMessage)
+OPEN = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)  # ix_outbox_messages_due
 
 
 # --- the message itself, as stored -----------------------------------------------------------------
@@ -120,23 +122,35 @@ def _queued_row(item: Outgoing, change_id: UUID, now: datetime) -> dict[str, Any
     }
 
 
-async def mark_sending(session: AsyncSession, ids: Iterable[UUID], now: datetime) -> None:
-    """Recorded before the attempt: from here on, a lost outcome means 'may have gone out'."""
-    await session.execute(
+async def mark_sending(session: AsyncSession, ids: Iterable[UUID], now: datetime) -> set[UUID]:
+    """Recorded before the attempt: from here on, a lost outcome means 'may have gone out'.
+
+    Answers the messages this caller may send: those still queued under its lease (a worker that took
+    one over after the lease ran out sends it instead).
+    """
+    taken = await session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(list(ids)))
+        .where(
+            OutboxMessage.id.in_(list(ids)),
+            one_of(OutboxMessage.status, [MessageState.QUEUED]),
+            OutboxMessage.locked_until > now,
+        )
         .values(status=MessageState.SENDING, locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
     )
+    return set(taken)
 
 
 async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> None:
     """Record each attempt's outcome: sent, given up, or due again (transient, and no fallback worked)."""
     if not attempted:
         return
-    reached = {item.audience for item in attempted if item.outcome.sent}
-    reached |= await _audiences_reached(session, attempted)
+    reached = {item.audience for item in attempted if item.channel == Channel.EMAIL and item.outcome.sent}
+    reached |= await _audiences_reached_by_email(session, attempted)
     for item in attempted:
-        state, retry_at = _next_state(item, item.audience in reached, item.attempt, now)
+        # The email is the SMS's fallback (SPEC §7); an email has none.
+        fallback_worked = item.channel == Channel.SMS and item.audience in reached
+        state, retry_at = _next_state(item, fallback_worked, item.attempt, now)
         values: dict[str, Any] = {"status": state, "locked_until": None, "last_error": item.outcome.reason}
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
@@ -155,12 +169,13 @@ def _next_state(
     return MessageState.RETRYING, now + RETRY_AFTER[attempts - 1]
 
 
-async def _audiences_reached(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Audience]:
-    """Audiences of these messages' changes that an earlier attempt already reached."""
+async def _audiences_reached_by_email(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Audience]:
+    """Audiences of these messages' changes that an earlier email already reached."""
     ids = [item.id for item in attempted]
     query = select(OutboxMessage.audience).where(
         OutboxMessage.change_id.in_(select(OutboxMessage.change_id).where(OutboxMessage.id.in_(ids))),
         OutboxMessage.status == MessageState.SENT,
+        OutboxMessage.channel == Channel.EMAIL,
         OutboxMessage.id.not_in(ids),
     )
     return set((await session.scalars(query)).all())
@@ -177,7 +192,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
     due = (
         select(OutboxMessage)
         .where(
-            OutboxMessage.status.in_([MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING]),
+            one_of(OutboxMessage.status, OPEN),
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
         )
@@ -226,10 +241,13 @@ def _outgoing(row: OutboxMessage) -> Outgoing:
 
 
 async def skip_reached(session: AsyncSession, claimed: list[Outgoing]) -> list[Outgoing]:
-    """Drop (as `skipped`) claimed messages whose audience a sibling message has reached meanwhile."""
+    """Drop (as `skipped`) claimed texts whose fallback email has reached the person meanwhile."""
     reached_ids: set[UUID] = set()
     for item in claimed:
+        if item.channel != Channel.SMS:
+            continue
         sibling_sent = select(OutboxMessage.id).where(
+            OutboxMessage.channel == Channel.EMAIL,
             OutboxMessage.change_id
             == select(OutboxMessage.change_id).where(OutboxMessage.id == item.id).scalar_subquery(),
             OutboxMessage.audience == item.audience,
