@@ -232,7 +232,7 @@ async def test_the_loop_outlives_a_failing_pass(world: World) -> None:
     calls: list[int] = []
     stop = asyncio.Event()
 
-    async def failing_pass() -> Any:
+    async def failing_pass(**_: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:
             stop.set()

@@ -30,6 +30,7 @@ from booking.notifications.notifier import Notifier
 from booking.notifications.service import send_due_reminders
 from booking.outbound import OutboundClient
 from booking.queues import due_work
+from booking.webhooks.delivery import TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from booking.webhooks.delivery import deliver_due, dispatch_events
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ GATHER_SECONDS = 0.2
 PAUSE_AFTER_FAILURE_SECONDS = 5.0
 REMINDERS_EVERY = timedelta(minutes=1)
 MESSAGES_PER_PASS = 20
+# Webhook batches attempted at once by one worker (each holds its deliveries' leases).
+ATTEMPTS_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -80,29 +83,52 @@ class Worker:
         clock: Clock,
         *,
         reminders: bool = True,
+        delivery_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS,
     ) -> None:
         self.db = db
+        self.delivery_timeout_seconds = delivery_timeout_seconds
         self.notifier = notifier
         self.outbound = outbound
         self.clock = clock
         self.reminders = reminders
         self._reminded_at: datetime | None = None
         self._wake = asyncio.Event()
+        self._attempts: set[asyncio.Task[int]] = set()
 
     def wake(self) -> None:
         """Something is waiting (a request just committed events): start the next pass now."""
         self._wake.set()
 
-    async def run_once(self) -> Pass:
+    async def run_once(self, *, wait_for_deliveries: bool = True) -> Pass:
+        """One pass. Without `wait_for_deliveries` (the loop), webhook attempts run on in the background,
+        so that a receiver that hangs for its 15 s delays neither the next pass's first attempts nor the
+        messages; their leases keep two attempts from overlapping."""
         now = self.clock.now()
         async with self.db.transaction(write=False) as session:
             due = await due_work(session, now)
         events = await dispatch_events(self.db, now) if due.events else 0
+        deliveries = 0
         # Events just fanned out are due deliveries at once.
-        deliveries = await deliver_due(self.db, self.outbound, now) if due.deliveries or events else 0
+        if (due.deliveries or events) and len(self._attempts) < ATTEMPTS_IN_FLIGHT:
+            attempt = asyncio.create_task(
+                deliver_due(self.db, self.outbound, now, timeout_seconds=self.delivery_timeout_seconds)
+            )
+            self._attempts.add(attempt)
+            attempt.add_done_callback(self._attempt_done)
+            if wait_for_deliveries:
+                deliveries = await attempt
         messages = await send_due_messages(self.db, self.notifier, now) if due.messages else 0
         reminders = await self._reminders_if_due(now)
         return Pass(events, deliveries, messages, reminders)
+
+    @property
+    def attempts_in_flight(self) -> frozenset[asyncio.Task[int]]:
+        return frozenset(self._attempts)
+
+    def _attempt_done(self, attempt: asyncio.Task[int]) -> None:
+        self._attempts.discard(attempt)
+        if not attempt.cancelled() and attempt.exception() is not None:
+            log.error("webhook deliveries failed", exc_info=attempt.exception())
 
     async def _reminders_if_due(self, now: datetime) -> int:
         if not self.reminders:
@@ -119,13 +145,15 @@ class Worker:
         while not stop.is_set():
             pause = POLL_SECONDS
             try:
-                done = await self.run_once()
+                done = await self.run_once(wait_for_deliveries=False)
                 if done.busy:
                     pause = 0.0  # more may be waiting: go again at once
             except Exception:  # the database away, a bug in one job: log, wait, go on
                 log.exception("worker pass failed; retrying in %.0f s", pause_after_failure)
                 pause = pause_after_failure
             await self._wait(stop, pause)
+        # Stopping finishes the attempts under way rather than abandoning them to their leases.
+        await asyncio.gather(*self._attempts, return_exceptions=True)
 
     async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
         if seconds <= 0:
