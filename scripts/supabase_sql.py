@@ -1,8 +1,10 @@
-"""Regenerate the Supabase migration file from the Alembic history (run after adding a migration).
+"""Regenerate the Supabase migration files from the Alembic history (run after adding a migration).
 
-    python scripts/supabase_sql.py > supabase/migrations/20260220143000_booking_system_scheduling.sql
+    python scripts/supabase_sql.py
 
-tests/test_schema.py proves the result equals the history; this script only saves typing.
+writes one file per revision into supabase/migrations/, named so that `supabase db push` (and `psql`
+in name order) applies them in history order; a file already applied is never edited, a new revision
+gets a new file. tests/test_schema.py proves the files together equal the history.
 """
 
 from __future__ import annotations
@@ -10,35 +12,52 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import sys
+from pathlib import Path
 
 from alembic import command
 
 from booking.migrate import alembic_config
 
+FOLDER = Path(__file__).parent.parent / "supabase" / "migrations"
+# Revision -> its file. Add a line for each new revision; never rename or change an existing one.
+FILES = {
+    "0001": "20260220143000_booking_system_scheduling.sql",
+    "0002": "20261126120000_bounded_booking_reads.sql",
+    "0003": "20261126120100_events_webhooks_outbox.sql",
+}
+
 HEADER = """\
--- Booking service schema for Supabase / plain PostgreSQL 15+.
+-- Booking service schema for Supabase / plain PostgreSQL 15+ ({part}).
 --
--- The same schema as the service's Alembic history; a test applies both to fresh databases and
--- compares their catalogues. Apply with:
---   psql -v ON_ERROR_STOP=1 "$DATABASE_URL" \\
---     -f supabase/migrations/20260220143000_booking_system_scheduling.sql
+-- Together with the other files of this folder, applied in name order, the same schema as the
+-- service's Alembic history; a test applies both to fresh databases and compares their catalogues.
+-- Apply with `supabase db push`, or:
+--   for f in supabase/migrations/*.sql; do psql -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$f"; done
 -- Row level security is enabled on every table with no policy, so Supabase's auto-generated REST API
 -- exposes nothing: the booking service (connecting as the table owner) is the only way in.
 
 """
 
 
-def main() -> None:
+def revision_sql(previous: str | None, revision: str) -> str:
     out = io.StringIO()
+    steps = revision if previous is None else f"{previous}:{revision}"
     with contextlib.redirect_stdout(out):
-        command.upgrade(alembic_config("postgresql://offline@localhost/offline"), "head", sql=True)
+        command.upgrade(alembic_config("postgresql://offline@localhost/offline"), steps, sql=True)
     sql = out.getvalue()
     sql = re.sub(r"CREATE TABLE alembic_version \(.*?\);\n\n", "", sql, flags=re.S)
     sql = re.sub(r"INSERT INTO alembic_version.*?;\n\n?", "", sql)
     sql = re.sub(r"UPDATE alembic_version.*?;\n\n?", "", sql)
     sql = re.sub(r"-- Running upgrade .*\n\n", "", sql)
-    sys.stdout.write(HEADER + sql.strip() + "\n")
+    return sql.strip() + "\n"
+
+
+def main() -> None:
+    previous = None
+    for revision, name in FILES.items():
+        part = f"revision {revision}"
+        (FOLDER / name).write_text(HEADER.format(part=part) + revision_sql(previous, revision))
+        previous = revision
 
 
 if __name__ == "__main__":

@@ -20,9 +20,8 @@ from booking.migrate import upgrade
 from booking.models import Booking, Brand, Instructor, InstructorBrand
 from tests.conftest import asyncpg_dsn, create_postgres_database, drop_postgres_database, postgres_url
 
-SUPABASE_FILE = (
-    Path(__file__).parent.parent / "supabase/migrations/20260220143000_booking_system_scheduling.sql"
-)
+# Applied in name order, as `supabase db push` does.
+SUPABASE_FILES = sorted((Path(__file__).parent.parent / "supabase/migrations").glob("*.sql"))
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 
@@ -147,11 +146,12 @@ def test_supabase_file_equals_the_migration_history(backend: str) -> None:
     from_history, from_file = create_postgres_database(), create_postgres_database()
     try:
         upgrade(postgres_url(from_history))
-        subprocess.run(
-            ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-f", str(SUPABASE_FILE), postgres_url(from_file)],
-            check=True,
-            capture_output=True,
-        )
+        for supabase_file in SUPABASE_FILES:
+            subprocess.run(
+                ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-f", str(supabase_file), postgres_url(from_file)],
+                check=True,
+                capture_output=True,
+            )
         history = asyncio.run(_catalogue(postgres_url(from_history)))
         file = asyncio.run(_catalogue(postgres_url(from_file)))
     finally:
