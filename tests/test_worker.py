@@ -6,6 +6,7 @@ Both databases. The providers are the loopback fakes of Resend and Twilio.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,8 @@ from booking.worker import Worker
 from tests.booking_world import MONDAY, World, make_world
 from tests.fake_providers import RESEND_ERRORS, TWILIO_ERRORS, Providers
 from tests.loopback import Reply
-from tests.support import Api
+from tests.servers import free_port
+from tests.support import SERVICE, Api, make_settings
 
 START = "2026-12-01T10:00:00+01:00"
 
@@ -241,3 +243,50 @@ async def test_the_loop_outlives_a_failing_pass(world: World) -> None:
     worker.run_once = failing_pass  # type: ignore[method-assign]
     await asyncio.wait_for(worker.run(stop, pause_after_failure=0.0), timeout=5)
     assert len(calls) == 2
+
+
+class FailureCounter(logging.Handler):
+    """Sets `enough` once the worker has logged `count` failed passes."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+        self.seen = 0
+        self.enough = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("worker pass failed"):
+            self.seen += 1
+            if self.seen >= self.count:
+                self.enough.set()
+
+
+async def test_the_worker_outlives_an_unreachable_database(clock: FixedClock, providers: Providers) -> None:
+    settings = make_settings(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", **providers.settings())
+    context = AppContext.from_settings(settings, clock=clock)
+    failures = FailureCounter(3)
+    logging.getLogger("booking.worker").addHandler(failures)
+    stop = asyncio.Event()
+    try:
+        loop = asyncio.create_task(context.worker.run(stop, pause_after_failure=0.01))
+        await asyncio.wait_for(failures.enough.wait(), timeout=10)
+        assert not loop.done(), "still running after three failed passes"
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
+    finally:
+        logging.getLogger("booking.worker").removeHandler(failures)
+        await context.aclose()
+
+
+async def test_auto_reminders_off_sends_none(world: World, clock: FixedClock, providers: Providers) -> None:
+    booking = await world.booked(START)
+    paid = await world.patch(booking["id"], {"payment_status": "paid"}, SERVICE)
+    assert paid.status_code == 200
+    clock.set(MONDAY + timedelta(days=1))  # the session is within 24 h
+    context = context_of(world)
+    texts = len(providers.twilio.requests)
+    quiet = Worker(context.db, context.notifier, context.outbound, clock, reminders=False)
+    assert (await quiet.run_once()).reminders == 0
+    assert len(providers.twilio.requests) == texts
+    assert (await worker_of(world).run_once()).reminders == 1
+    assert len(providers.twilio.requests) == texts + 1

@@ -170,6 +170,19 @@ def test_booking_worker_delivers_and_stops_on_sigterm(
             assert stop(worker) == 0
 
 
+def test_serve_runs_the_worker_loop_by_default(
+    database_url: str, providers: Providers, tmp_path: Path
+) -> None:
+    env = process_env(database_url, providers, BOOKING_WORKER="on", AUTO_REMINDERS="off")
+    with receiver() as hooks, booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, _):
+        target = seed_through(base)
+        webhook_for(base, target["brand_id"], hooks.url)
+        booked = httpx.post(f"{base}/api/bookings", json=a_booking(target, 30), headers=SERVICE, timeout=30)
+        assert booked.status_code == 201, booked.text
+        # The commit wakes the server's own worker: no other process delivers here.
+        wait_for(lambda: len(deliveries_of(hooks, "booking.created")) == 1, seconds=5)
+
+
 def test_three_workers_and_the_endpoint_remind_each_booking_once(
     database_url: str, providers: Providers, tmp_path: Path
 ) -> None:
