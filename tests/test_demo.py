@@ -17,6 +17,8 @@ def test_demo_prints_working_tokens(tmp_path: Path) -> None:
         printed = output.read_text()
         assert "made one up" in printed, "without SUPABASE_JWT_SECRET the demo says it invented one"
         assert f"{base}/docs" in printed
+        (slots_url,) = re.findall(r"curl '(\S+/slots\S+)'", printed)
+        assert httpx.get(slots_url).status_code == 200, "the printed slots request works as it is"
         tokens = dict(re.findall(r"  (\w[\w ]*?) token[^:\n]*:\n\s+(\S+)", printed))
         assert {"Admin", "Brand admin", "Instructor", "Student"} <= set(tokens)
 

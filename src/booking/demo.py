@@ -6,9 +6,12 @@ import asyncio
 import os
 import secrets
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.app import create_app
 from booking.auth import mint_token
@@ -40,14 +43,14 @@ DEMO_INSTRUCTORS = (
 )
 
 
-async def seed(database_url: str) -> uuid.UUID:
-    """Create the demo brand and instructors unless they exist; answers the brand id."""
+async def seed(database_url: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """Create the demo brand and instructors unless they exist; answers the brand's and Maya's ids."""
     db = Database(parse_database_url(database_url))
     try:
         async with db.transaction(write=True) as session:
             brand = await session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG))
             if brand is not None:
-                return brand.id
+                return brand.id, await _maya(session)
             brand = Brand(slug=DEMO_SLUG, name="Demo Coaching")
             session.add(brand)
             await session.flush()
@@ -71,9 +74,29 @@ async def seed(database_url: str) -> uuid.UUID:
                     )
                     for weekday in weekdays
                 )
-            return brand.id
+            return brand.id, await _maya(session)
     finally:
         await db.dispose()
+
+
+async def _maya(session: AsyncSession) -> uuid.UUID:
+    maya = await session.scalar(select(Instructor.id).where(Instructor.user_id == INSTRUCTOR_USER_ID))
+    assert maya is not None, "the demo data has its instructor"
+    return maya
+
+
+def _try_it(base: str, brand_id: uuid.UUID, instructor_id: uuid.UUID) -> str:
+    """Two requests a newcomer can paste: the week's slots, and a booking of one of them."""
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    week = f"from={today}&to={today + timedelta(days=7)}"
+    body = (
+        f'{{"brand_id": "{brand_id}", "instructor_id": "{instructor_id}", '
+        '"starts_at": "<a starts_at from the slots>", "student_timezone": "Europe/Berlin"}'
+    )
+    return f"""  Try it (TOKEN=<the student token>):
+    curl '{base}/api/instructors/{instructor_id}/slots?brand_id={brand_id}&{week}'
+    curl -X POST {base}/api/bookings -H "Authorization: Bearer $TOKEN" \\
+      -H 'content-type: application/json' -d '{body}'"""
 
 
 def run_demo(*, host: str, port: int) -> int:
@@ -84,7 +107,7 @@ def run_demo(*, host: str, port: int) -> int:
         print("SUPABASE_JWT_SECRET is not set: the demo made one up for this run (tokens die with it).")
     settings = Settings()
     upgrade(settings.database_url)
-    brand_id = asyncio.run(seed(settings.database_url))
+    brand_id, maya_id = asyncio.run(seed(settings.database_url))
 
     def token(user_id: uuid.UUID, email: str, role: str = "authenticated") -> str:
         return mint_token(secret, sub=str(user_id), email=email, role=role, ttl_seconds=TOKEN_TTL_SECONDS)
@@ -104,6 +127,8 @@ Booking service demo on {settings.database_url}
     {token(INSTRUCTOR_USER_ID, "maya@example.com")}
   Student token:
     {token(STUDENT_ID, "student@example.com")}
+
+{_try_it(base, brand_id, maya_id)}
 """
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
