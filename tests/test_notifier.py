@@ -26,10 +26,15 @@ from booking.notifications.messages import Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.providers import Email, Sms
 from booking.notifications.results import Delivery, failed, sent
-from booking.notifications.service import booking_created_messages, remind, status_change_messages
+from booking.notifications.service import (
+    booking_created_messages,
+    reminder,
+    send_due_reminders,
+    status_change_messages,
+)
 from booking.unit_of_work import UnitOfWork
 from tests.booking_world import MONDAY, make_world
-from tests.support import Api
+from tests.support import SERVICE, Api, user_headers
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 PARTIES = Parties(instructor_name="Ada", instructor_email="ada@example.com", brand_name="Brand")
@@ -78,41 +83,63 @@ def a_booking(**changes: object) -> Booking:
     return Booking(**(values | changes))
 
 
-async def test_reminder_is_one_sms_when_it_goes_out() -> None:
-    email, sms = MemoryProvider(), MemoryProvider()
-    reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
-    assert reminded.sms.status == DeliveryStatus.SENT and reminded.email.status == DeliveryStatus.SKIPPED
-    assert [item.channel for item in attempts] == [Channel.SMS]
-    assert len(sms.sent) == 1 and email.sent == []
-    assert isinstance(sms.sent[0], Sms) and "Ada" in sms.sent[0].body and "Asia/Tokyo" in sms.sent[0].body
-
-
-async def test_reminder_falls_back_to_email_when_the_sms_fails() -> None:
-    email, sms = MemoryProvider(), MemoryProvider(failed("twilio_rejected: code 21211"))
-    reminded, attempts = await remind(Notifier(email=email, sms=sms, timeout=1), a_booking(), PARTIES)
-    assert reminded.sms.reason == "twilio_rejected: code 21211"
-    assert reminded.email.status == DeliveryStatus.SENT
-    assert [item.channel for item in attempts] == [Channel.SMS, Channel.EMAIL]
-    assert [item.kind for item in attempts] == [NotificationKind.REMINDER] * 2
-    assert len(email.sent) == 1
-
-
-async def test_reminder_without_a_phone_is_an_email_and_says_why() -> None:
-    email, sms = MemoryProvider(), MemoryProvider()
-    notifier = Notifier(email=email, sms=sms, timeout=1)
-    reminded, _ = await remind(notifier, a_booking(student_phone=None), PARTIES)
-    assert reminded.sms.status == DeliveryStatus.SKIPPED and reminded.sms.reason is not None
-    assert reminded.sms.reason.startswith("no_phone")
-    assert reminded.email.status == DeliveryStatus.SENT and sms.sent == []
+def test_a_reminder_is_a_text_with_its_email_held_as_the_fallback() -> None:
+    planned = reminder(
+        Notifier(email=MemoryProvider(), sms=MemoryProvider(), timeout=1), a_booking(), PARTIES
+    )
+    assert planned.sms.waiting and planned.email.waiting
+    assert planned.email.fallback_of == planned.sms.id
+    no_phone = reminder(
+        Notifier(email=MemoryProvider(), sms=MemoryProvider(), timeout=1),
+        a_booking(student_phone=None),
+        PARTIES,
+    )
+    assert no_phone.sms.outcome.reason is not None and no_phone.sms.outcome.reason.startswith("no_phone")
+    assert no_phone.email.waiting and no_phone.email.fallback_of is None  # the email is all there is
 
 
 async def test_a_provider_that_never_answers_is_a_failed_attempt_not_a_hang() -> None:
-    email = MemoryProvider()
-    notifier = Notifier(email=email, sms=SilentSms(), timeout=0.01)
-    reminded, _ = await asyncio.wait_for(remind(notifier, a_booking(), PARTIES), timeout=5)
-    assert reminded.sms.status == DeliveryStatus.FAILED and reminded.sms.reason is not None
-    assert reminded.sms.reason.startswith("silent_sms_timeout")
-    assert reminded.email.status == DeliveryStatus.SENT
+    notifier = Notifier(email=MemoryProvider(), sms=SilentSms(), timeout=0.01)
+    (text,) = [notifier.sms_to(uuid.uuid4(), "test", "+15551234567", lambda: Sms("+15551234567", "x"))]
+    await asyncio.wait_for(notifier.deliver([text]), timeout=5)
+    assert text.outcome.status == DeliveryStatus.FAILED and text.outcome.reason is not None
+    assert text.outcome.reason.startswith("silent_sms_timeout") and not text.outcome.retryable
+
+
+# --- reminders through the outbox, on both databases ----------------------------------------------
+
+SMS_FAILS = failed("twilio_error: HTTP 500", retryable=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "phone", "sms_status", "email_status", "emails_sent"),
+    [
+        (None, "+15551234567", DeliveryStatus.SENT, DeliveryStatus.SKIPPED, 0),
+        (SMS_FAILS, "+15551234567", DeliveryStatus.FAILED, DeliveryStatus.SENT, 1),
+        (None, None, DeliveryStatus.SKIPPED, DeliveryStatus.SENT, 1),
+    ],
+    ids=["text sent", "text failed: the email goes", "no phone: the email goes"],
+)
+async def test_a_due_reminder_is_one_text_or_its_fallback_email(
+    api: Api,
+    clock: FixedClock,
+    text: Delivery | None,
+    phone: str | None,
+    sms_status: DeliveryStatus,
+    email_status: DeliveryStatus,
+    emails_sent: int,
+) -> None:
+    clock.set(MONDAY)
+    world = await make_world(api)
+    student = user_headers(uuid.uuid4(), email="student@example.com", **({"phone": phone} if phone else {}))
+    booking = await world.booked("2026-12-01T10:00:00+01:00", headers=student)
+    assert (await world.patch(booking["id"], {"payment_status": "paid"}, SERVICE)).status_code == 200
+    email, sms = MemoryProvider(), MemoryProvider(text)
+    notifier = Notifier(email=email, sms=sms, timeout=1)
+    (reminded,) = await send_due_reminders(notifier, api.app.state.context.db, MONDAY + timedelta(days=1))
+    assert (reminded.sms.status, reminded.email.status) == (sms_status, email_status)
+    assert len(email.sent) == emails_sent
+    assert await send_due_reminders(notifier, api.app.state.context.db, MONDAY + timedelta(days=1)) == []
 
 
 def test_messages_that_cannot_go_out_are_decided_before_anything_is_sent() -> None:

@@ -111,6 +111,7 @@ class MessageState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # not needed any more (a fallback went out)
+    HELD = "held"  # a fallback email waiting for its text: released if the text fails
 
 
 class Audience(StrEnum):

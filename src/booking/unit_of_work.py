@@ -31,7 +31,7 @@ from booking.models import Event
 from booking.notifications import outbox
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.repository import add_log_rows
-from booking.notifications.results import failed
+from booking.notifications.results import failed, skipped
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +120,20 @@ class UnitOfWork:
         )
 
     async def _dispatch(self) -> None:
-        """The first attempt at the change's messages; what fails here is the worker's to finish."""
-        waiting = [item for item in self._outgoing if item.waiting]
-        if not waiting:
-            return
+        """The first attempt at the change's messages; what fails here is the worker's to finish.
+
+        A held fallback email goes in a second round, when its text failed in the first.
+        """
+        held = {item.id: item for item in self._outgoing if item.waiting and item.fallback_of is not None}
+        waiting = [item for item in self._outgoing if item.waiting and item.fallback_of is None]
+        while waiting:
+            waiting = await self._attempt(waiting, held)
+        for item in held.values():
+            if item.waiting:  # its text went out
+                item.result = skipped(outbox.FALLBACK_NOT_NEEDED)
+
+    async def _attempt(self, waiting: list[Outgoing], held: dict[UUID, Outgoing]) -> list[Outgoing]:
+        """One round: mark, send, settle; answers the fallbacks released for the next round."""
         taken: set[UUID] = set()
         try:
             async with self.db.transaction(write=True) as session:
@@ -135,12 +145,15 @@ class UnitOfWork:
                 item.result = failed(QUEUED_FOR_WORKER)
         waiting = [item for item in waiting if item.id in taken]
         if not waiting:
-            return
+            return []
         await self.notifier.deliver(waiting)
+        released: set[UUID] = set()
         try:
             async with self.db.transaction(write=True) as session:
-                await outbox.settle(session, waiting, self.now)
-                for step in self._after_delivery:
-                    await step(session)
+                released = await outbox.settle(session, waiting, self.now)
+                if not released:
+                    for step in self._after_delivery:
+                        await step(session)
         except Exception:  # the change is committed and the messages went out: the answer stands
             log.exception("could not record the deliveries of a committed change")
+        return [held[message_id] for message_id in released if message_id in held]

@@ -66,12 +66,14 @@ async def send_due_messages(
     async with db.transaction(write=True) as session:
         claimed = await outbox.claim_due(session, now, limit)
         claimed = await outbox.skip_reached(session, claimed)
-    if not claimed:
-        return 0
-    await notifier.deliver(claimed)
-    async with db.transaction(write=True) as session:
-        await outbox.settle(session, claimed, now)
-    return len(claimed)
+    attempted = 0
+    while claimed:  # a second round for the fallback emails of texts that failed
+        await notifier.deliver(claimed)
+        attempted += len(claimed)
+        async with db.transaction(write=True) as session:
+            released = await outbox.settle(session, claimed, now)
+            claimed = await outbox.take_released(session, released, now)
+    return attempted
 
 
 class Worker:

@@ -149,6 +149,7 @@ class Outgoing:
     result: Delivery | None = None
     id: UUID = field(default_factory=uuid4)  # its outbox row, while it waits
     attempt: int = 1  # which attempt at sending it this is
+    fallback_of: UUID | None = None  # the text this email stands in for: held until that text fails
 
     @property
     def waiting(self) -> bool:

@@ -1,8 +1,10 @@
 """Durable messages (SPEC §12): committed with the change that caused them, sent until settled.
 
 A message's row moves `queued` (committed, no attempt yet) → `sending` (an attempt is under way) →
-`sent` | `failed` | `retrying` | `skipped`. Only a `queued` message or a `retrying` one (it failed before
-the provider could have taken it, and its fallback did not reach the person) is ever sent again; a
+`sent` | `failed` | `retrying` | `skipped`; a fallback email starts `held` and is released (`queued`)
+when its text fails, or skipped when the text goes out. Only a `queued` message or a `retrying` one (it
+failed before the provider could have taken it, and its fallback did not reach the person) is ever sent
+again; a
 `sending` row whose lease ran out belongs to a process that died mid-attempt: the message may have gone
 out, so it is given up rather than sent twice. Every attempt is also a `notification_log` row.
 """
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import Audience, Channel, MessageState
@@ -39,6 +41,7 @@ RETRY_AFTER = (
     timedelta(hours=12),
 )
 GIVE_UP_AFTER = timedelta(hours=24)
+FALLBACK_NOT_NEEDED = "sms_sent: email is only the fallback"
 INTERRUPTED = (
     "interrupted: the sending process stopped mid-attempt; it may have gone out, so it is not repeated"
 )
@@ -103,6 +106,7 @@ async def queue(session: AsyncSession, outgoing: Sequence[Outgoing], change_id: 
 
 def _queued_row(item: Outgoing, change_id: UUID, now: datetime) -> dict[str, Any]:
     assert item.message is not None and item.recipient is not None
+    held = item.fallback_of is not None  # waits for its text: sent only if the text fails
     return {
         "id": item.id,
         "booking_id": item.booking_id,
@@ -112,7 +116,7 @@ def _queued_row(item: Outgoing, change_id: UUID, now: datetime) -> dict[str, Any
         "kind": item.kind,
         "recipient": item.recipient,
         "message": message_json(item.message),
-        "status": MessageState.QUEUED,
+        "status": MessageState.HELD if held else MessageState.QUEUED,
         "attempts": 0,
         "last_error": None,
         "next_attempt_at": now,
@@ -141,21 +145,68 @@ async def mark_sending(session: AsyncSession, ids: Iterable[UUID], now: datetime
     return set(taken)
 
 
-async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> None:
-    """Record each attempt's outcome: sent, given up, or due again (transient, and no fallback worked)."""
+Person = tuple[UUID, Audience]  # a booking's student or instructor: whom messages of a change reach
+
+
+def _person(item: Outgoing) -> Person:
+    return item.booking_id, item.audience
+
+
+async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> set[UUID]:
+    """Record each attempt's outcome: sent, given up, or due again (transient, and no fallback worked).
+
+    Answers the held fallback emails that a failed text released: due now, leased to the caller, which
+    attempts them next (the email of a text that went out is skipped instead).
+    """
     if not attempted:
-        return
-    reached = {item.audience for item in attempted if item.channel == Channel.EMAIL and item.outcome.sent}
-    reached |= await _audiences_reached_by_email(session, attempted)
+        return set()
+    reached = {_person(item) for item in attempted if item.channel == Channel.EMAIL and item.outcome.sent}
+    reached |= await _reached_by_email(session, attempted)
     for item in attempted:
         # The email is the SMS's fallback (SPEC §7); an email has none.
-        fallback_worked = item.channel == Channel.SMS and item.audience in reached
+        fallback_worked = item.channel == Channel.SMS and _person(item) in reached
         state, retry_at = _next_state(item, fallback_worked, item.attempt, now)
         values: dict[str, Any] = {"status": state, "locked_until": None, "last_error": item.outcome.reason}
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         await session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id).values(**values))
     await add_log_rows(session, attempted, now)
+    texts = [item for item in attempted if item.channel == Channel.SMS]
+    await _skip_held(session, [item for item in texts if item.outcome.sent])
+    return await _release_held(session, [item for item in texts if not item.outcome.sent], now, now + LEASE)
+
+
+def _held_email_of(text: Outgoing) -> ColumnElement[bool]:
+    return and_(
+        OutboxMessage.booking_id == text.booking_id,
+        OutboxMessage.audience == text.audience,
+        OutboxMessage.channel == Channel.EMAIL,
+        OutboxMessage.status == MessageState.HELD,
+        OutboxMessage.change_id
+        == select(OutboxMessage.change_id).where(OutboxMessage.id == text.id).scalar_subquery(),
+    )
+
+
+async def _skip_held(session: AsyncSession, texts: Sequence[Outgoing]) -> None:
+    for text in texts:
+        await session.execute(
+            update(OutboxMessage).where(_held_email_of(text)).values(status=MessageState.SKIPPED)
+        )
+
+
+async def _release_held(
+    session: AsyncSession, texts: Sequence[Outgoing], now: datetime, locked_until: datetime | None
+) -> set[UUID]:
+    released: set[UUID] = set()
+    for text in texts:
+        ids = await session.scalars(
+            update(OutboxMessage)
+            .where(_held_email_of(text))
+            .values(status=MessageState.QUEUED, next_attempt_at=now, locked_until=locked_until)
+            .returning(OutboxMessage.id)
+        )
+        released.update(ids)
+    return released
 
 
 def _next_state(
@@ -169,16 +220,16 @@ def _next_state(
     return MessageState.RETRYING, now + RETRY_AFTER[attempts - 1]
 
 
-async def _audiences_reached_by_email(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Audience]:
-    """Audiences of these messages' changes that an earlier email already reached."""
+async def _reached_by_email(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Person]:
+    """The people of these messages' changes that an earlier email already reached."""
     ids = [item.id for item in attempted]
-    query = select(OutboxMessage.audience).where(
+    query = select(OutboxMessage.booking_id, OutboxMessage.audience).where(
         OutboxMessage.change_id.in_(select(OutboxMessage.change_id).where(OutboxMessage.id.in_(ids))),
         OutboxMessage.status == MessageState.SENT,
         OutboxMessage.channel == Channel.EMAIL,
         OutboxMessage.id.not_in(ids),
     )
-    return set((await session.scalars(query)).all())
+    return {(booking_id, audience) for booking_id, audience in (await session.execute(query)).all()}
 
 
 # --- the worker's side ------------------------------------------------------------------------------
@@ -225,6 +276,8 @@ async def _give_up_interrupted(session: AsyncSession, rows: Sequence[OutboxMessa
         item.result = failed(INTERRUPTED)
         gave_up.append(item)
     await add_log_rows(session, gave_up, now)
+    # The text may have gone out, but an email more does no harm: its held fallback is released.
+    await _release_held(session, [item for item in gave_up if item.channel == Channel.SMS], now, None)
 
 
 def _outgoing(row: OutboxMessage) -> Outgoing:
@@ -240,6 +293,16 @@ def _outgoing(row: OutboxMessage) -> Outgoing:
     )
 
 
+async def take_released(session: AsyncSession, ids: set[UUID], now: datetime) -> list[Outgoing]:
+    """The released fallbacks, marked `sending` for the caller's next round."""
+    if not ids:
+        return []
+    rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all()
+    for row in rows:
+        row.status, row.locked_until, row.attempts = MessageState.SENDING, now + LEASE, row.attempts + 1
+    return [_outgoing(row) for row in rows]
+
+
 async def skip_reached(session: AsyncSession, claimed: list[Outgoing]) -> list[Outgoing]:
     """Drop (as `skipped`) claimed texts whose fallback email has reached the person meanwhile."""
     reached_ids: set[UUID] = set()
@@ -250,6 +313,7 @@ async def skip_reached(session: AsyncSession, claimed: list[Outgoing]) -> list[O
             OutboxMessage.channel == Channel.EMAIL,
             OutboxMessage.change_id
             == select(OutboxMessage.change_id).where(OutboxMessage.id == item.id).scalar_subquery(),
+            OutboxMessage.booking_id == item.booking_id,
             OutboxMessage.audience == item.audience,
             OutboxMessage.status == MessageState.SENT,
         )

@@ -7,10 +7,8 @@ decided at once; the others wait for the caller to deliver them after its commit
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -23,7 +21,9 @@ from booking.models import Booking
 from booking.notifications import messages, repository
 from booking.notifications.messages import Parties
 from booking.notifications.notifier import Notifier, Outgoing
+from booking.notifications.outbox import FALLBACK_NOT_NEEDED
 from booking.notifications.results import Delivery, skipped
+from booking.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -124,43 +124,51 @@ class Reminded:
     email: Delivery
 
 
-async def remind(notifier: Notifier, booking: Booking, parties: Parties) -> tuple[Reminded, list[Outgoing]]:
-    """One SMS; email when the SMS is impossible or fails. Answers the outcome and every attempt."""
+@dataclass
+class Reminder:
+    """A reminder's text and its fallback email; the email goes only if the text cannot or does not."""
+
+    booking_id: UUID
+    sms: Outgoing
+    email: Outgoing
+
+    def outcome(self) -> Reminded:
+        email = self.email.result
+        if self.sms.outcome.sent or email is None:
+            email = skipped(FALLBACK_NOT_NEEDED)
+        return Reminded(self.booking_id, self.sms.outcome, email)
+
+
+def reminder(notifier: Notifier, booking: Booking, parties: Parties) -> Reminder:
     kind = NotificationKind.REMINDER
     sms = notifier.sms_to(
         booking.id, kind, booking.student_phone, lambda: messages.reminder_sms(booking, parties)
     )
-    await notifier.deliver([sms])
-    if sms.outcome.sent:
-        return Reminded(booking.id, sms.outcome, skipped("sms_sent: email is only the fallback")), [sms]
     email = notifier.email_to(
         booking.id, kind, booking.student_email, lambda: messages.reminder_email(booking, parties)
     )
-    await notifier.deliver([email])
-    return Reminded(booking.id, sms.outcome, email.outcome), [sms, email]
+    if sms.waiting:
+        email.fallback_of = sms.id
+    return Reminder(booking.id, sms, email)
 
 
 async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[Reminded]:
-    """Claim the due reminders (one conditional write), send them in parallel, log every attempt."""
-    async with db.transaction(write=True) as session:
-        due = await repository.claim_due_reminders(session, now, REMINDER_HORIZON)
-        addressed = [(booking, await parties_for(session, booking, notifier)) for booking in due]
-    if not addressed:
-        return []
-    outcomes = await asyncio.gather(*(remind(notifier, booking, parties) for booking, parties in addressed))
-    await record(db, [item for _, attempts in outcomes for item in attempts], now)
-    return [reminded for reminded, _ in outcomes]
+    """Claim the due reminders (one conditional write) and queue their messages in that transaction;
+    then the first attempt, the fallback email in a second round for a text that failed."""
+    reminders: list[Reminder] = []
 
+    async def claim(work: UnitOfWork) -> None:
+        reminders.clear()
+        for booking in await repository.claim_due_reminders(work.session, now, REMINDER_HORIZON):
+            planned = reminder(notifier, booking, await parties_for(work.session, booking, notifier))
+            reminders.append(planned)
+            work.send(planned.sms)
+            # A fallback that cannot go out anyway is reported, not logged, unless the text cannot either.
+            if planned.email.waiting or not planned.sms.waiting:
+                work.send(planned.email)
 
-async def record(db: Database, outgoing: Sequence[Outgoing], now: datetime) -> None:
-    """Log attempts made after a commit, in a transaction of their own."""
-    if not outgoing:
-        return
-    try:
-        async with db.transaction(write=True) as session:
-            await repository.add_log_rows(session, outgoing, now)
-    except Exception:  # the messages went out; a lost log row must not turn into an error answer
-        log.exception("could not write notification_log rows")
+    await UnitOfWork(db, notifier, now).run(claim)
+    return [planned.outcome() for planned in reminders]
 
 
 def reminder_key_matches(configured: str | None, presented: str | None) -> bool:

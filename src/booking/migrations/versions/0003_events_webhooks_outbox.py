@@ -105,7 +105,7 @@ def upgrade() -> None:
         instant_column("give_up_at"),
         instant_column("created_at"),
         sa.CheckConstraint(
-            "status IN ('queued', 'sending', 'retrying', 'sent', 'failed', 'skipped')", name="status"
+            "status IN ('queued', 'sending', 'retrying', 'sent', 'failed', 'skipped', 'held')", name="status"
         ),
     )
     op.create_index("ix_outbox_messages_change_id", "outbox_messages", ["change_id"])
