@@ -84,7 +84,7 @@ CREATE TABLE outbox_messages (
     give_up_at TIMESTAMP WITH TIME ZONE NOT NULL, 
     created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
     CONSTRAINT pk_outbox_messages PRIMARY KEY (id), 
-    CONSTRAINT ck_outbox_messages_status CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed', 'skipped')), 
+    CONSTRAINT ck_outbox_messages_status CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed', 'skipped', 'held')), 
     CONSTRAINT fk_outbox_messages_booking_id_bookings FOREIGN KEY(booking_id) REFERENCES bookings (id) ON DELETE CASCADE
 );
 
