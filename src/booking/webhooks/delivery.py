@@ -33,7 +33,7 @@ from booking.enums import WebhookDeliveryStatus
 from booking.models import Event, WebhookEndpoint
 from booking.outbound import OutboundClient, OutboundError, ResponseTooLarge
 from booking.webhooks import repository
-from booking.webhooks.repository import Backlog, Claimed
+from booking.webhooks.repository import AttemptRecord, Backlog, Claimed
 from booking.webhooks.schemas import ALL_EVENTS
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ async def deliver_due(
 
     async def record() -> None:
         async with db.transaction(write=True) as session:
-            for outcome in outcomes:
-                await repository.record_attempt(session, outcome.delivery.id, _recorded(outcome, now))
+            await repository.record_attempts(session, [_recorded(outcome, now) for outcome in outcomes])
 
     await retrying(record)
     for outcome in outcomes:
@@ -194,19 +193,18 @@ async def _attempt(client: OutboundClient, item: Claimed, now: datetime, timeout
     return Outcome(item, status_code, f"answered HTTP {status_code}")
 
 
-def _recorded(outcome: Outcome, now: datetime) -> dict[str, Any]:
-    """The columns one attempt's outcome sets (besides `attempts + 1` and the released lease)."""
-    values: dict[str, Any] = {"last_status_code": outcome.status_code, "last_error": outcome.error}
-    if outcome.delivered:
-        return values | {
-            "status": WebhookDeliveryStatus.DELIVERED,
-            "delivered_at": now,
-            "next_attempt_at": None,
-        }
+def _recorded(outcome: Outcome, now: datetime) -> AttemptRecord:
+    """What one attempt's outcome sets (besides `attempts + 1` and the released lease)."""
     attempts = outcome.delivery.attempts + 1
-    if attempts > len(SCHEDULE):
-        return values | {"status": WebhookDeliveryStatus.FAILED, "next_attempt_at": None}
-    return values | {"status": WebhookDeliveryStatus.PENDING, "next_attempt_at": now + SCHEDULE[attempts - 1]}
+    status, next_at = WebhookDeliveryStatus.DELIVERED, None
+    if not outcome.delivered and attempts > len(SCHEDULE):
+        status = WebhookDeliveryStatus.FAILED
+    elif not outcome.delivered:
+        status, next_at = WebhookDeliveryStatus.PENDING, now + SCHEDULE[attempts - 1]
+    delivered_at = now if outcome.delivered else None
+    return AttemptRecord(
+        outcome.delivery.id, status, outcome.status_code, outcome.error, next_at, delivered_at
+    )
 
 
 async def backlog(db: Database, now: datetime) -> Backlog:

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import EventType, WebhookDeliveryStatus
-from booking.models import Event, WebhookDelivery, WebhookEndpoint
+from booking.models import Event, UTCDateTime, WebhookDelivery, WebhookEndpoint
 
 INSERT_DELIVERY = insert(WebhookDelivery)
 
@@ -159,13 +159,51 @@ async def claim_due(session: AsyncSession, now: datetime, lease_until: datetime,
     return claimed
 
 
-async def record_attempt(session: AsyncSession, delivery_id: str, values: dict[str, Any]) -> None:
-    """One attempt's outcome; the lease is released. A delivery deleted meanwhile is simply not there."""
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
-        .values(attempts=WebhookDelivery.attempts + 1, locked_until=None, **values)
+# One statement for every outcome of a pass, sent as one batch (executemany).
+RECORD_ATTEMPT = (
+    update(WebhookDelivery)
+    .where(WebhookDelivery.id == bindparam("delivery_id"))
+    .values(
+        attempts=WebhookDelivery.attempts + 1,
+        locked_until=None,
+        status=bindparam("new_status"),
+        last_status_code=bindparam("status_code"),
+        last_error=bindparam("error"),
+        next_attempt_at=bindparam("next_at", type_=UTCDateTime()),
+        delivered_at=func.coalesce(bindparam("delivered", type_=UTCDateTime()), WebhookDelivery.delivered_at),
     )
+    .execution_options(synchronize_session=False)
+)
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt's outcome, as the deliveries table keeps it."""
+
+    delivery_id: str
+    status: WebhookDeliveryStatus
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+async def record_attempts(session: AsyncSession, records: Sequence[AttemptRecord]) -> None:
+    """The outcomes of a pass; leases released. A delivery deleted meanwhile is simply not there."""
+    if not records:
+        return
+    params = [
+        {
+            "delivery_id": record.delivery_id,
+            "new_status": record.status,
+            "status_code": record.status_code,
+            "error": record.error,
+            "next_at": record.next_attempt_at,
+            "delivered": record.delivered_at,
+        }
+        for record in records
+    ]
+    await (await session.connection()).execute(RECORD_ATTEMPT, params)
 
 
 @dataclass(frozen=True)
