@@ -30,8 +30,8 @@ from booking.notifications.notifier import Notifier
 from booking.notifications.service import send_due_reminders
 from booking.outbound import OutboundClient
 from booking.queues import due_work
+from booking.webhooks.delivery import DELIVERY_LIMIT, deliver_due, dispatch_events
 from booking.webhooks.delivery import TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
-from booking.webhooks.delivery import deliver_due, dispatch_events
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,13 @@ class Pass:
     deliveries: int = 0
     messages: int = 0
     reminders: int = 0
+    delivery_batches_started: int = 0  # attempted in the background, not counted in `deliveries`
 
     @property
     def busy(self) -> bool:
-        return any((self.events, self.deliveries, self.messages, self.reminders))
+        return any(
+            (self.events, self.deliveries, self.messages, self.reminders, self.delivery_batches_started)
+        )
 
 
 async def send_due_messages(
@@ -109,7 +112,7 @@ class Worker:
         async with self.db.transaction(write=False) as session:
             due = await due_work(session, now)
         events = await dispatch_events(self.db, now) if due.events else 0
-        deliveries = 0
+        deliveries = started = 0
         # Events just fanned out are due deliveries at once.
         if (due.deliveries or events) and len(self._attempts) < ATTEMPTS_IN_FLIGHT:
             attempt = asyncio.create_task(
@@ -119,9 +122,11 @@ class Worker:
             attempt.add_done_callback(self._attempt_done)
             if wait_for_deliveries:
                 deliveries = await attempt
+            else:
+                started = 1
         messages = await send_due_messages(self.db, self.notifier, now) if due.messages else 0
         reminders = await self._reminders_if_due(now)
-        return Pass(events, deliveries, messages, reminders)
+        return Pass(events, deliveries, messages, reminders, started)
 
     @property
     def attempts_in_flight(self) -> frozenset[asyncio.Task[int]]:
@@ -129,8 +134,12 @@ class Worker:
 
     def _attempt_done(self, attempt: asyncio.Task[int]) -> None:
         self._attempts.discard(attempt)
-        if not attempt.cancelled() and attempt.exception() is not None:
+        if attempt.cancelled():
+            return
+        if attempt.exception() is not None:
             log.error("webhook deliveries failed", exc_info=attempt.exception())
+        elif attempt.result() >= DELIVERY_LIMIT:
+            self.wake()  # a full batch: more are likely waiting, and a slot is free again
 
     async def _reminders_if_due(self, now: datetime) -> int:
         if not self.reminders:
@@ -168,7 +177,7 @@ class Worker:
         finally:
             stopping.cancel()
             woken.cancel()
-        if self._wake.is_set() and not stop.is_set():
+        if self._wake.is_set() and not stop.is_set() and not self._attempts:
             await asyncio.sleep(GATHER_SECONDS)
 
 
