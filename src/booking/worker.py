@@ -98,10 +98,12 @@ class Worker:
         self.reminders = reminders
         self._reminded_at: datetime | None = None
         self._wake = asyncio.Event()
+        self._committed = False  # woken by a commit (gather a burst) rather than by a finished batch
         self._attempts: set[asyncio.Task[int]] = set()
 
     def wake(self) -> None:
         """Something is waiting (a request just committed events): start the next pass now."""
+        self._committed = True
         self._wake.set()
 
     async def run_once(self, *, wait_for_deliveries: bool = True) -> Pass:
@@ -139,7 +141,7 @@ class Worker:
         if attempt.exception() is not None:
             log.error("webhook deliveries failed", exc_info=attempt.exception())
         elif attempt.result() >= DELIVERY_LIMIT:
-            self.wake()  # a full batch: more are likely waiting, and a slot is free again
+            self._wake.set()  # a full batch: more are likely waiting, and a slot is free again
 
     async def _reminders_if_due(self, now: datetime) -> int:
         if not self.reminders:
@@ -177,8 +179,9 @@ class Worker:
         finally:
             stopping.cancel()
             woken.cancel()
-        if self._wake.is_set() and not stop.is_set() and not self._attempts:
+        if self._committed and not stop.is_set():
             await asyncio.sleep(GATHER_SECONDS)
+        self._committed = False
 
 
 async def run_worker(settings: Settings) -> None:
