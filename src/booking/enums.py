@@ -114,6 +114,10 @@ class MessageState(StrEnum):
     HELD = "held"  # a fallback email waiting for its text: released if the text fails
 
 
+# The outbox states the worker still acts on (the predicate of ix_outbox_messages_due).
+OPEN_MESSAGE_STATES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
+
+
 class Audience(StrEnum):
     """Who a message is for: messages of one change to one audience are each other's fallback."""
 

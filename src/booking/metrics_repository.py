@@ -11,18 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, literal, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.enums import MessageState, WebhookDeliveryStatus
-from booking.models import Event, OutboxMessage, WebhookDelivery
+from booking.enums import OPEN_MESSAGE_STATES, WebhookDeliveryStatus
+from booking.models import Event, OutboxMessage, WebhookDelivery, one_of
 
 EVENTS = "events"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
 OUTBOX_MESSAGES = "outbox_messages"
-
-# Statuses of outbox messages the worker still has to act on (the predicate of ix_outbox_messages_due).
-OPEN_MESSAGES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
 
 
 @dataclass(frozen=True)
@@ -38,17 +35,15 @@ def _undispatched_events() -> Select[int, datetime | None]:
 
 
 def _due_deliveries() -> Select[int, datetime | None]:
-    pending = literal(WebhookDeliveryStatus.PENDING, WebhookDelivery.status.type, literal_execute=True)
     return select(func.count(), func.min(WebhookDelivery.next_attempt_at)).where(
-        WebhookDelivery.status == pending,
+        one_of(WebhookDelivery.status, [WebhookDeliveryStatus.PENDING]),
         WebhookDelivery.next_attempt_at <= bindparam("now"),
     )
 
 
 def _due_messages() -> Select[int, datetime | None]:
-    open_states = [literal(state, OutboxMessage.status.type, literal_execute=True) for state in OPEN_MESSAGES]
     return select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status.in_(open_states),
+        one_of(OutboxMessage.status, OPEN_MESSAGE_STATES),
         OutboxMessage.next_attempt_at <= bindparam("now"),
     )
 

@@ -301,9 +301,13 @@ def status_is(*statuses: BookingStatus) -> ColumnElement[bool]:
 
 
 def one_of(column: Any, values: Iterable[StrEnum]) -> ColumnElement[bool]:
-    """`column IN (…)` with the values written into the SQL, so that partial indexes match any plan."""
+    """`column IN (…)` with the values written into the SQL, so that partial indexes match any plan.
+
+    One value is written as `=`: SQLite matches a partial index's `WHERE status = 'pending'` only then.
+    """
     written = [literal(value, column.type, literal_execute=True) for value in values]
-    return cast(ColumnElement[bool], column.in_(written))
+    condition = column == written[0] if len(written) == 1 else column.in_(written)
+    return cast(ColumnElement[bool], condition)
 
 
 class Event(Base):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.enums import WebhookDeliveryStatus
-from booking.models import Event, OutboxMessage, WebhookDelivery, WebhookEndpoint, one_of
+from booking.models import Event, WebhookDelivery, WebhookEndpoint
 from booking.notifications import outbox
+from booking.webhooks import repository as delivery_repository
 
 
 @dataclass(frozen=True)
@@ -23,26 +23,14 @@ class DueWork:
     deliveries: bool
     messages: bool
 
-    @property
-    def any(self) -> bool:
-        return self.events or self.deliveries or self.messages
-
 
 async def due_work(session: AsyncSession, now: datetime) -> DueWork:
     undispatched = exists().where(Event.dispatched_at.is_(None))
-    deliveries_due = (
-        exists()
-        .where(
-            one_of(WebhookDelivery.status, [WebhookDeliveryStatus.PENDING]),
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
-        )
-        .where(WebhookEndpoint.id == WebhookDelivery.endpoint_id, WebhookEndpoint.enabled.is_(True))
+    deliveries_due = exists().where(
+        delivery_repository.due_for_attempt(now),
+        WebhookEndpoint.id == WebhookDelivery.endpoint_id,
+        WebhookEndpoint.enabled.is_(True),
     )
-    messages_due = exists().where(
-        one_of(OutboxMessage.status, outbox.OPEN),
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-    )
+    messages_due = exists().where(outbox.due_for_attempt(now))
     row = (await session.execute(select(undispatched, deliveries_due, messages_due))).one()
     return DueWork(events=bool(row[0]), deliveries=bool(row[1]), messages=bool(row[2]))

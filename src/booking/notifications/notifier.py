@@ -150,6 +150,7 @@ class Outgoing:
     id: UUID = field(default_factory=uuid4)  # its outbox row, while it waits
     attempt: int = 1  # which attempt at sending it this is
     fallback_of: UUID | None = None  # the text this email stands in for: held until that text fails
+    change_id: UUID | None = None  # the change that caused it, once it is in the outbox
 
     @property
     def waiting(self) -> bool:

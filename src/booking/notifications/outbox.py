@@ -21,7 +21,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.enums import Audience, Channel, MessageState
+from booking.enums import OPEN_MESSAGE_STATES, Audience, Channel, MessageState
 from booking.models import OutboxMessage, one_of
 from booking.notifications.notifier import Outgoing
 from booking.notifications.providers import Attachment, Email, Sms
@@ -47,7 +47,6 @@ INTERRUPTED = (
 )
 
 INSERT_MESSAGE = insert(OutboxMessage)
-OPEN = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)  # ix_outbox_messages_due
 
 
 # --- the message itself, as stored -----------------------------------------------------------------
@@ -99,6 +98,8 @@ def message_from(channel: Channel, stored: str) -> Email | Sms:
 
 async def queue(session: AsyncSession, outgoing: Sequence[Outgoing], change_id: UUID, now: datetime) -> None:
     """Queue the waiting messages of a change, leased to the request that will make the first attempt."""
+    for item in outgoing:
+        item.change_id = change_id
     rows = [_queued_row(item, change_id, now) for item in outgoing if item.message is not None]
     if rows:
         await (await session.connection()).execute(INSERT_MESSAGE, rows)
@@ -145,11 +146,12 @@ async def mark_sending(session: AsyncSession, ids: Iterable[UUID], now: datetime
     return set(taken)
 
 
-Person = tuple[UUID, Audience]  # a booking's student or instructor: whom messages of a change reach
+# A booking's student or instructor as one change addresses them: its messages are each other's fallback.
+Person = tuple[UUID | None, UUID, Audience]
 
 
 def _person(item: Outgoing) -> Person:
-    return item.booking_id, item.audience
+    return item.change_id, item.booking_id, item.audience
 
 
 async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> set[UUID]:
@@ -220,19 +222,28 @@ def _next_state(
     return MessageState.RETRYING, now + RETRY_AFTER[attempts - 1]
 
 
-async def _reached_by_email(session: AsyncSession, attempted: Sequence[Outgoing]) -> set[Person]:
-    """The people of these messages' changes that an earlier email already reached."""
-    ids = [item.id for item in attempted]
-    query = select(OutboxMessage.booking_id, OutboxMessage.audience).where(
-        OutboxMessage.change_id.in_(select(OutboxMessage.change_id).where(OutboxMessage.id.in_(ids))),
+async def _reached_by_email(session: AsyncSession, messages: Sequence[Outgoing]) -> set[Person]:
+    """The people of these messages' changes whom an email other than these already reached."""
+    ids = [item.id for item in messages]
+    query = select(OutboxMessage.change_id, OutboxMessage.booking_id, OutboxMessage.audience).where(
+        OutboxMessage.change_id.in_({item.change_id for item in messages}),
         OutboxMessage.status == MessageState.SENT,
         OutboxMessage.channel == Channel.EMAIL,
         OutboxMessage.id.not_in(ids),
     )
-    return {(booking_id, audience) for booking_id, audience in (await session.execute(query)).all()}
+    return {(change, booking, audience) for change, booking, audience in (await session.execute(query)).all()}
 
 
 # --- the worker's side ------------------------------------------------------------------------------
+
+
+def due_for_attempt(now: datetime) -> ColumnElement[bool]:
+    """Messages the worker should act on now: open, due, and not leased (ix_outbox_messages_due)."""
+    return and_(
+        one_of(OutboxMessage.status, OPEN_MESSAGE_STATES),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    )
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Outgoing]:
@@ -242,11 +253,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
     """
     due = (
         select(OutboxMessage)
-        .where(
-            one_of(OutboxMessage.status, OPEN),
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-        )
+        .where(due_for_attempt(now))
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -261,9 +268,14 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
         if row.give_up_at <= now:
             row.status, row.locked_until = MessageState.FAILED, None
             continue
-        row.status, row.locked_until, row.attempts = MessageState.SENDING, now + LEASE, row.attempts + 1
-        claimed.append(_outgoing(row))
+        claimed.append(_take(row, now))
     return claimed
+
+
+def _take(row: OutboxMessage, now: datetime) -> Outgoing:
+    """The message, marked `sending` under this caller's lease for one more attempt."""
+    row.status, row.locked_until, row.attempts = MessageState.SENDING, now + LEASE, row.attempts + 1
+    return _outgoing(row)
 
 
 async def _give_up_interrupted(session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime) -> None:
@@ -290,6 +302,7 @@ def _outgoing(row: OutboxMessage) -> Outgoing:
         message=message_from(row.channel, row.message),
         id=row.id,
         attempt=row.attempts,
+        change_id=row.change_id,
     )
 
 
@@ -298,31 +311,18 @@ async def take_released(session: AsyncSession, ids: set[UUID], now: datetime) ->
     if not ids:
         return []
     rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all()
-    for row in rows:
-        row.status, row.locked_until, row.attempts = MessageState.SENDING, now + LEASE, row.attempts + 1
-    return [_outgoing(row) for row in rows]
+    return [_take(row, now) for row in rows]
 
 
 async def skip_reached(session: AsyncSession, claimed: list[Outgoing]) -> list[Outgoing]:
     """Drop (as `skipped`) claimed texts whose fallback email has reached the person meanwhile."""
-    reached_ids: set[UUID] = set()
-    for item in claimed:
-        if item.channel != Channel.SMS:
-            continue
-        sibling_sent = select(OutboxMessage.id).where(
-            OutboxMessage.channel == Channel.EMAIL,
-            OutboxMessage.change_id
-            == select(OutboxMessage.change_id).where(OutboxMessage.id == item.id).scalar_subquery(),
-            OutboxMessage.booking_id == item.booking_id,
-            OutboxMessage.audience == item.audience,
-            OutboxMessage.status == MessageState.SENT,
-        )
-        if (await session.scalar(sibling_sent.limit(1))) is not None:
-            reached_ids.add(item.id)
-    if reached_ids:
+    texts = [item for item in claimed if item.channel == Channel.SMS]
+    reached = await _reached_by_email(session, texts) if texts else set()
+    skipped_ids = {item.id for item in texts if _person(item) in reached}
+    if skipped_ids:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(reached_ids))
+            .where(OutboxMessage.id.in_(skipped_ids))
             .values(status=MessageState.SKIPPED, locked_until=None)
         )
-    return [item for item in claimed if item.id not in reached_ids]
+    return [item for item in claimed if item.id not in skipped_ids]

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import EventType, WebhookDeliveryStatus
-from booking.models import Event, UTCDateTime, WebhookDelivery, WebhookEndpoint
+from booking.models import Event, UTCDateTime, WebhookDelivery, WebhookEndpoint, one_of
 
 INSERT_DELIVERY = insert(WebhookDelivery)
 
@@ -20,8 +20,16 @@ INSERT_DELIVERY = insert(WebhookDelivery)
 def _pending() -> ColumnElement[bool]:
     # Written into the SQL, not sent as a parameter, so the partial index `WHERE status = 'pending'`
     # matches a prepared statement's generic plan too.
-    pending = literal(WebhookDeliveryStatus.PENDING, WebhookDelivery.status.type, literal_execute=True)
-    return WebhookDelivery.status == pending
+    return one_of(WebhookDelivery.status, [WebhookDeliveryStatus.PENDING])
+
+
+def due_for_attempt(now: datetime) -> ColumnElement[bool]:
+    """Deliveries to attempt now (their endpoint enabled aside): pending, due, and not leased."""
+    return and_(
+        _pending(),
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+    )
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -139,12 +147,7 @@ async def claim_due(session: AsyncSession, now: datetime, lease_until: datetime,
         )
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .join(Event, Event.id == WebhookDelivery.event_id)
-        .where(
-            _pending(),
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
-            WebhookEndpoint.enabled.is_(True),
-        )
+        .where(due_for_attempt(now), WebhookEndpoint.enabled.is_(True))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
