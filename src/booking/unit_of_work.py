@@ -150,7 +150,8 @@ class UnitOfWork:
         released: set[UUID] = set()
         try:
             async with self.db.transaction(write=True) as session:
-                released = await outbox.settle(session, waiting, self.now)
+                # Without a held fallback, the first round holds every message of the change.
+                released = await outbox.settle(session, waiting, self.now, siblings=bool(held))
                 if not released:
                     for step in self._after_delivery:
                         await step(session)

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import OPEN_MESSAGE_STATES, Audience, Channel, MessageState
-from booking.models import OutboxMessage, one_of
+from booking.models import OutboxMessage, UTCDateTime, one_of
 from booking.notifications.notifier import Outgoing
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.notifications.repository import add_log_rows
@@ -154,25 +154,49 @@ def _person(item: Outgoing) -> Person:
     return item.change_id, item.booking_id, item.audience
 
 
-async def settle(session: AsyncSession, attempted: Sequence[Outgoing], now: datetime) -> set[UUID]:
+# Every outcome of a batch in one statement, sent as one executemany.
+SETTLE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id", type_=Uuid()))
+    .values(
+        status=bindparam("new_status", type_=OutboxMessage.status.type),
+        locked_until=None,
+        last_error=bindparam("error"),
+        next_attempt_at=func.coalesce(
+            bindparam("retry_at", type_=UTCDateTime()), OutboxMessage.next_attempt_at
+        ),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+async def settle(
+    session: AsyncSession, attempted: Sequence[Outgoing], now: datetime, *, siblings: bool = True
+) -> set[UUID]:
     """Record each attempt's outcome: sent, given up, or due again (transient, and no fallback worked).
 
     Answers the held fallback emails that a failed text released: due now, leased to the caller, which
-    attempts them next (the email of a text that went out is skipped instead).
+    attempts them next (the email of a text that went out is skipped instead). `siblings=False`: the
+    caller knows these are all the messages their changes have (a request's first round without a
+    held fallback), so nothing else needs looking up.
     """
     if not attempted:
         return set()
     reached = {_person(item) for item in attempted if item.channel == Channel.EMAIL and item.outcome.sent}
-    reached |= await _reached_by_email(session, attempted)
+    if siblings:
+        reached |= await _reached_by_email(session, attempted)
+    outcomes = []
     for item in attempted:
         # The email is the SMS's fallback (SPEC §7); an email has none.
         fallback_worked = item.channel == Channel.SMS and _person(item) in reached
         state, retry_at = _next_state(item, fallback_worked, item.attempt, now)
-        values: dict[str, Any] = {"status": state, "locked_until": None, "last_error": item.outcome.reason}
-        if retry_at is not None:
-            values["next_attempt_at"] = retry_at
-        await session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id).values(**values))
+        outcomes.append(
+            {"message_id": item.id, "new_status": state, "error": item.outcome.reason, "retry_at": retry_at}
+        )
+    await (await session.connection()).execute(SETTLE, outcomes)
     await add_log_rows(session, attempted, now)
+    if not siblings:
+        return set()
     texts = [item for item in attempted if item.channel == Channel.SMS]
     await _skip_held(session, [item for item in texts if item.outcome.sent])
     return await _release_held(session, [item for item in texts if not item.outcome.sent], now, now + LEASE)
