@@ -24,6 +24,7 @@ FILES = {
     "0001": "20260220143000_booking_system_scheduling.sql",
     "0002": "20261126120000_bounded_booking_reads.sql",
     "0003": "20261126120100_events_webhooks_outbox.sql",
+    "0004": "20261202090000_holds_and_limits.sql",
 }
 
 HEADER = """\

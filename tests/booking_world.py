@@ -62,6 +62,11 @@ class World:
         bookings: list[dict[str, Any]] = response.json()["bookings"]
         return bookings
 
+    async def set_brand_settings(self, **settings: Any) -> None:
+        url = f"/api/brands/{self.brand['id']}"
+        response = await self.client.patch(url, json={"settings": settings}, headers=SERVICE)
+        assert response.status_code == 200, response.text
+
     async def set_availability(self, **body: Any) -> None:
         url = f"/api/instructors/{self.instructor['id']}/availability"
         response = await self.client.put(url, json={"brand_id": self.brand["id"]} | body, headers=SERVICE)

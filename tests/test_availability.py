@@ -17,6 +17,9 @@ DEFAULTS = {
     "cancellation_cutoff_hours": 24,
     "session_minutes": 60,
     "min_notice_minutes": 0,
+    "payment_hold_minutes": 30,
+    "max_bookings_per_day": None,
+    "max_bookings_per_week": None,
 }
 MON_FRI_9_TO_17 = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
 

@@ -15,7 +15,7 @@ BOOKING_KEYS = {
     "id", "brand_id", "instructor_id", "student_id", "status", "payment_status", "starts_at", "ends_at",
     "duration_minutes", "student_timezone", "instructor_timezone", "student_local", "instructor_local",
     "student_name", "student_email", "student_phone", "instructor_notes", "cancellation_reason",
-    "created_at", "updated_at",
+    "hold_expires_at", "refund_due", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -52,6 +52,8 @@ async def test_student_books_a_session(world: World) -> None:
         "student_phone": "+15551234567",
         "instructor_notes": None,
         "cancellation_reason": None,
+        "hold_expires_at": "2026-11-30T06:30:00Z",
+        "refund_due": False,
         "created_at": None,
         "updated_at": None,
     }

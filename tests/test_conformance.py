@@ -213,7 +213,12 @@ def codes_of(document: dict[str, Any], method: str, path: str, status: int) -> s
 
 async def test_booking_creation_documents_each_of_its_codes(api: Api) -> None:
     document = await openapi(api)
-    assert codes_of(document, "post", "/api/bookings", 409) == {"slot_unavailable", "conflict"}
+    assert codes_of(document, "post", "/api/bookings", 409) == {
+        "slot_unavailable",
+        "booking_limit_reached",
+        "too_many_pending_bookings",
+        "conflict",
+    }
     assert codes_of(document, "post", "/api/bookings", 422) == {
         "validation_error",
         "in_the_past",

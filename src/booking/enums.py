@@ -17,6 +17,9 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+# Why the system cancelled a booking whose payment hold ran out (SPEC §9).
+HOLD_EXPIRED_REASON = "payment_hold_expired"
+
 # The statuses that hold an instructor's time (the overlap guard's WHERE clause says the same).
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
@@ -45,6 +48,7 @@ class NotificationKind(StrEnum):
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
     REMINDER = "reminder"
+    HOLD_EXPIRED = "payment_hold_expired"
 
 
 class ErrorCode(StrEnum):
@@ -70,6 +74,8 @@ class ErrorCode(StrEnum):
     BEYOND_BOOKING_WINDOW = "beyond_booking_window"
     OUTSIDE_AVAILABILITY = "outside_availability"
     SLOT_UNAVAILABLE = "slot_unavailable"
+    BOOKING_LIMIT_REACHED = "booking_limit_reached"
+    TOO_MANY_PENDING_BOOKINGS = "too_many_pending_bookings"
     INVALID_TRANSITION = "invalid_transition"
     CANCELLATION_CUTOFF_PASSED = "cancellation_cutoff_passed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"

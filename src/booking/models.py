@@ -103,6 +103,8 @@ class Brand(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A student's pending bookings in the brand (SPEC §10); NULL: no cap.
+    max_pending_per_student: Mapped[int | None] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -160,6 +162,9 @@ class SchedulingSettings(Base):
     cancellation_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
     session_minutes: Mapped[int] = mapped_column(Integer, default=60)
     min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    payment_hold_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
+    max_bookings_per_week: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -209,9 +214,23 @@ class Booking(Base):
             "ix_bookings_active_instructor_starts",
             "instructor_id",
             "starts_at",
-            postgresql_include=["blocked_until"],
+            postgresql_include=["blocked_until", "hold_expires_at", "brand_id"],
             postgresql_where=text("status IN ('pending', 'confirmed')"),
             sqlite_where=text("status IN ('pending', 'confirmed')"),
+        ),
+        Index(
+            "ix_bookings_pending_student_brand",
+            "student_id",
+            "brand_id",
+            postgresql_include=["hold_expires_at"],
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_bookings_hold_expiry",
+            "hold_expires_at",
+            postgresql_where=text("status = 'pending' AND hold_expires_at IS NOT NULL"),
+            sqlite_where=text("status = 'pending' AND hold_expires_at IS NOT NULL"),
         ),
         Index(
             "ix_bookings_unreminded_starts",
@@ -242,6 +261,10 @@ class Booking(Base):
     instructor_notes: Mapped[str | None] = mapped_column(Text)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     reminder_claimed_at: Mapped[datetime | None] = mapped_column()
+    # Set only while pending (SPEC §9): the instant the unpaid hold stops blocking; NULL never expires.
+    hold_expires_at: Mapped[datetime | None] = mapped_column()
+    # Paid after its expired hold's time was taken: the student is owed their money back.
+    refund_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,6 +53,8 @@ CODES: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.BEYOND_BOOKING_WINDOW: (422, "the start is beyond the advance booking window"),
     ErrorCode.OUTSIDE_AVAILABILITY: (422, "the session is outside the instructor's availability"),
     ErrorCode.SLOT_UNAVAILABLE: (409, "the time is taken (another booking or its buffer)"),
+    ErrorCode.BOOKING_LIMIT_REACHED: (409, "the instructor's daily or weekly cap in this brand is reached"),
+    ErrorCode.TOO_MANY_PENDING_BOOKINGS: (409, "the student has as many unpaid bookings as the brand allows"),
     ErrorCode.INVALID_TRANSITION: (409, "the booking's status cannot change that way (now)"),
     ErrorCode.CANCELLATION_CUTOFF_PASSED: (409, "too close to the start for a student to cancel"),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "this Idempotency-Key was used for a different request"),

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.bookings.repository import any_expired_hold
 from booking.models import Event, WebhookDelivery, WebhookEndpoint
 from booking.notifications import outbox
 from booking.webhooks import repository as delivery_repository
@@ -22,6 +23,7 @@ class DueWork:
     events: bool
     deliveries: bool
     messages: bool
+    holds: bool = False
 
 
 async def due_work(session: AsyncSession, now: datetime) -> DueWork:
@@ -32,5 +34,7 @@ async def due_work(session: AsyncSession, now: datetime) -> DueWork:
         WebhookEndpoint.enabled.is_(True),
     )
     messages_due = exists().where(outbox.due_for_attempt(now))
-    row = (await session.execute(select(undispatched, deliveries_due, messages_due))).one()
-    return DueWork(events=bool(row[0]), deliveries=bool(row[1]), messages=bool(row[2]))
+    row = (
+        await session.execute(select(undispatched, deliveries_due, messages_due, any_expired_hold(now)))
+    ).one()
+    return DueWork(events=bool(row[0]), deliveries=bool(row[1]), messages=bool(row[2]), holds=bool(row[3]))

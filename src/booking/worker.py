@@ -7,6 +7,8 @@ the single write lock and the same lease):
 - events not yet fanned out become one webhook delivery per subscribed endpoint;
 - webhook deliveries due (first attempts and retries on their schedule) are attempted;
 - messages whose first attempt never ran, and transient failures with no working fallback, are sent;
+- expired payment holds are cancelled (their time is already free: this makes it visible and tells
+  the student);
 - every minute, unless `AUTO_REMINDERS=off`, the due reminders (claimed at most once, as the endpoint does).
 
 `run` repeats passes until told to stop; a stop request lets the current pass finish. A pass that
@@ -22,6 +24,7 @@ import signal
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from booking.bookings.holds import expire_due_holds
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
@@ -53,12 +56,20 @@ class Pass:
     deliveries: int = 0
     messages: int = 0
     reminders: int = 0
+    holds: int = 0
     delivery_batches_started: int = 0  # attempted in the background, not counted in `deliveries`
 
     @property
     def busy(self) -> bool:
         return any(
-            (self.events, self.deliveries, self.messages, self.reminders, self.delivery_batches_started)
+            (
+                self.events,
+                self.deliveries,
+                self.messages,
+                self.reminders,
+                self.holds,
+                self.delivery_batches_started,
+            )
         )
 
 
@@ -113,7 +124,9 @@ class Worker:
         now = self.clock.now()
         async with self.db.transaction(write=False) as session:
             due = await due_work(session, now)
-        events = await dispatch_events(self.db, now) if due.events else 0
+        # Holds first: the events of their cancellations go out in this same pass.
+        holds = await expire_due_holds(self.db, self.notifier, now) if due.holds else 0
+        events = await dispatch_events(self.db, now) if due.events or holds else 0
         deliveries = started = 0
         # Events just fanned out are due deliveries at once.
         if (due.deliveries or events) and len(self._attempts) < ATTEMPTS_IN_FLIGHT:
@@ -128,7 +141,7 @@ class Worker:
                 started = 1
         messages = await send_due_messages(self.db, self.notifier, now) if due.messages else 0
         reminders = await self._reminders_if_due(now)
-        return Pass(events, deliveries, messages, reminders, started)
+        return Pass(events, deliveries, messages, reminders, holds, started)
 
     @property
     def attempts_in_flight(self) -> frozenset[asyncio.Task[int]]:

@@ -230,6 +230,12 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.post("/api/brands", json={"name": "M", "slug": "m"}, headers=intruder),
             {403},
         ),
+        ("PATCH", "/api/brands/{brand_id}"): (
+            client.patch(
+                f"/api/brands/{brand}", json={"settings": {"max_pending_per_student": 50}}, headers=intruder
+            ),
+            {403},
+        ),
         ("POST", "/api/brands/{brand_id}/admins"): (
             client.post(f"/api/brands/{brand}/admins", json={"user_id": str(uuid.uuid4())}, headers=intruder),
             {403},

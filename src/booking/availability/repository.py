@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,7 @@ from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
 from booking.enums import ACTIVE_STATUSES
 from booking.models import (
     Booking,
+    Brand,
     DateOverride,
     Instructor,
     InstructorBrand,
@@ -58,6 +59,9 @@ DEFAULT_SETTINGS = SettingsOut(
     cancellation_cutoff_hours=24,
     session_minutes=60,
     min_notice_minutes=0,
+    payment_hold_minutes=30,
+    max_bookings_per_day=None,
+    max_bookings_per_week=None,
 )
 SETTING_COLUMNS = tuple(SettingsOut.model_fields)
 
@@ -74,6 +78,7 @@ class InstructorInBrand:
     active: bool
     linked: bool
     settings: SettingsOut
+    pending_cap: int | None  # the brand's max_pending_per_student
 
     @property
     def rules(self) -> SchedulingRules:
@@ -81,6 +86,8 @@ class InstructorInBrand:
             buffer_minutes=self.settings.buffer_minutes,
             advance_booking_days=self.settings.advance_booking_days,
             min_notice_minutes=self.settings.min_notice_minutes,
+            max_bookings_per_day=self.settings.max_bookings_per_day,
+            max_bookings_per_week=self.settings.max_bookings_per_week,
         )
 
 
@@ -102,6 +109,10 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
         Instructor.active,
         InstructorBrand.brand_id,
         *(getattr(SchedulingSettings, name) for name in SETTING_COLUMNS),
+        select(Brand.max_pending_per_student)
+        .where(Brand.id == bindparam("brand_id"))
+        .scalar_subquery()
+        .label("pending_cap"),
     ]
     query = select(*columns).where(Instructor.id == bindparam("instructor_id"))
     if for_booking:
@@ -144,7 +155,7 @@ RULES: CompoundSelect[Any] = union_all(
 # cost) independent of the instructor's history.
 LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
-BUSY = select(Booking.starts_at, Booking.blocked_until).where(
+BUSY = select(Booking.starts_at, Booking.blocked_until, Booking.hold_expires_at, Booking.brand_id).where(
     Booking.instructor_id == bindparam("instructor_id"),
     status_is(*ACTIVE_STATUSES),
     Booking.starts_at < bindparam("until", type_=UTCDateTime()),
@@ -174,6 +185,7 @@ async def instructor_in_brand(
         active=row.active,
         linked=row.brand_id is not None,
         settings=settings,
+        pending_cap=row.pending_cap,
     )
 
 
@@ -200,19 +212,53 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+@dataclass(frozen=True)
+class BusyTime:
+    """What the instructor's active bookings mean for a span, as of `now`.
+
+    `index`: the time that blocks (every brand; expired holds left out). `expired`: the expired holds
+    that still sit in the database guard, to be cancelled by a booking that takes their time.
+    `counted`: starts of this brand's bookings that count against its caps, within `counted_span`.
+    """
+
+    index: BusyIndex
+    expired: tuple[Interval, ...]
+    counted: tuple[datetime, ...]
+
+
 async def busy_time(
-    session: AsyncSession, instructor_id: UUID, span: Interval, rules: SchedulingRules
-) -> BusyIndex:
-    """Active bookings of the instructor in every brand that could collide with a session in `span`."""
+    session: AsyncSession,
+    instructor_id: UUID,
+    brand_id: UUID,
+    span: Interval,
+    rules: SchedulingRules,
+    now: datetime,
+    counted_span: Interval | None = None,
+) -> BusyTime:
+    """Active bookings of the instructor in every brand that could collide with a session in `span`,
+    and, given a `counted_span`, this brand's bookings starting in it (one read serves both)."""
+    since, until = span.start, span.end + rules.buffer
+    if counted_span is not None:
+        since, until = min(since, counted_span.start), max(until, counted_span.end)
     connection = await session.connection()
     params = {
         "instructor_id": instructor_id,
-        "until": span.end + rules.buffer,
-        "earliest": span.start - LONGEST_BLOCK,
-        "since": span.start,
+        "until": until,
+        "earliest": since - LONGEST_BLOCK,
+        "since": since,
     }
-    rows = await connection.execute(BUSY, params)
-    return BusyIndex.of(Interval(row.starts_at, row.blocked_until) for row in rows)
+    blocking: list[Interval] = []
+    expired: list[Interval] = []
+    counted: list[datetime] = []
+    for row in await connection.execute(BUSY, params):
+        interval = Interval(row.starts_at, row.blocked_until)
+        if row.hold_expires_at is not None and row.hold_expires_at <= now:
+            expired.append(interval)
+            continue
+        blocking.append(interval)
+        if counted_span is not None and row.brand_id == brand_id and counted_span.holds(row.starts_at):
+            counted.append(row.starts_at)
+    return BusyTime(BusyIndex.of(blocking), tuple(expired), tuple(counted))
 
 
 async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:

@@ -77,6 +77,22 @@ class SettingsIn(BaseModel):
     cancellation_cutoff_hours: Annotated[StrictInt, Field(ge=0, le=720)] | None = None
     session_minutes: Annotated[StrictInt, Field(ge=5, le=MAX_SESSION_MINUTES)] | None = None
     min_notice_minutes: Annotated[StrictInt, Field(ge=0, le=10080)] | None = None
+    payment_hold_minutes: (
+        Annotated[StrictInt, Field(ge=0, le=10080, description="0: a hold never expires")] | None
+    ) = None
+    max_bookings_per_day: Annotated[StrictInt, Field(ge=1, le=100, description="null: no cap")] | None = None
+    max_bookings_per_week: Annotated[StrictInt, Field(ge=1, le=500, description="null: no cap")] | None = None
+
+    def changes(self) -> dict[str, int | None]:
+        """The settings this request sets: a given null clears a cap; other nulls change nothing."""
+        given = self.model_dump(exclude_unset=True)
+        return {
+            name: value for name, value in given.items() if value is not None or name in NULLABLE_SETTINGS
+        }
+
+
+# Settings whose null means something (no cap), so that a PUT may set them back to null.
+NULLABLE_SETTINGS = frozenset({"max_bookings_per_day", "max_bookings_per_week"})
 
 
 class AvailabilityPut(BaseModel):
@@ -95,6 +111,9 @@ class SettingsOut(BaseModel):
     cancellation_cutoff_hours: int
     session_minutes: int
     min_notice_minutes: int
+    payment_hold_minutes: int
+    max_bookings_per_day: int | None
+    max_bookings_per_week: int | None
 
 
 class WeeklyWindowOut(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
 from booking.availability import repository
-from booking.availability.repository import InstructorInBrand, instructor_in_brand
+from booking.availability.repository import BusyTime, InstructorInBrand, instructor_in_brand
 from booking.availability.schemas import (
     AvailabilityOut,
     AvailabilityPut,
@@ -29,10 +29,12 @@ from booking.models import DateOverride
 from booking.scheduling import (
     BookingContext,
     Interval,
+    SessionCounts,
     availability_windows,
     bookable_slots,
     local_dates_around,
     local_day_bounds,
+    local_weeks_around,
 )
 
 MAX_SLOT_RANGE_DAYS = 62
@@ -150,7 +152,7 @@ async def _upsert_settings(
 ) -> None:
     assert data.settings is not None
     row = await repository.settings_row(session, instructor_id, data.brand_id)
-    for field, value in data.settings.model_dump(exclude_none=True).items():
+    for field, value in data.settings.changes().items():
         setattr(row, field, value)
     row.updated_at = now
 
@@ -193,14 +195,27 @@ async def booking_context(
     session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
 ) -> BookingContext:
     """What the rules need to judge bookings of the instructor in `brand_id` lying within `span`."""
+    context, _ = await booking_context_and_busy(session, instructor, brand_id, now, span)
+    return context
+
+
+async def booking_context_and_busy(
+    session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
+) -> tuple[BookingContext, BusyTime]:
+    """The context, and the busy read it came from (a booking cancels the expired holds it saw)."""
     zone = ZoneInfo(instructor.timezone)
     first, last = local_dates_around(span.start, span.end, zone)
     weekly, overrides = await repository.scheduling_rules(session, instructor.id, brand_id, first, last)
     rules = instructor.rules
-    return BookingContext(
+    # Caps count whole local weeks (and the days in them) around the span.
+    counted_span = local_weeks_around(span.start, span.end, zone) if rules.capped else None
+    busy = await repository.busy_time(session, instructor.id, brand_id, span, rules, now, counted_span)
+    context = BookingContext(
         now=now,
         rules=rules,
         windows=availability_windows(weekly, overrides, zone, first, last),
-        busy=await repository.busy_time(session, instructor.id, span, rules),
+        busy=busy.index,
         instructor_bookable=instructor.active and instructor.linked,
+        counts=None if counted_span is None else SessionCounts.of(busy.counted, zone),
     )
+    return context, busy

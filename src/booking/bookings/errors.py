@@ -1,4 +1,4 @@
-"""The errors of booking creation, change and replay (SPEC §6, §8), each with its own code."""
+"""The errors of booking creation, change and replay (SPEC §6, §8, §10), each with its own code."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ class OutsideAvailability(ValidationFailed):
     code = ErrorCode.OUTSIDE_AVAILABILITY
 
 
+class BookingLimitReached(Conflict):
+    code = ErrorCode.BOOKING_LIMIT_REACHED
+
+
+class TooManyPendingBookings(Conflict):
+    code = ErrorCode.TOO_MANY_PENDING_BOOKINGS
+
+
 class InvalidTransition(Conflict):
     code = ErrorCode.INVALID_TRANSITION
 
@@ -52,6 +60,14 @@ REJECTIONS: dict[Rejection, tuple[type[AppError], str]] = {
         "the session is outside the instructor's availability",
     ),
     Rejection.SLOT_UNAVAILABLE: (SlotUnavailable, "the time is taken (another booking or its buffer)"),
+    Rejection.BOOKING_LIMIT_REACHED: (
+        BookingLimitReached,
+        "the instructor takes no more bookings that day or week in this brand",
+    ),
+    Rejection.TOO_MANY_PENDING_BOOKINGS: (
+        TooManyPendingBookings,
+        "the student has as many unpaid bookings in this brand as it allows; pay or cancel one first",
+    ),
 }
 
 # What a new booking can be refused with, for the OpenAPI document of the operations that book.

@@ -36,10 +36,12 @@ ROLE_STATUSES: dict[Role, frozenset[BookingStatus]] = {
 }
 
 
-def check_fields(role: Role, *, payment: bool, notes: bool) -> None:
-    """403 for a field the role may not write (SPEC §8)."""
+def check_fields(role: Role, *, payment: bool, notes: bool, hold: bool = False) -> None:
+    """403 for a field the role may not write (SPEC §8, §9)."""
     if payment and role != Role.STAFF:
         raise Forbidden("only the service or a brand admin may change payment_status")
+    if hold and role != Role.STAFF:
+        raise Forbidden("only the service or a brand admin may change hold_expires_at")
     if notes and role == Role.STUDENT:
         raise Forbidden("students may not write instructor_notes")
 

@@ -14,7 +14,7 @@ from booking.bookings.schemas import (
     NotificationsOut,
     ReminderResult,
 )
-from booking.enums import DeliveryStatus
+from booking.enums import BookingStatus, DeliveryStatus
 from booking.models import Booking
 from booking.notifications.results import Delivery
 from booking.notifications.service import BookingCreatedMessages, Reminded
@@ -26,7 +26,7 @@ def _local(booking: Booking, zone_name: str) -> LocalTimes:
 
 
 def render(booking: Booking, *, staff: bool) -> BookingOut:
-    """Booking JSON; `instructor_notes` only for staff and the instructor."""
+    """Booking JSON; `instructor_notes` and `refund_due` only for staff and the instructor."""
     return BookingOut(
         id=booking.id,
         brand_id=booking.brand_id,
@@ -46,6 +46,8 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         student_phone=booking.student_phone,
         instructor_notes=booking.instructor_notes if staff else None,
         cancellation_reason=booking.cancellation_reason,
+        hold_expires_at=booking.hold_expires_at if booking.status == BookingStatus.PENDING else None,
+        refund_due=booking.refund_due if staff else False,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )

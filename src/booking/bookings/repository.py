@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, exists, insert, or_, select, tuple_, union
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    TextClause,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking.enums import ACTIVE_STATUSES, BookingStatus
-from booking.models import Booking, BookingEvent, status_is
+from booking.models import Booking, BookingEvent, UTCDateTime, status_is
+from booking.scheduling import Interval
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 
 # No booking ends later than this after its start (the busy read bounds itself the same way).
@@ -53,7 +70,12 @@ async def save_changes(session: AsyncSession) -> None:
         raise
 
 
-async def booking_by_id(session: AsyncSession, booking_id: UUID) -> Booking | None:
+async def booking_by_id(
+    session: AsyncSession, booking_id: UUID, *, for_update: bool = False
+) -> Booking | None:
+    # populate_existing: a row locked after an earlier read must show what the lock waited for.
+    if for_update:
+        return await session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     return await session.get(Booking, booking_id)
 
 
@@ -171,3 +193,96 @@ async def has_active_sessions_ending_after(
         )
     )
     return bool(await session.scalar(upcoming))
+
+
+# --- holds and caps (SPEC §9, §10) ------------------------------------------------------------------
+
+
+def _expired_hold(now: datetime) -> list[ColumnElement[bool]]:
+    # `status = 'pending' AND hold_expires_at IS NOT NULL` is the predicate of ix_bookings_hold_expiry.
+    return [
+        status_is(BookingStatus.PENDING),
+        Booking.hold_expires_at.is_not(None),
+        Booking.hold_expires_at <= now,
+    ]
+
+
+async def expired_holds_overlapping(
+    session: AsyncSession, instructor_id: UUID, blocked: Interval, now: datetime
+) -> Sequence[Booking]:
+    """The instructor's expired holds (every brand) whose blocked time meets `blocked`, row-locked.
+
+    A concurrent booking that cancels the same hold first makes this one wait and then not find it
+    (PostgreSQL re-checks a locked row's condition after the lock), so a hold is cancelled once.
+    """
+    query = (
+        select(Booking)
+        .where(
+            Booking.instructor_id == instructor_id,
+            status_is(*ACTIVE_STATUSES),
+            *_expired_hold(now),
+            Booking.starts_at < blocked.end,
+            Booking.starts_at > blocked.start - LONGEST_BLOCK,
+            Booking.blocked_until > blocked.start,
+        )
+        .order_by(Booking.starts_at)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()
+
+
+async def expired_holds_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Booking]:
+    """Up to `limit` expired holds for the worker, soonest expired first; rows another worker has
+    locked are skipped (SQLite has one writer at a time anyway)."""
+    query = (
+        select(Booking)
+        .where(*_expired_hold(now))
+        .order_by(Booking.hold_expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(query)).all()
+
+
+def any_expired_hold(now: datetime) -> ColumnElement[bool]:
+    """For the worker's idle check: one index probe."""
+    return exists().where(*_expired_hold(now))
+
+
+PENDING_OF_STUDENT = select(func.count()).where(
+    Booking.student_id == bindparam("student_id"),
+    Booking.brand_id == bindparam("brand_id"),
+    status_is(BookingStatus.PENDING),
+    or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > bindparam("now", type_=UTCDateTime())),
+)
+
+
+async def pending_count_of(session: AsyncSession, student_id: UUID, brand_id: UUID, now: datetime) -> int:
+    """The student's pending bookings in the brand whose hold has not expired."""
+    params = {"student_id": student_id, "brand_id": brand_id, "now": now}
+    return int((await (await session.connection()).execute(PENDING_OF_STUDENT, params)).scalar_one())
+
+
+def lock_key(scope: str, *ids: UUID) -> int:
+    """A signed 64-bit advisory lock key for one scope (a collision only serialises two unrelated
+    bookings a little; it never lets two through)."""
+    digest = hashlib.blake2b(":".join([scope, *map(str, ids)]).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@cache
+def _lock_statement(count: int) -> TextClause:
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{index})" for index in range(count))
+    return text(f"SELECT {calls}").bindparams(
+        *(bindparam(f"k{index}", type_=BigInteger) for index in range(count))
+    )
+
+
+async def serialise(session: AsyncSession, keys: Sequence[int]) -> None:
+    """Hold transaction-scoped advisory locks on PostgreSQL, taken left to right in one statement, so
+    that two transactions never wait on each other in a circle. SQLite writers already run one at a
+    time (BEGIN IMMEDIATE)."""
+    connection = await session.connection()
+    if not keys or connection.dialect.name != "postgresql":
+        return
+    await connection.execute(_lock_statement(len(keys)), {f"k{index}": key for index, key in enumerate(keys)})

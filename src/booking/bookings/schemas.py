@@ -36,6 +36,9 @@ class BookingUpdate(BaseModel):
     payment_status: PaymentStatus | None = None
     instructor_notes: Note | None = None
     cancellation_reason: Note | None = None
+    hold_expires_at: Instant | None = Field(
+        default=None, description="service or brand admin: a later end of a pending hold, or null for none"
+    )
 
 
 class LocalTimes(BaseModel):
@@ -62,6 +65,8 @@ class BookingOut(BaseModel):
     student_phone: str | None
     instructor_notes: str | None
     cancellation_reason: str | None
+    hold_expires_at: datetime | None = Field(description="when an unpaid pending booking stops blocking")
+    refund_due: bool = Field(description="paid after its expired hold's time was taken (staff, instructor)")
     created_at: datetime
     updated_at: datetime
 

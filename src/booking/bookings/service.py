@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -19,13 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import metrics
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
-from booking.availability.repository import instructor_in_brand, scheduling_settings
-from booking.availability.service import booking_context
-from booking.bookings import idempotency, repository
+from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
+from booking.availability.service import booking_context_and_busy
+from booking.bookings import holds, idempotency, repository
 from booking.bookings.errors import refused
+from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, check_fields, check_transition, status_after_payment
 from booking.bookings.policy import Viewer, student_of, viewer
-from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, created_body, notifications_report, render
+from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, created_body, notifications_report
 from booking.bookings.repository import BookingFilter, OverlapRefused
 from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry
 from booking.brands.repository import brand_name
@@ -40,7 +41,7 @@ from booking.notifications.service import (
     parties_for,
     status_change_messages,
 )
-from booking.scheduling import Interval, Rejection, rejection
+from booking.scheduling import BookingContext, Interval, Rejection, StudentPending, rejection
 from booking.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE = 50
@@ -105,7 +106,7 @@ async def _store_answer(work: UnitOfWork, caller: str, key: str, booked: Booked)
 
 
 async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCreate) -> Booked:
-    """Check every rule of SPEC §5 in order, insert, and hand the messages to the unit of work."""
+    """Check every rule of SPEC §5 and §10 in order, insert, and hand the messages to the unit of work."""
     session = work.session
     contact = await student_of(session, principal, data)
     instructor = await instructor_in_brand(session, data.instructor_id, data.brand_id, for_booking=True)
@@ -113,9 +114,16 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         raise refused(Rejection.INSTRUCTOR_NOT_IN_BRAND)
     start = data.starts_at.astimezone(UTC)
     end = start + timedelta(minutes=data.duration_minutes or instructor.settings.session_minutes)
-    context = await booking_context(session, instructor, data.brand_id, work.now, Interval(start, end))
+    await repository.serialise(session, cap_locks(instructor, contact.student_id))
+    context, busy = await booking_context_and_busy(
+        session, instructor, data.brand_id, work.now, Interval(start, end)
+    )
+    context = await with_student_pending(session, context, instructor, contact.student_id, work.now)
     if (reason := rejection(context, start, end)) is not None:
         raise refused(reason)
+    blocked = Interval(start, end + context.rules.buffer)
+    if any(hold.overlaps(blocked.start, blocked.end) for hold in busy.expired):
+        await holds.cancel_expired_overlapping(work, instructor.id, blocked)
     booking = Booking(
         id=uuid4(),
         brand_id=data.brand_id,
@@ -125,7 +133,7 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         payment_status=PaymentStatus.UNPAID,
         starts_at=start,
         ends_at=end,
-        blocked_until=end + context.rules.buffer,
+        blocked_until=blocked.end,
         buffer_minutes=context.rules.buffer_minutes,
         student_timezone=data.student_timezone,
         instructor_timezone=instructor.timezone,
@@ -135,6 +143,8 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         instructor_notes=None,
         cancellation_reason=None,
         reminder_claimed_at=None,
+        hold_expires_at=holds.hold_end(work.now, instructor.settings.payment_hold_minutes),
+        refund_due=False,
         created_by=principal.actor,
         created_at=work.now,
         updated_at=work.now,
@@ -146,14 +156,34 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         parties = Parties(instructor.name, instructor.email, await brand_name(session, booking.brand_id))
     messages = booking_created_messages(work.notifier, booking, parties, work.now)
     work.send(*messages.all)
-    _emit(work, EventType.CREATED, booking)
+    emit(work, EventType.CREATED, booking)
     return Booked(booking, messages)
 
 
-def _emit(work: UnitOfWork, event_type: EventType, booking: Booking) -> None:
-    """The event of a change, carrying the booking as staff see it at that moment."""
-    data = {"booking": render(booking, staff=True).model_dump(mode="json")}
-    work.emit(event_type, brand_id=booking.brand_id, booking_id=booking.id, data=data)
+def cap_locks(instructor: InstructorInBrand, student_id: UUID) -> list[int]:
+    """The locks that make the caps exact under concurrency (PostgreSQL): one serialises the bookings
+    of this instructor in this brand, one those of this student in this brand; each only when its cap
+    is set, so that uncapped bookings of one instructor still run side by side. Always in this order."""
+    keys = []
+    if instructor.rules.capped:
+        keys.append(repository.lock_key("instructor-caps", instructor.id, instructor.brand_id))
+    if instructor.pending_cap is not None:
+        keys.append(repository.lock_key("student-pending", student_id, instructor.brand_id))
+    return keys
+
+
+async def with_student_pending(
+    session: AsyncSession,
+    context: BookingContext,
+    instructor: InstructorInBrand,
+    student_id: UUID,
+    now: datetime,
+) -> BookingContext:
+    """The context with the student's pending bookings in the brand counted (rule 7), when capped."""
+    if instructor.pending_cap is None:
+        return context
+    count = await repository.pending_count_of(session, student_id, instructor.brand_id, now)
+    return replace(context, student=StudentPending(count, instructor.pending_cap))
 
 
 async def _insert(session: AsyncSession, booking: Booking) -> None:
@@ -168,11 +198,12 @@ async def _insert(session: AsyncSession, booking: Booking) -> None:
 
 
 async def visible_booking(
-    session: AsyncSession, principal: Principal, booking_id: UUID
+    session: AsyncSession, principal: Principal, booking_id: UUID, *, for_update: bool = False
 ) -> tuple[Booking, Role]:
-    """The booking and the caller's role on it; 404 when the caller may not see it."""
+    """The booking and the caller's role on it; 404 when the caller may not see it. `for_update`
+    row-locks it (PostgreSQL), so that a change and the worker's hold expiry do not cross."""
     require_authenticated(principal)
-    booking = await repository.booking_by_id(session, booking_id)
+    booking = await repository.booking_by_id(session, booking_id, for_update=for_update)
     if booking is None:
         raise NotFound("booking not found")
     role = (await viewer(session, principal, booking.brand_id)).role_for(booking)
@@ -266,16 +297,27 @@ async def change_booking(
 async def update_booking(
     work: UnitOfWork, principal: Principal, booking_id: UUID, data: BookingUpdate
 ) -> Changed:
-    """Apply a PATCH with the lifecycle and permissions of SPEC §8."""
+    """Apply a PATCH with the lifecycle and permissions of SPEC §8 and the holds of §9."""
     session = work.session
-    booking, role = await visible_booking(session, principal, booking_id)
+    booking, role = await visible_booking(session, principal, booking_id, for_update=True)
     previous = booking.status
     changes = data.model_dump(exclude_unset=True)
-    check_fields(role, payment="payment_status" in changes, notes="instructor_notes" in changes)
+    check_fields(
+        role,
+        payment="payment_status" in changes,
+        notes="instructor_notes" in changes,
+        hold="hold_expires_at" in changes,
+    )
+    if "hold_expires_at" in changes:
+        holds.change_hold(booking, data.hold_expires_at, work.now)
     target = booking.status
+    refund_due = False
     if data.payment_status is not None and data.payment_status != booking.payment_status:
         booking.payment_status = data.payment_status
         target = status_after_payment(booking.status, data.payment_status)
+        if holds.is_lapsed_hold(booking) and data.payment_status == PaymentStatus.PAID:
+            target = await holds.revive_or_refund(work, booking)
+            refund_due = target == BookingStatus.CANCELLED
     if data.status is not None and data.status != target:
         settings = await scheduling_settings(session, booking.instructor_id, booking.brand_id)
         cutoff = settings.cancellation_cutoff_hours
@@ -302,6 +344,8 @@ async def update_booking(
                 created_at=work.now,
             ),
         )
+    if target == BookingStatus.CONFIRMED:
+        booking.hold_expires_at = None  # only a pending booking has a hold
     booking.status = target
     booking.updated_at = work.now
     try:
@@ -311,7 +355,9 @@ async def update_booking(
     if booking.status != previous:
         parties = await parties_for(session, booking, work.notifier)
         work.send(*status_change_messages(work.notifier, booking, parties, work.now))
-        _emit(work, STATUS_EVENTS[booking.status], booking)
+        emit(work, STATUS_EVENTS[booking.status], booking)
+    if refund_due:
+        emit(work, EventType.REFUND_DUE, booking)
     return Changed(booking, role)
 
 

@@ -13,6 +13,7 @@ from booking.brands.schemas import (
     BrandEnvelope,
     BrandList,
     BrandOut,
+    BrandUpdate,
 )
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Conflict, Forbidden, NotFound
@@ -38,6 +39,15 @@ async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrinci
     async with ctx.db.transaction(write=True) as session:
         brand = await service.create_brand(session, principal, body)
     return BrandEnvelope(brand=BrandOut.model_validate(brand))
+
+
+@router.patch("/{brand_id}", response_model=BrandEnvelope, responses=errors(NotFound, Forbidden))
+async def update_brand(
+    brand_id: UUID, body: BrandUpdate, ctx: Context, principal: CurrentPrincipal
+) -> BrandEnvelope:
+    async with ctx.db.transaction(write=True) as session:
+        brand = await service.update_brand(session, principal, brand_id, body)
+        return BrandEnvelope(brand=BrandOut.model_validate(brand))
 
 
 @router.post(

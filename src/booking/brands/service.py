@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.access import require_authenticated, require_brand_admin
 from booking.auth import Principal
 from booking.brands import repository
-from booking.brands.schemas import BrandAdminCreate, BrandCreate
+from booking.brands.schemas import BrandAdminCreate, BrandCreate, BrandUpdate
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.models import Brand, BrandAdmin
 
@@ -37,6 +37,21 @@ async def create_brand(session: AsyncSession, principal: Principal, data: BrandC
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"a brand with slug {data.slug!r} already exists") from exc
+    return brand
+
+
+async def update_brand(
+    session: AsyncSession, principal: Principal, brand_id: UUID, data: BrandUpdate
+) -> Brand:
+    """PATCH /api/brands/{id}: the name and the settings (SPEC §10); a given null lifts a cap."""
+    brand = await get_brand(session, brand_id)
+    await require_brand_admin(session, principal, brand_id)
+    if data.name is not None:
+        brand.name = data.name
+    if data.settings is not None:
+        for name, value in data.settings.model_dump(exclude_unset=True).items():
+            setattr(brand, name, value)
+    await session.flush()
     return brand
 
 

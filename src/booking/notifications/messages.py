@@ -150,3 +150,22 @@ def reminder_email(booking: Booking, parties: Parties) -> Email:
         lines,
         _key(booking, NotificationKind.REMINDER, "student"),
     )
+
+
+def hold_expired_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+    """The unpaid hold ran out: the time is free again; paying now may still revive it (SPEC §9)."""
+    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    lines = [
+        f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} was not paid in "
+        "time, so it was cancelled and the time was released.",
+        "If you pay anyway and the time is still free, the session is confirmed; otherwise the payment "
+        "is refunded.",
+        f"Booking reference: {booking.id}",
+    ]
+    return _email(
+        str(booking.student_email),
+        f"Session cancelled, payment not received: {when}",
+        lines,
+        _key(booking, NotificationKind.HOLD_EXPIRED, "student"),
+        (calendar_file(booking, parties, stamp),),
+    )

@@ -5,6 +5,8 @@ from booking.scheduling.rules import (
     BusyIndex,
     Rejection,
     SchedulingRules,
+    SessionCounts,
+    StudentPending,
     bookable_slots,
     rejection,
 )
@@ -15,7 +17,9 @@ from booking.scheduling.windows import (
     availability_windows,
     local_dates_around,
     local_day_bounds,
+    local_weeks_around,
     merge,
+    monday_of,
 )
 
 __all__ = [
@@ -25,11 +29,15 @@ __all__ = [
     "Interval",
     "Rejection",
     "SchedulingRules",
+    "SessionCounts",
+    "StudentPending",
     "WeeklyWindow",
     "availability_windows",
     "bookable_slots",
     "local_dates_around",
     "local_day_bounds",
+    "local_weeks_around",
     "merge",
+    "monday_of",
     "rejection",
 ]

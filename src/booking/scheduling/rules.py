@@ -1,4 +1,4 @@
-"""The booking rules of SPEC §5, one implementation answering two questions.
+"""The booking rules of SPEC §5 and §10, one implementation answering two questions.
 
 `rejection` says whether one booking is acceptable and, if not, which rule fails first;
 `bookable_slots` lists the aligned starts that `rejection` accepts. The slot list is a filter over
@@ -8,15 +8,17 @@
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from booking.enums import ErrorCode
-from booking.scheduling.windows import Interval
+from booking.scheduling.windows import Interval, monday_of
 
 
 class Rejection(StrEnum):
@@ -28,6 +30,8 @@ class Rejection(StrEnum):
     BEYOND_BOOKING_WINDOW = ErrorCode.BEYOND_BOOKING_WINDOW
     OUTSIDE_AVAILABILITY = ErrorCode.OUTSIDE_AVAILABILITY
     SLOT_UNAVAILABLE = ErrorCode.SLOT_UNAVAILABLE
+    BOOKING_LIMIT_REACHED = ErrorCode.BOOKING_LIMIT_REACHED
+    TOO_MANY_PENDING_BOOKINGS = ErrorCode.TOO_MANY_PENDING_BOOKINGS
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,12 @@ class SchedulingRules:
     buffer_minutes: int = 15
     advance_booking_days: int = 90
     min_notice_minutes: int = 0
+    max_bookings_per_day: int | None = None
+    max_bookings_per_week: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.max_bookings_per_day is not None or self.max_bookings_per_week is not None
 
     @property
     def buffer(self) -> timedelta:
@@ -67,6 +77,41 @@ class BusyIndex:
 
 
 @dataclass(frozen=True)
+class SessionCounts:
+    """The instructor's counted bookings in one brand (pending holds not expired, and confirmed),
+    by the instructor-local date of their start and by its Monday-to-Sunday week."""
+
+    zone: ZoneInfo
+    by_day: Counter[date]
+    by_week: Counter[date]  # keyed by the week's Monday
+
+    @classmethod
+    def of(cls, starts: Iterable[datetime], zone: ZoneInfo) -> SessionCounts:
+        local_dates = [start.astimezone(zone).date() for start in starts]
+        return cls(zone, Counter(local_dates), Counter(monday_of(day) for day in local_dates))
+
+    def at_cap(self, start: datetime, rules: SchedulingRules) -> bool:
+        """Whether one more booking starting at `start` would pass a cap."""
+        day = start.astimezone(self.zone).date()
+        per_day, per_week = rules.max_bookings_per_day, rules.max_bookings_per_week
+        return (per_day is not None and self.by_day[day] >= per_day) or (
+            per_week is not None and self.by_week[monday_of(day)] >= per_week
+        )
+
+
+@dataclass(frozen=True)
+class StudentPending:
+    """The student's pending bookings (holds not expired) in the brand, and the brand's cap."""
+
+    count: int = 0
+    cap: int | None = None
+
+    @property
+    def at_cap(self) -> bool:
+        return self.cap is not None and self.count >= self.cap
+
+
+@dataclass(frozen=True)
 class BookingContext:
     """Everything the rules need about one instructor in one brand at one moment."""
 
@@ -75,6 +120,8 @@ class BookingContext:
     windows: Sequence[Interval]  # joined, sorted, disjoint
     busy: BusyIndex = field(default_factory=BusyIndex)
     instructor_bookable: bool = True  # active and linked to the brand
+    counts: SessionCounts | None = None  # read only when the rules cap bookings
+    student: StudentPending = field(default_factory=StudentPending)  # none for an anonymous slot list
 
     # Derived once per context: `rejection` runs for every candidate of a slot list.
     @cached_property
@@ -113,6 +160,10 @@ def rejection(context: BookingContext, start: datetime, end: datetime) -> Reject
         return Rejection.OUTSIDE_AVAILABILITY
     if context.busy.overlaps(start, end + context.buffer):
         return Rejection.SLOT_UNAVAILABLE
+    if context.counts is not None and context.counts.at_cap(start, context.rules):
+        return Rejection.BOOKING_LIMIT_REACHED
+    if context.student.at_cap:
+        return Rejection.TOO_MANY_PENDING_BOOKINGS
     return None
 
 

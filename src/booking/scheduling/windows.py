@@ -28,6 +28,12 @@ class Interval:
     def contains(self, start: datetime, end: datetime) -> bool:
         return self.start <= start and end <= self.end
 
+    def holds(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
 
 @dataclass(frozen=True)
 class WeeklyWindow:
@@ -59,6 +65,18 @@ def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
 def local_day_bounds(day: date, zone: ZoneInfo) -> Interval:
     """The instants that belong to local date `day`; empty for a date the zone skipped."""
     return Interval(local_instant(day, 0, zone), local_instant(day + ONE_DAY, 0, zone))
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts the (Monday-to-Sunday) week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def local_weeks_around(start: datetime, end: datetime, zone: ZoneInfo) -> Interval:
+    """From local Monday 00:00 of the week of `start` to the Monday 00:00 after the week of `end`."""
+    first = monday_of(start.astimezone(zone).date())
+    last = monday_of(end.astimezone(zone).date()) + 7 * ONE_DAY
+    return Interval(local_instant(first, 0, zone), local_instant(last, 0, zone))
 
 
 def days(first: date, last: date) -> Iterator[date]:

@@ -1,0 +1,148 @@
+"""Payment holds (SPEC §9): an unpaid booking stops blocking its time when its hold ends.
+
+No job is needed for that: slots and bookings treat an expired hold as free, and a booking that takes
+its time cancels it first, in the booking's own transaction, so the database guard keeps the last
+word. The worker cancels the rest within a minute of expiry (`expire_due_holds`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from uuid import UUID
+
+from booking.availability.repository import busy_time
+from booking.bookings import repository
+from booking.bookings.errors import InvalidTransition
+from booking.bookings.events import emit
+from booking.db import Database
+from booking.enums import HOLD_EXPIRED_REASON, BookingStatus, EventType, NotificationKind
+from booking.errors import field_error
+from booking.models import Booking, BookingEvent
+from booking.notifications import messages
+from booking.notifications.notifier import Notifier
+from booking.notifications.service import parties_for
+from booking.scheduling import Interval, SchedulingRules
+from booking.unit_of_work import UnitOfWork
+
+SYSTEM_ACTOR = "system"  # the history's actor of what nobody asked for
+HOLDS_PER_PASS = 100
+
+
+def hold_end(created_at: datetime, hold_minutes: int) -> datetime | None:
+    """When a new pending booking's hold ends; None when the setting is 0 (never)."""
+    return None if hold_minutes == 0 else created_at + timedelta(minutes=hold_minutes)
+
+
+def is_expired_hold(booking: Booking, now: datetime) -> bool:
+    return (
+        booking.status == BookingStatus.PENDING
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at <= now
+    )
+
+
+async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
+    """Cancel each expired hold as the system: history, `booking.cancelled`, an email to the student.
+    Flushed at once: the insert or update that follows is judged by the database guard."""
+    for hold in holds:
+        hold.status = BookingStatus.CANCELLED
+        hold.cancellation_reason = HOLD_EXPIRED_REASON
+        hold.updated_at = work.now
+        repository.add_change(
+            work.session,
+            BookingEvent(
+                booking_id=hold.id,
+                from_status=BookingStatus.PENDING,
+                to_status=BookingStatus.CANCELLED,
+                payment_status=None,
+                actor=SYSTEM_ACTOR,
+                created_at=work.now,
+            ),
+        )
+        parties = await parties_for(work.session, hold, work.notifier)
+        work.send(
+            work.notifier.email_to(
+                hold.id,
+                NotificationKind.HOLD_EXPIRED,
+                hold.student_email,
+                partial(messages.hold_expired_email, hold, parties, work.now),
+            )
+        )
+        emit(work, EventType.CANCELLED, hold)
+    if holds:
+        await work.session.flush()
+
+
+async def cancel_expired_overlapping(work: UnitOfWork, instructor_id: UUID, blocked: Interval) -> None:
+    """Before a booking takes `blocked` ([start, blocked_until)): cancel the expired holds in the way."""
+    holds = await repository.expired_holds_overlapping(work.session, instructor_id, blocked, work.now)
+    await cancel_expired(work, holds)
+
+
+def is_lapsed_hold(booking: Booking) -> bool:
+    """Cancelled because its hold ran out: the one booking a payment can bring back (SPEC §9)."""
+    return booking.status == BookingStatus.CANCELLED and booking.cancellation_reason == HOLD_EXPIRED_REASON
+
+
+def change_hold(booking: Booking, ends_at: datetime | None, now: datetime) -> None:
+    """Staff extend or shorten a pending booking's hold, or lift it (None)."""
+    if ends_at is not None and ends_at <= now:
+        raise field_error("must be after now (or null: no expiry)", "body", "hold_expires_at")
+    if booking.status != BookingStatus.PENDING or is_expired_hold(booking, now):
+        raise InvalidTransition("only a pending booking whose hold has not expired has a hold to change")
+    booking.hold_expires_at = None if ends_at is None else ends_at.astimezone(UTC)
+
+
+async def revive_or_refund(work: UnitOfWork, booking: Booking) -> BookingStatus:
+    """A lapsed hold paid for: `confirmed` again when its time is still free by the overlap rule alone
+    (the student was promised that time; caps are not asked again), else it stays `cancelled` with
+    `refund_due`. The database guard decides a race with a new booking for the time: the revival is
+    tried in a savepoint, and refused by the guard it becomes a refund."""
+    session = work.session
+    blocked = Interval(booking.starts_at, booking.blocked_until)
+    rules = SchedulingRules(buffer_minutes=booking.buffer_minutes)
+    busy = await busy_time(
+        session,
+        booking.instructor_id,
+        booking.brand_id,
+        Interval(booking.starts_at, booking.ends_at),
+        rules,
+        work.now,
+    )
+    if busy.index.overlaps(blocked.start, blocked.end):
+        return _refund_due(booking)
+    if any(hold.overlaps(blocked.start, blocked.end) for hold in busy.expired):
+        await cancel_expired_overlapping(work, booking.instructor_id, blocked)
+    await session.flush()  # the payment itself is kept whatever the savepoint decides
+    try:
+        async with session.begin_nested():
+            booking.status = BookingStatus.CONFIRMED
+            await repository.save_changes(session)
+    except repository.OverlapRefused:
+        await session.refresh(booking)  # the savepoint's rollback expired it
+        return _refund_due(booking)
+    booking.cancellation_reason = None
+    return BookingStatus.CONFIRMED
+
+
+def _refund_due(booking: Booking) -> BookingStatus:
+    booking.refund_due = True
+    return BookingStatus.CANCELLED
+
+
+async def expire_due_holds(
+    db: Database, notifier: Notifier, now: datetime, limit: int = HOLDS_PER_PASS
+) -> int:
+    """The worker's job: cancel up to `limit` expired holds; answers how many."""
+    cancelled = 0
+
+    async def change(work: UnitOfWork) -> None:
+        nonlocal cancelled
+        holds = await repository.expired_holds_due(work.session, now, limit)
+        await cancel_expired(work, holds)
+        cancelled = len(holds)
+
+    await UnitOfWork(db, notifier, now).run(change)
+    return cancelled
