@@ -150,7 +150,13 @@ async def _set_up(api: Api, url: str) -> tuple[People, int]:
     return People(brand["id"], instructor["id"], admin, coach, newcomer, student), history
 
 
-async def _calls(api: Api, recorder: Recorder, who: People) -> dict[str, int]:
+async def _answered(work: Awaitable[Any], results: list[Any]) -> httpx.Response:
+    """A call that is not an HTTP request (a worker pass), in the shape `record` takes."""
+    results.append(await work)
+    return httpx.Response(200)
+
+
+async def _calls(api: Api, recorder: Recorder, who: People, clock: FixedClock) -> dict[str, int]:
     client, record = api.client, recorder.record
     found: dict[str, int] = {}
     page = {"brand_id": who.brand_id}
@@ -195,6 +201,27 @@ async def _calls(api: Api, recorder: Recorder, who: People) -> dict[str, int]:
     unlink_url = f"/api/instructors/{who.instructor_id}/brands/{who.brand_id}"
     await record("unlink, refused: sessions to come", client.delete(unlink_url, headers=who.admin), 409)
     found["unlink, refused: sessions to come"] = 1
+
+    # Caps (SPEC §10): the busy read then spans the weeks around the session and counts them.
+    caps = {"brand_id": who.brand_id, "settings": {"max_bookings_per_day": 50, "max_bookings_per_week": 200}}
+    availability_url = f"/api/instructors/{who.instructor_id}/availability"
+    assert (await client.put(availability_url, json=caps, headers=SERVICE)).status_code == 200
+    capped = body | {"starts_at": slots[len(slots) // 2 + 3]["starts_at"]}
+    name = "booking: capped instructor"
+    await record(name, client.post("/api/bookings", json=capped, headers=user_headers(uuid.uuid4())), 201)
+    found[name] = 1
+    # Holds (SPEC §9): the first booking's hold has run out; a booking of its time cancels it first.
+    clock.set(NOW + timedelta(minutes=31))
+    name = "booking: takes an expired hold's time"
+    taken = await record(
+        name, client.post("/api/bookings", json=body, headers=user_headers(uuid.uuid4())), 201
+    )
+    found[name] = int(taken.json()["booking"]["starts_at"] == body["starts_at"])
+    worker = api.app.state.context.worker
+    name = "hold expiry: worker pass"
+    passes: list[Any] = []
+    await record(name, _answered(worker.run_once(), passes), 200)
+    found[name] = passes[0].holds  # the capped booking's hold, expired too
     return found
 
 
@@ -210,13 +237,14 @@ async def _catalogue(url: str) -> tuple[set[str], int]:
 
 
 async def _run(url: str) -> Scenario:
-    async with running_api(make_settings(url), FixedClock(NOW)) as api:
+    clock = FixedClock(NOW)
+    async with running_api(make_settings(url), clock) as api:
         who, history = await _set_up(api, url)
         recorder = Recorder()
         engine = api.app.state.context.db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", recorder.before_cursor_execute)
         try:
-            found = await _calls(api, recorder, who)
+            found = await _calls(api, recorder, who, clock)
         finally:
             event.remove(engine, "before_cursor_execute", recorder.before_cursor_execute)
     indexes, in_week = await _catalogue(url)
@@ -295,6 +323,9 @@ CALLS = [
     "calendar",
     "reminder claim",
     "unlink, refused: sessions to come",
+    "booking: capped instructor",
+    "booking: takes an expired hold's time",
+    "hold expiry: worker pass",
 ]
 
 
