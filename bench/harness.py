@@ -134,11 +134,18 @@ def seed(
     weekly: list[dict[str, Any]] = EVERY_DAY,
     timezone: str = "UTC",
     buffer_minutes: int = 0,
+    pending_cap: int | None = None,
+    caps: dict[str, int] | None = None,
 ) -> Seeded:
-    """A brand with instructors whose availability and settings are as given (60-minute sessions)."""
+    """A brand with instructors whose availability and settings are as given (60-minute sessions).
+
+    Most benchmarks book many sessions for one student, so the brand's pending cap is lifted unless
+    `pending_cap` is given; `caps` sets the instructors' daily and weekly caps."""
     with httpx.Client(base_url=base, headers=SERVICE, timeout=30) as client:
         slug = f"bench-{uuid.uuid4().hex[:8]}"
         brand_id = client.post("/api/brands", json={"name": "Bench", "slug": slug}).json()["brand"]["id"]
+        brand_settings = {"settings": {"max_pending_per_student": pending_cap}}
+        client.patch(f"/api/brands/{brand_id}", json=brand_settings).raise_for_status()
         ids = []
         for index in range(instructors):
             body = {
@@ -149,6 +156,7 @@ def seed(
             }
             instructor_id = client.post("/api/instructors", json=body).json()["instructor"]["id"]
             settings = {"buffer_minutes": buffer_minutes, "session_minutes": 60, "advance_booking_days": 730}
+            settings |= caps or {}
             response = client.put(
                 f"/api/instructors/{instructor_id}/availability",
                 json={"brand_id": brand_id, "weekly": weekly, "settings": settings},

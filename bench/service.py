@@ -78,11 +78,12 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
 def sequential_bookings(
     database_url: str, backend: str, label: str = "", env: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """200 POST /api/bookings one after another, every rule checked."""
+    """200 POST /api/bookings one after another, every rule checked, the default pending cap (3) among
+    them: each booking is a new student's (tokens minted before the clock starts)."""
     with server(database_url, extra_env=env) as base:
-        seeded = seed(base)
+        seeded = seed(base, pending_cap=3)
         instructor = seeded.instructor_ids[0]
-        headers = student_headers()
+        students = [student_headers() for _ in range(SEQUENTIAL_BOOKINGS)]
         timings = []
         with httpx.Client() as client:
             start = tomorrow_midnight()
@@ -90,7 +91,7 @@ def sequential_bookings(
             for index in range(SEQUENTIAL_BOOKINGS):
                 body = booking_body(seeded, instructor, start + timedelta(hours=index))
                 began = time.perf_counter()
-                response = client.post(f"{base}/api/bookings", json=body, headers=headers)
+                response = client.post(f"{base}/api/bookings", json=body, headers=students[index])
                 timings.append((time.perf_counter() - began) * 1000)
                 if response.status_code != 201:
                     raise RuntimeError(response.text)
@@ -160,11 +161,19 @@ async def _load(
 
 
 def concurrent_load(
-    database_url: str, workers: int, clients: int, seconds: float, instructors: int
+    database_url: str,
+    workers: int,
+    clients: int,
+    seconds: float,
+    instructors: int,
+    caps: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """wrk when it is installed (it leaves the CPU to the server), else an asyncio httpx client."""
+    """wrk when it is installed (it leaves the CPU to the server), else an asyncio httpx client.
+
+    One token for every request, so no pending cap; with `caps`, every instructor has daily and weekly
+    caps high enough to refuse nothing: each booking then takes its instructor's cap lock."""
     with server(database_url, workers=workers) as base:
-        seeded = seed(base, instructors=instructors)
+        seeded = seed(base, instructors=instructors, caps=caps)
         if wrk.available():
             token = student_headers()["Authorization"].removeprefix("Bearer ")
             ids = seeded.instructor_ids
@@ -172,4 +181,7 @@ def concurrent_load(
         else:
             result = asyncio.run(_load(base, seeded.instructor_ids, seeded.brand_id, clients, seconds))
             result["client"] = "httpx (install wrk for a lighter client)"
-    return {"benchmark": f"concurrent booking, {workers} process(es)", "database": "postgresql"} | result
+    name = f"concurrent booking, {workers} process(es), {instructors} instructor(s)"
+    if caps:
+        name += ", capped"
+    return {"benchmark": name, "database": "postgresql"} | result
