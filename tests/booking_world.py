@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from booking.context import AppContext
 from tests.support import SERVICE, Api, new_user, user_headers
 
 MONDAY = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
@@ -71,6 +72,11 @@ class World:
         url = f"/api/instructors/{self.instructor['id']}/availability"
         response = await self.client.put(url, json={"brand_id": self.brand["id"]} | body, headers=SERVICE)
         assert response.status_code == 200, response.text
+
+
+def context_of(world: World) -> AppContext:
+    context: AppContext = world.api.app.state.context
+    return context
 
 
 async def make_world(api: Api, timezone: str = "Europe/Berlin") -> World:

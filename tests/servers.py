@@ -94,6 +94,24 @@ def booking_process(
             process.wait()
 
 
+@contextmanager
+def two_servers(database_url: str, cwd: Path) -> Iterator[tuple[str, str]]:
+    """Two `booking serve` processes sharing one database (no providers, no worker)."""
+    from tests.support import SECRET, SERVICE_KEY
+
+    env = {
+        "DATABASE_URL": database_url,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+        "LOG_LEVEL": "warning",
+    }
+    with (
+        booking_process(["serve"], env=env, cwd=cwd) as (first, _, _),
+        booking_process(["serve"], env=env, cwd=cwd) as (second, _, _),
+    ):
+        yield first, second
+
+
 EVERY_DAY = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from booking.clock import FixedClock
 from tests.booking_world import MONDAY, World, make_world
-from tests.servers import booking_process, seed_through
-from tests.support import SECRET, SERVICE_KEY, Api, user_headers
+from tests.servers import seed_through, two_servers
+from tests.support import Api, user_headers
 
 ROUNDS = 5
 CONCURRENT = 20
@@ -149,16 +149,7 @@ async def _race(bases: list[str], target: dict[str, Any], start: datetime) -> li
 
 
 async def test_two_server_processes_never_double_book(database_url: str, tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": database_url,
-        "SUPABASE_JWT_SECRET": SECRET,
-        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
-        "LOG_LEVEL": "warning",
-    }
-    with (
-        booking_process(["serve"], env=env, cwd=tmp_path) as (first, _, _),
-        booking_process(["serve"], env=env, cwd=tmp_path) as (second, _, _),
-    ):
+    with two_servers(database_url, tmp_path) as (first, second):
         target = seed_through(first)
         soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
         for round_ in range(ROUNDS):

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from booking.clock import FixedClock
-from booking.context import AppContext
 from booking.models import Event
-from tests.booking_world import MONDAY, World, make_world
+from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.fake_providers import Providers
 from tests.support import SERVICE, Api, user_headers
 
@@ -27,11 +26,6 @@ HOLD = timedelta(minutes=30)
 async def world(api: Api, clock: FixedClock) -> World:
     clock.set(MONDAY)
     return await make_world(api)
-
-
-def context_of(world: World) -> AppContext:
-    context: AppContext = world.api.app.state.context
-    return context
 
 
 async def detail(world: World, booking_id: str, headers: dict[str, str] = SERVICE) -> dict[str, Any]:

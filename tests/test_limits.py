@@ -14,8 +14,8 @@ import pytest
 
 from booking.clock import FixedClock
 from tests.booking_world import MONDAY, World, make_world
-from tests.servers import booking_process, seed_through
-from tests.support import SECRET, SERVICE, SERVICE_KEY, Api, user_headers
+from tests.servers import seed_through, two_servers
+from tests.support import SERVICE, Api, user_headers
 
 EVERY_DAY = [{"weekday": d, "start_time": "00:00", "end_time": "24:00"} for d in range(7)]
 
@@ -298,16 +298,7 @@ async def _burst(bases: list[str], target: dict[str, str], day: datetime) -> lis
 
 
 async def test_two_server_processes_never_pass_a_cap(database_url: str, tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": database_url,
-        "SUPABASE_JWT_SECRET": SECRET,
-        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
-        "LOG_LEVEL": "warning",
-    }
-    with (
-        booking_process(["serve"], env=env, cwd=tmp_path) as (first, _, _),
-        booking_process(["serve"], env=env, cwd=tmp_path) as (second, _, _),
-    ):
+    with two_servers(database_url, tmp_path) as (first, second):
         target = seed_through(first, buffer_minutes=0)
         settings = {"brand_id": target["brand_id"], "settings": {"max_bookings_per_day": 3}}
         url = f"{first}/api/instructors/{target['instructor_id']}/availability"

@@ -23,7 +23,7 @@ from booking.models import NotificationLog, OutboxMessage
 from booking.notifications.outbox import GIVE_UP_AFTER, INTERRUPTED, LEASE, RETRY_AFTER
 from booking.unit_of_work import UnitOfWork
 from booking.worker import Worker
-from tests.booking_world import MONDAY, World, make_world
+from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.fake_providers import RESEND_ERRORS, TWILIO_ERRORS, Providers
 from tests.loopback import Reply
 from tests.servers import free_port
@@ -36,11 +36,6 @@ START = "2026-12-01T10:00:00+01:00"
 async def world(notifying_api: Api, clock: FixedClock) -> World:
     clock.set(MONDAY)
     return await make_world(notifying_api)
-
-
-def context_of(world: World) -> AppContext:
-    context: AppContext = world.api.app.state.context
-    return context
 
 
 def worker_of(world: World) -> Worker:

@@ -171,6 +171,9 @@ class HoldsMachine(RuleBasedStateMachine):
         ):
             # The overlap rule alone decides, even for a start already past.
             if not any(b.start == booking.start and b.blocks(self.now) for b in self.bookings):
+                for other in self.bookings:
+                    if other.start == booking.start and other.expired(self.now):
+                        self.lapse(other)  # the revival cancelled the expired hold in its way
                 booking.status, booking.reason, booking.expires_at = "confirmed", None, None
             else:
                 booking.refund_due = True

@@ -19,7 +19,7 @@ from booking.bookings.events import emit
 from booking.db import Database
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus, EventType, NotificationKind
 from booking.errors import field_error
-from booking.models import Booking, BookingEvent
+from booking.models import Booking
 from booking.notifications import messages
 from booking.notifications.notifier import Notifier
 from booking.notifications.service import parties_for
@@ -47,20 +47,10 @@ async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
     """Cancel each expired hold as the system: history, `booking.cancelled`, an email to the student.
     Flushed at once: the insert or update that follows is judged by the database guard."""
     for hold in holds:
+        repository.add_change(work.session, hold, BookingStatus.CANCELLED, None, SYSTEM_ACTOR, work.now)
         hold.status = BookingStatus.CANCELLED
         hold.cancellation_reason = HOLD_EXPIRED_REASON
         hold.updated_at = work.now
-        repository.add_change(
-            work.session,
-            BookingEvent(
-                booking_id=hold.id,
-                from_status=BookingStatus.PENDING,
-                to_status=BookingStatus.CANCELLED,
-                payment_status=None,
-                actor=SYSTEM_ACTOR,
-                created_at=work.now,
-            ),
-        )
         parties = await parties_for(work.session, hold, work.notifier)
         work.send(
             work.notifier.email_to(

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking.enums import ACTIVE_STATUSES, BookingStatus
+from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
 from booking.models import Booking, BookingEvent, UTCDateTime, status_is
 from booking.scheduling import Interval
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
@@ -79,9 +79,25 @@ async def booking_by_id(
     return await session.get(Booking, booking_id)
 
 
-def add_change(session: AsyncSession, change: BookingEvent) -> None:
-    """One entry of a booking's history (status or payment changed)."""
-    session.add(change)
+def add_change(
+    session: AsyncSession,
+    booking: Booking,
+    to_status: BookingStatus,
+    payment_status: PaymentStatus | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    """One entry of a booking's history (status or payment changed), from its current status."""
+    session.add(
+        BookingEvent(
+            booking_id=booking.id,
+            from_status=booking.status,
+            to_status=to_status,
+            payment_status=payment_status,
+            actor=actor,
+            created_at=now,
+        )
+    )
 
 
 async def changes_of(session: AsyncSession, booking_id: UUID) -> Sequence[BookingEvent]:

@@ -33,7 +33,7 @@ from booking.brands.repository import brand_name
 from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
 from booking.errors import AppError, NotFound, field_error
 from booking.instructors.repository import instructor_by_id
-from booking.models import Booking, BookingEvent, Instructor
+from booking.models import Booking, Instructor
 from booking.notifications.messages import Parties
 from booking.notifications.service import (
     BookingCreatedMessages,
@@ -333,17 +333,7 @@ async def update_booking(
     if "instructor_notes" in changes:
         booking.instructor_notes = data.instructor_notes
     if target != booking.status or "payment_status" in changes:
-        repository.add_change(
-            session,
-            BookingEvent(
-                booking_id=booking.id,
-                from_status=booking.status,
-                to_status=target,
-                payment_status=data.payment_status,
-                actor=principal.actor,
-                created_at=work.now,
-            ),
-        )
+        repository.add_change(session, booking, target, data.payment_status, principal.actor, work.now)
     if target == BookingStatus.CONFIRMED:
         booking.hold_expires_at = None  # only a pending booking has a hold
     booking.status = target
