@@ -20,10 +20,12 @@ from sqlalchemy import (
     Select,
     SmallInteger,
     String,
+    Uuid,
     and_,
     bindparam,
     cast,
     delete,
+    func,
     literal,
     null,
     select,
@@ -155,7 +157,14 @@ RULES: CompoundSelect[Any] = union_all(
 # cost) independent of the instructor's history.
 LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
-BUSY = select(Booking.starts_at, Booking.blocked_until, Booking.hold_expires_at, Booking.brand_id).where(
+# Whether a hold has expired and whether the booking is in the asking brand are answered by the database
+# as two booleans: converting each row's instant and UUID in Python costs more than the read itself.
+BUSY = select(
+    Booking.starts_at,
+    Booking.blocked_until,
+    func.coalesce(Booking.hold_expires_at <= bindparam("now", type_=UTCDateTime()), False).label("expired"),
+    (Booking.brand_id == bindparam("brand_id", type_=Uuid())).label("in_brand"),
+).where(
     Booking.instructor_id == bindparam("instructor_id"),
     status_is(*ACTIVE_STATUSES),
     Booking.starts_at < bindparam("until", type_=UTCDateTime()),
@@ -246,17 +255,19 @@ async def busy_time(
         "until": until,
         "earliest": since - LONGEST_BLOCK,
         "since": since,
+        "now": now,
+        "brand_id": brand_id,
     }
     blocking: list[Interval] = []
     expired: list[Interval] = []
     counted: list[datetime] = []
     for row in await connection.execute(BUSY, params):
         interval = Interval(row.starts_at, row.blocked_until)
-        if row.hold_expires_at is not None and row.hold_expires_at <= now:
+        if row.expired:
             expired.append(interval)
             continue
         blocking.append(interval)
-        if counted_span is not None and row.brand_id == brand_id and counted_span.holds(row.starts_at):
+        if counted_span is not None and row.in_brand and counted_span.holds(row.starts_at):
             counted.append(row.starts_at)
     return BusyTime(BusyIndex.of(blocking), tuple(expired), tuple(counted))
 
