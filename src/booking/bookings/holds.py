@@ -65,8 +65,13 @@ async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
         await work.session.flush()
 
 
-async def cancel_expired_overlapping(work: UnitOfWork, instructor_id: UUID, blocked: Interval) -> None:
-    """Before a booking takes `blocked` ([start, blocked_until)): cancel the expired holds in the way."""
+async def cancel_expired_overlapping(
+    work: UnitOfWork, instructor_id: UUID, blocked: Interval, seen: Sequence[Interval]
+) -> None:
+    """Before a booking takes `blocked` ([start, blocked_until)): cancel the expired holds in the way.
+    `seen` are the expired holds its busy read found: with none in the way, no statement is sent."""
+    if not any(hold.overlaps(blocked.start, blocked.end) for hold in seen):
+        return
     holds = await repository.expired_holds_overlapping(work.session, instructor_id, blocked, work.now)
     await cancel_expired(work, holds)
 
@@ -103,8 +108,7 @@ async def revive_or_refund(work: UnitOfWork, booking: Booking) -> BookingStatus:
     )
     if busy.index.overlaps(blocked.start, blocked.end):
         return _refund_due(booking)
-    if any(hold.overlaps(blocked.start, blocked.end) for hold in busy.expired):
-        await cancel_expired_overlapping(work, booking.instructor_id, blocked)
+    await cancel_expired_overlapping(work, booking.instructor_id, blocked, busy.expired)
     await session.flush()  # the payment itself is kept whatever the savepoint decides
     try:
         async with session.begin_nested():

@@ -122,8 +122,7 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     if (reason := rejection(context, start, end)) is not None:
         raise refused(reason)
     blocked = Interval(start, end + context.rules.buffer)
-    if any(hold.overlaps(blocked.start, blocked.end) for hold in busy.expired):
-        await holds.cancel_expired_overlapping(work, instructor.id, blocked)
+    await holds.cancel_expired_overlapping(work, instructor.id, blocked, busy.expired)
     booking = Booking(
         id=uuid4(),
         brand_id=data.brand_id,
