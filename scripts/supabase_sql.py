@@ -25,6 +25,7 @@ FILES = {
     "0002": "20261126120000_bounded_booking_reads.sql",
     "0003": "20261126120100_events_webhooks_outbox.sql",
     "0004": "20261202090000_holds_and_limits.sql",
+    "0005": "20261202190000_reschedule.sql",
 }
 
 HEADER = """\

@@ -49,6 +49,8 @@ class NotificationKind(StrEnum):
     BOOKING_CANCELLED = "booking_cancelled"
     REMINDER = "reminder"
     HOLD_EXPIRED = "payment_hold_expired"
+    BOOKING_RESCHEDULED = "booking_rescheduled"
+    BOOKING_RESCHEDULED_INSTRUCTOR = "booking_rescheduled_instructor"
 
 
 class ErrorCode(StrEnum):
@@ -78,6 +80,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_PENDING_BOOKINGS = "too_many_pending_bookings"
     INVALID_TRANSITION = "invalid_transition"
     CANCELLATION_CUTOFF_PASSED = "cancellation_cutoff_passed"
+    RESCHEDULE_CUTOFF_PASSED = "reschedule_cutoff_passed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 

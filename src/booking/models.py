@@ -165,6 +165,7 @@ class SchedulingSettings(Base):
     payment_hold_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
     max_bookings_per_week: Mapped[int | None] = mapped_column(Integer)
+    reschedule_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -265,6 +266,9 @@ class Booking(Base):
     hold_expires_at: Mapped[datetime | None] = mapped_column()
     # Paid after its expired hold's time was taken: the student is owed their money back.
     refund_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The SEQUENCE of the booking's one calendar event (RFC 5545; see bookings.lifecycle.set_status).
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -272,7 +276,7 @@ class Booking(Base):
 
 
 class BookingEvent(Base):
-    """The audit trail: who changed a booking's status or payment, and when."""
+    """The audit trail: who changed a booking's status, payment or time, and when."""
 
     __tablename__ = "booking_events"
 
@@ -284,6 +288,9 @@ class BookingEvent(Base):
     from_status: Mapped[BookingStatus | None] = mapped_column(stored_enum(BookingStatus))
     to_status: Mapped[BookingStatus] = mapped_column(stored_enum(BookingStatus))
     payment_status: Mapped[PaymentStatus | None] = mapped_column(stored_enum(PaymentStatus))
+    # A move (SPEC §11): both starts; NULL on status and payment entries.
+    from_starts_at: Mapped[datetime | None] = mapped_column()
+    to_starts_at: Mapped[datetime | None] = mapped_column()
     actor: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -57,6 +57,7 @@ CODES: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.TOO_MANY_PENDING_BOOKINGS: (409, "the student has as many unpaid bookings as the brand allows"),
     ErrorCode.INVALID_TRANSITION: (409, "the booking's status cannot change that way (now)"),
     ErrorCode.CANCELLATION_CUTOFF_PASSED: (409, "too close to the start for a student to cancel"),
+    ErrorCode.RESCHEDULE_CUTOFF_PASSED: (409, "too close to the start for a student to reschedule"),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "this Idempotency-Key was used for a different request"),
 }
 

@@ -28,13 +28,14 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
-from booking.enums import ACTIVE_STATUSES
+from booking.enums import ACTIVE_STATUSES, BookingStatus
 from booking.models import (
     Booking,
     Brand,
@@ -64,6 +65,7 @@ DEFAULT_SETTINGS = SettingsOut(
     payment_hold_minutes=30,
     max_bookings_per_day=None,
     max_bookings_per_week=None,
+    reschedule_cutoff_hours=24,
 )
 SETTING_COLUMNS = tuple(SettingsOut.model_fields)
 
@@ -243,9 +245,15 @@ async def busy_time(
     rules: SchedulingRules,
     now: datetime,
     counted_span: Interval | None = None,
+    moving: Interval | None = None,
 ) -> BusyTime:
     """Active bookings of the instructor in every brand that could collide with a session in `span`,
-    and, given a `counted_span`, this brand's bookings starting in it (one read serves both)."""
+    and, given a `counted_span`, this brand's bookings starting in it (one read serves both).
+
+    `moving` is the [start, blocked_until) of a booking being rescheduled: it neither blocks nor counts.
+    The overlap guard keeps two active bookings of one instructor from sharing any instant, so that
+    interval names one row.
+    """
     since, until = span.start, span.end + rules.buffer
     if counted_span is not None:
         since, until = min(since, counted_span.start), max(until, counted_span.end)
@@ -263,6 +271,8 @@ async def busy_time(
     counted: list[datetime] = []
     for row in await connection.execute(BUSY, params):
         interval = Interval(row.starts_at, row.blocked_until)
+        if moving is not None and interval == moving:
+            continue
         if row.expired:
             expired.append(interval)
             continue
@@ -270,6 +280,20 @@ async def busy_time(
         if counted_span is not None and row.in_brand and counted_span.holds(row.starts_at):
             counted.append(row.starts_at)
     return BusyTime(BusyIndex.of(blocking), tuple(expired), tuple(counted))
+
+
+PENDING_OF_STUDENT = select(func.count()).where(
+    Booking.student_id == bindparam("student_id"),
+    Booking.brand_id == bindparam("brand_id"),
+    status_is(BookingStatus.PENDING),
+    or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > bindparam("now", type_=UTCDateTime())),
+)
+
+
+async def pending_count_of(session: AsyncSession, student_id: UUID, brand_id: UUID, now: datetime) -> int:
+    """The student's pending bookings in the brand whose hold has not expired."""
+    params = {"student_id": student_id, "brand_id": brand_id, "now": now}
+    return int((await (await session.connection()).execute(PENDING_OF_STUDENT, params)).scalar_one())
 
 
 async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:

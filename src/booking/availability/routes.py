@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from booking.availability import service
 from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
+from booking.bookings.reschedule import reschedule_slots
 from booking.deps import PUBLIC, Context, CurrentPrincipal
-from booking.errors import Forbidden, InstructorNotInBrand, NotFound, ValidationFailed
+from booking.errors import Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.openapi import errors
 from booking.scheduling import Interval
 from booking.types import ApiDate, TimezoneName
@@ -61,22 +62,41 @@ def slots_json(zone: str, slots: list[Interval]) -> bytes:
 @router.get(
     "/{instructor_id}/slots",
     response_model=SlotList,
-    responses=errors(NotFound, InstructorNotInBrand, ValidationFailed),
+    responses=errors(Unauthorized, NotFound, InstructorNotInBrand, ValidationFailed),
     dependencies=[PUBLIC],
 )
 async def get_slots(
     instructor_id: UUID,
     brand_id: UUID,
     ctx: Context,
+    principal: CurrentPrincipal,
     from_: Annotated[ApiDate, Query(alias="from")],
     to: ApiDate,
     duration_minutes: Annotated[int | None, Query(ge=5, le=480)] = None,
     timezone: TimezoneName | None = None,
+    reschedule_of: Annotated[
+        UUID | None,
+        Query(description="a booking the caller may move: the starts its reschedule would accept (token)"),
+    ] = None,
 ) -> Response:
     """Starts that `POST /api/bookings` would accept now, between local dates `from` and `to`."""
+    now = ctx.clock.now()
     async with ctx.db.transaction(write=False) as session:
-        zone, slots = await service.list_slots(
-            session, instructor_id, brand_id, from_, to, timezone, duration_minutes, ctx.clock.now()
-        )
+        if reschedule_of is None:
+            zone, slots = await service.list_slots(
+                session, instructor_id, brand_id, from_, to, timezone, duration_minutes, now
+            )
+        else:
+            zone, slots = await reschedule_slots(
+                session,
+                principal,
+                instructor_id,
+                brand_id,
+                reschedule_of,
+                (from_, to),
+                timezone,
+                duration_minutes,
+                now,
+            )
     # Hand-built JSON: a 62-day list is hundreds of slots, and this is the hot read of a booking page.
     return Response(slots_json(zone, slots), media_type="application/json")

@@ -82,6 +82,10 @@ class SettingsIn(BaseModel):
     ) = None
     max_bookings_per_day: Annotated[StrictInt, Field(ge=1, le=100, description="null: no cap")] | None = None
     max_bookings_per_week: Annotated[StrictInt, Field(ge=1, le=500, description="null: no cap")] | None = None
+    reschedule_cutoff_hours: (
+        Annotated[StrictInt, Field(ge=0, le=720, description="students move bookings up to this before")]
+        | None
+    ) = None
 
     def changes(self) -> dict[str, int | None]:
         """The settings this request sets: a given null clears a cap; other nulls change nothing."""
@@ -114,6 +118,7 @@ class SettingsOut(BaseModel):
     payment_hold_minutes: int
     max_bookings_per_day: int | None
     max_bookings_per_week: int | None
+    reschedule_cutoff_hours: int
 
 
 class WeeklyWindowOut(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -23,13 +24,15 @@ from booking.availability.schemas import (
     WeeklyWindowOut,
     to_hhmm,
 )
+from booking.enums import BookingStatus
 from booking.errors import InstructorNotInBrand, NotFound, field_error
 from booking.instructors.service import get_instructor
-from booking.models import DateOverride
+from booking.models import Booking, DateOverride
 from booking.scheduling import (
     BookingContext,
     Interval,
     SessionCounts,
+    StudentPending,
     availability_windows,
     bookable_slots,
     local_dates_around,
@@ -157,6 +160,24 @@ async def _upsert_settings(
     row.updated_at = now
 
 
+@dataclass(frozen=True)
+class Asker:
+    """The student a booking or a reschedule is judged for, and the booking being moved, if any: its
+    own time blocks nothing and counts in no cap, and its own pending hold is not counted (SPEC §11)."""
+
+    student_id: UUID
+    moving: Interval | None = None  # [starts_at, blocked_until) of the booking being moved
+    moving_pending: bool = False
+
+    @classmethod
+    def moving_booking(cls, booking: Booking) -> Asker:
+        return cls(
+            booking.student_id,
+            Interval(booking.starts_at, booking.blocked_until),
+            booking.status == BookingStatus.PENDING,
+        )
+
+
 async def list_slots(
     session: AsyncSession,
     instructor_id: UUID,
@@ -166,8 +187,10 @@ async def list_slots(
     timezone: str | None,
     duration_minutes: int | None,
     now: datetime,
+    asker: Asker | None = None,
 ) -> tuple[str, list[Interval]]:
-    """The bookable starts between local dates `first` and `last` (read in `timezone`), and that zone."""
+    """The bookable starts between local dates `first` and `last` (read in `timezone`), and that zone;
+    with an `asker`, those that a booking (or the move) of that student would take."""
     if last < first:
         message = "'to' is before 'from'"
         raise field_error(message, "query", "to")
@@ -187,29 +210,31 @@ async def list_slots(
     if first_start >= last_start:
         return zone_name, []
     span = Interval(first_start, last_start + duration)
-    context = await booking_context(session, instructor, brand_id, now, span)
+    context, _ = await booking_context_and_busy(session, instructor, brand_id, now, span, asker)
     return zone_name, bookable_slots(context, duration, requested.start, requested.end)
 
 
-async def booking_context(
-    session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
-) -> BookingContext:
-    """What the rules need to judge bookings of the instructor in `brand_id` lying within `span`."""
-    context, _ = await booking_context_and_busy(session, instructor, brand_id, now, span)
-    return context
-
-
 async def booking_context_and_busy(
-    session: AsyncSession, instructor: InstructorInBrand, brand_id: UUID, now: datetime, span: Interval
+    session: AsyncSession,
+    instructor: InstructorInBrand,
+    brand_id: UUID,
+    now: datetime,
+    span: Interval,
+    asker: Asker | None = None,
 ) -> tuple[BookingContext, BusyTime]:
-    """The context, and the busy read it came from (a booking cancels the expired holds it saw)."""
+    """What the rules need to judge bookings of the instructor in `brand_id` lying within `span` (for
+    `asker`, with their pending bookings counted), and the busy read it came from: a booking cancels
+    the expired holds that read saw."""
     zone = ZoneInfo(instructor.timezone)
     first, last = local_dates_around(span.start, span.end, zone)
     weekly, overrides = await repository.scheduling_rules(session, instructor.id, brand_id, first, last)
     rules = instructor.rules
     # Caps count whole local weeks (and the days in them) around the span.
     counted_span = local_weeks_around(span.start, span.end, zone) if rules.capped else None
-    busy = await repository.busy_time(session, instructor.id, brand_id, span, rules, now, counted_span)
+    moving = None if asker is None else asker.moving
+    busy = await repository.busy_time(
+        session, instructor.id, brand_id, span, rules, now, counted_span, moving
+    )
     context = BookingContext(
         now=now,
         rules=rules,
@@ -217,5 +242,16 @@ async def booking_context_and_busy(
         busy=busy.index,
         instructor_bookable=instructor.active and instructor.linked,
         counts=None if counted_span is None else SessionCounts.of(busy.counted, zone),
+        student=await _student_pending(session, instructor, asker, now),
     )
     return context, busy
+
+
+async def _student_pending(
+    session: AsyncSession, instructor: InstructorInBrand, asker: Asker | None, now: datetime
+) -> StudentPending:
+    """The asker's other pending bookings in the brand (rule 7); read only when the brand caps them."""
+    if asker is None or instructor.pending_cap is None:
+        return StudentPending()
+    count = await repository.pending_count_of(session, asker.student_id, instructor.brand_id, now)
+    return StudentPending(count - asker.moving_pending, instructor.pending_cap)

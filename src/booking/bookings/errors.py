@@ -43,6 +43,10 @@ class CancellationCutoffPassed(Conflict):
     code = ErrorCode.CANCELLATION_CUTOFF_PASSED
 
 
+class RescheduleCutoffPassed(Conflict):
+    code = ErrorCode.RESCHEDULE_CUTOFF_PASSED
+
+
 class IdempotencyKeyReused(ValidationFailed):
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 

@@ -16,6 +16,7 @@ from booking.availability.repository import busy_time
 from booking.bookings import repository
 from booking.bookings.errors import InvalidTransition
 from booking.bookings.events import emit
+from booking.bookings.lifecycle import set_status
 from booking.db import Database
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus, EventType, NotificationKind
 from booking.errors import field_error
@@ -48,7 +49,7 @@ async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
     Flushed at once: the insert or update that follows is judged by the database guard."""
     for hold in holds:
         repository.add_change(work.session, hold, BookingStatus.CANCELLED, None, SYSTEM_ACTOR, work.now)
-        hold.status = BookingStatus.CANCELLED
+        set_status(hold, BookingStatus.CANCELLED)
         hold.cancellation_reason = HOLD_EXPIRED_REASON
         hold.updated_at = work.now
         parties = await parties_for(work.session, hold, work.notifier)
@@ -112,7 +113,7 @@ async def revive_or_refund(work: UnitOfWork, booking: Booking) -> BookingStatus:
     await session.flush()  # the payment itself is kept whatever the savepoint decides
     try:
         async with session.begin_nested():
-            booking.status = BookingStatus.CONFIRMED
+            set_status(booking, BookingStatus.CONFIRMED)
             await repository.save_changes(session)
     except repository.OverlapRefused:
         await session.refresh(booking)  # the savepoint's rollback expired it

@@ -8,6 +8,7 @@ from enum import StrEnum
 from booking.bookings.errors import CancellationCutoffPassed, InvalidTransition
 from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import Forbidden
+from booking.models import Booking
 
 PENDING, CONFIRMED, COMPLETED, CANCELLED, NO_SHOW = BookingStatus
 
@@ -71,6 +72,24 @@ def _check_cancellation(role: Role, *, starts_at: datetime, now: datetime, cutof
         raise CancellationCutoffPassed(f"students can cancel up to {cutoff_hours} h before the start")
     if role == Role.INSTRUCTOR and now >= starts_at:
         raise InvalidTransition("an instructor can cancel only before the session starts")
+
+
+# The STATUS of the booking's one calendar event (RFC 5545), in emails and in the instructor's feed.
+CALENDAR_STATUS: dict[BookingStatus, str] = {
+    PENDING: "TENTATIVE",
+    CONFIRMED: "CONFIRMED",
+    COMPLETED: "CONFIRMED",
+    NO_SHOW: "CONFIRMED",
+    CANCELLED: "CANCELLED",
+}
+
+
+def set_status(booking: Booking, status: BookingStatus) -> None:
+    """Every status change goes through here: one whose calendar event shows differently gets a higher
+    SEQUENCE, so that calendar apps replace the event they hold (RFC 5546 §2.1.4)."""
+    if CALENDAR_STATUS[status] != CALENDAR_STATUS[booking.status]:
+        booking.calendar_sequence += 1
+    booking.status = status
 
 
 def status_after_payment(current: BookingStatus, payment_status: PaymentStatus) -> BookingStatus:

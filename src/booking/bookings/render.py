@@ -17,7 +17,7 @@ from booking.bookings.schemas import (
 from booking.enums import BookingStatus, DeliveryStatus
 from booking.models import Booking
 from booking.notifications.results import Delivery
-from booking.notifications.service import BookingCreatedMessages, Reminded
+from booking.notifications.service import BookingMessages, Reminded
 
 
 def _local(booking: Booking, zone_name: str) -> LocalTimes:
@@ -48,6 +48,7 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         cancellation_reason=booking.cancellation_reason,
         hold_expires_at=booking.hold_expires_at if booking.status == BookingStatus.PENDING else None,
         refund_due=booking.refund_due if staff else False,
+        reschedule_count=booking.reschedule_count,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )
@@ -59,8 +60,20 @@ def channel_result(delivery: Delivery) -> ChannelResult:
     )
 
 
-def notifications_report(planned: BookingCreatedMessages) -> NotificationsOut:
-    """What happened to the three messages of a new booking; `sms_blocker` exactly when no SMS went."""
+NOTHING_CHANGED = "nothing changed: the booking is already at that time"
+# A reschedule to the booking's own time sends nothing (SPEC §11).
+NO_MESSAGES = NotificationsOut(
+    email=ChannelResult(status=DeliveryStatus.SKIPPED, reason=NOTHING_CHANGED),
+    sms=ChannelResult(status=DeliveryStatus.SKIPPED, reason=NOTHING_CHANGED),
+    sms_blocker=NOTHING_CHANGED,
+)
+
+
+def notifications_report(planned: BookingMessages | None) -> NotificationsOut:
+    """What happened to the three messages of a new or moved booking; `sms_blocker` exactly when no
+    SMS went."""
+    if planned is None:
+        return NO_MESSAGES
     sms = planned.student_sms.outcome
     return NotificationsOut(
         email=channel_result(planned.student_email.outcome),
@@ -88,8 +101,9 @@ class Answer:
     replayed: bool = False
 
 
-def created_body(booking: Booking, notifications: NotificationsOut) -> dict[str, Any]:
-    created = BookingCreated(booking=render(booking, staff=False), notifications=notifications)
+def answer_body(booking: Booking, notifications: NotificationsOut, *, staff: bool) -> dict[str, Any]:
+    """`{"booking", "notifications"}`: the answer of a booking or a reschedule."""
+    created = BookingCreated(booking=render(booking, staff=staff), notifications=notifications)
     return created.model_dump(mode="json")
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     TextClause,
     bindparam,
     exists,
-    func,
     insert,
     or_,
     select,
@@ -29,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
-from booking.models import Booking, BookingEvent, UTCDateTime, status_is
+from booking.models import Booking, BookingEvent, status_is
 from booking.scheduling import Interval
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 
@@ -98,6 +97,30 @@ def add_change(
             created_at=now,
         )
     )
+
+
+def add_move(
+    session: AsyncSession, booking: Booking, to_starts_at: datetime, actor: str, now: datetime
+) -> None:
+    """The history entry of a reschedule: status unchanged, both starts recorded (SPEC §11)."""
+    session.add(
+        BookingEvent(
+            booking_id=booking.id,
+            from_status=booking.status,
+            to_status=booking.status,
+            payment_status=None,
+            from_starts_at=booking.starts_at,
+            to_starts_at=to_starts_at,
+            actor=actor,
+            created_at=now,
+        )
+    )
+
+
+async def reschedule_count_of(session: AsyncSession, booking_id: UUID) -> int | None:
+    """How often the booking has moved (None: no such booking); one primary-key probe."""
+    query = select(Booking.reschedule_count).where(Booking.id == booking_id)
+    return await session.scalar(query)
 
 
 async def changes_of(session: AsyncSession, booking_id: UUID) -> Sequence[BookingEvent]:
@@ -263,20 +286,6 @@ async def expired_holds_due(session: AsyncSession, now: datetime, limit: int) ->
 def any_expired_hold(now: datetime) -> ColumnElement[bool]:
     """For the worker's idle check: one index probe."""
     return exists().where(*_expired_hold(now))
-
-
-PENDING_OF_STUDENT = select(func.count()).where(
-    Booking.student_id == bindparam("student_id"),
-    Booking.brand_id == bindparam("brand_id"),
-    status_is(BookingStatus.PENDING),
-    or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > bindparam("now", type_=UTCDateTime())),
-)
-
-
-async def pending_count_of(session: AsyncSession, student_id: UUID, brand_id: UUID, now: datetime) -> int:
-    """The student's pending bookings in the brand whose hold has not expired."""
-    params = {"student_id": student_id, "brand_id": brand_id, "now": now}
-    return int((await (await session.connection()).execute(PENDING_OF_STUDENT, params)).scalar_one())
 
 
 def lock_key(scope: str, *ids: UUID) -> int:

@@ -13,10 +13,12 @@ from booking.bookings.errors import (
     CancellationCutoffPassed,
     IdempotencyKeyReused,
     InvalidTransition,
+    RescheduleCutoffPassed,
     SlotUnavailable,
 )
 from booking.bookings.lifecycle import Role
 from booking.bookings.render import reminder_result, render
+from booking.bookings.reschedule import reschedule
 from booking.bookings.schemas import (
     BookingCreate,
     BookingCreated,
@@ -25,6 +27,7 @@ from booking.bookings.schemas import (
     BookingUpdate,
     CalendarOut,
     RemindersOut,
+    RescheduleRequest,
 )
 from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
 from booking.enums import BookingStatus
@@ -55,6 +58,36 @@ async def create_booking(
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
     answer = await service.book(ctx.unit_of_work(), principal, body, key)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+@router.post(
+    "/{booking_id}/reschedule",
+    response_model=BookingCreated,
+    responses=errors(
+        *BOOKING_REFUSALS,
+        InvalidTransition,
+        RescheduleCutoffPassed,
+        IdempotencyKeyReused,
+        NotFound,
+        Conflict,
+        ValidationFailed,
+    ),
+)
+async def reschedule_booking(
+    booking_id: UUID,
+    body: RescheduleRequest,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None, Header(description="retries with the same key replay the answer")
+    ] = None,
+) -> JSONResponse:
+    """Move the booking to a new time in one transaction: the same id, status, payment and hold.
+    Conflict: another request moved it meanwhile, or one with the same Idempotency-Key is in progress."""
+    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    answer = await reschedule(ctx.unit_of_work(), principal, booking_id, body, key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 

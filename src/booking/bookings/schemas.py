@@ -41,6 +41,14 @@ class BookingUpdate(BaseModel):
     )
 
 
+class RescheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: Instant
+    duration_minutes: Annotated[StrictInt, Field(ge=5, le=MAX_SESSION_MINUTES)] | None = Field(
+        default=None, description="default: the booking's current duration"
+    )
+
+
 class LocalTimes(BaseModel):
     starts_at: datetime
     ends_at: datetime
@@ -67,6 +75,7 @@ class BookingOut(BaseModel):
     cancellation_reason: str | None
     hold_expires_at: datetime | None = Field(description="when an unpaid pending booking stops blocking")
     refund_due: bool = Field(description="paid after its expired hold's time was taken (staff, instructor)")
+    reschedule_count: int = Field(description="how often the booking was moved (0: never)")
     created_at: datetime
     updated_at: datetime
 
@@ -103,13 +112,24 @@ class HistoryEntry(BaseModel):
     from_status: BookingStatus | None
     to_status: BookingStatus
     payment_status: PaymentStatus | None
+    from_starts_at: datetime | None = Field(default=None, description="a move: the start before it")
+    to_starts_at: datetime | None = Field(default=None, description="a move: the start after it")
     actor: str
     created_at: datetime
 
 
+class Previous(BaseModel):
+    """Where a rescheduled booking was before the move (`data.previous` of `booking.rescheduled`)."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
 class BookingEnvelope(BaseModel):
     booking: BookingOut
-    history: list[HistoryEntry] | None = Field(default=None, description="status changes; staff only")
+    history: list[HistoryEntry] | None = Field(
+        default=None, description="status, payment and time changes; staff only"
+    )
 
 
 class BookingPage(BaseModel):

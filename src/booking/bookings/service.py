@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,15 +21,15 @@ from booking import metrics
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
 from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
-from booking.availability.service import booking_context_and_busy
+from booking.availability.service import Asker, booking_context_and_busy
 from booking.bookings import holds, idempotency, repository
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
-from booking.bookings.lifecycle import Role, check_fields, check_transition, status_after_payment
+from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status, status_after_payment
 from booking.bookings.policy import Viewer, student_of, viewer
-from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, created_body, notifications_report
+from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
 from booking.bookings.repository import BookingFilter, OverlapRefused
-from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry
+from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry, NotificationsOut
 from booking.brands.repository import brand_name
 from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
 from booking.errors import AppError, NotFound, field_error
@@ -36,12 +37,12 @@ from booking.instructors.repository import instructor_by_id
 from booking.models import Booking, Instructor
 from booking.notifications.messages import Parties
 from booking.notifications.service import (
-    BookingCreatedMessages,
+    BookingMessages,
     booking_created_messages,
     parties_for,
     status_change_messages,
 )
-from booking.scheduling import BookingContext, Interval, Rejection, StudentPending, rejection
+from booking.scheduling import Interval, Rejection, rejection
 from booking.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE = 50
@@ -51,61 +52,84 @@ MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
-class Booked:
+class Written:
+    """A booking as a write left it, the messages that write causes (None: it changed nothing), and
+    whether the answer shows it as staff see it."""
+
     booking: Booking
-    messages: BookingCreatedMessages
+    messages: BookingMessages | None
+    staff: bool = False
+
+    def body(self, notifications: NotificationsOut | None = None) -> dict[str, Any]:
+        report = notifications or notifications_report(self.messages)
+        return answer_body(self.booking, report, staff=self.staff)
 
 
 async def book(work: UnitOfWork, principal: Principal, data: BookingCreate, key: str | None) -> Answer:
-    """POST /api/bookings: check every rule and insert in one transaction, then the messages go out.
+    """POST /api/bookings: check every rule and insert in one transaction, then the messages go out."""
+    require_authenticated(principal)
+    try:
+        answer = await idempotent_write(
+            work,
+            principal,
+            key,
+            data.model_dump(mode="json"),
+            201,
+            lambda w: create_booking(w, principal, data),
+        )
+    except AppError as refusal:
+        metrics.booking_refused(refusal.code)
+        raise
+    if not answer.replayed:
+        metrics.booking_created()
+    return answer
+
+
+async def idempotent_write(
+    work: UnitOfWork,
+    principal: Principal,
+    key: str | None,
+    request: dict[str, Any],
+    status: int,
+    write: Callable[[UnitOfWork], Awaitable[Written]],
+) -> Answer:
+    """Run `write` in one transaction and answer `status` with its booking and notifications.
 
     With an Idempotency-Key, the key is claimed and the answer stored in that same transaction; a
     request that finds the key taken replays the stored answer instead.
     """
-    require_authenticated(principal)
-    fingerprint = None if key is None else idempotency.request_fingerprint(data.model_dump(mode="json"))
+    fingerprint = None if key is None else idempotency.request_fingerprint(request)
 
-    async def change(work: UnitOfWork) -> Booked | Answer:
+    async def change(work: UnitOfWork) -> Written | Answer:
         if key is not None and fingerprint is not None:
             replay = await idempotency.claim_or_replay(
                 work.session, principal.actor, key, fingerprint, work.now
             )
             if replay is not None:
                 return replay
-        booked = await create_booking(work, principal, data)
+        written = await write(work)
         if key is not None:
-            await _store_answer(work, principal.actor, key, booked)
-        return booked
+            await _store_answer(work, principal.actor, key, status, written)
+        return written
 
-    try:
-        outcome = await work.run(change)
-    except AppError as refusal:
-        metrics.booking_refused(refusal.code)
-        raise
-    if isinstance(outcome, Answer):
-        return outcome
-    metrics.booking_created()
-    return Answer(201, created_body(outcome.booking, notifications_report(outcome.messages)))
+    outcome = await work.run(change)
+    return outcome if isinstance(outcome, Answer) else Answer(status, outcome.body())
 
 
-async def _store_answer(work: UnitOfWork, caller: str, key: str, booked: Booked) -> None:
+async def _store_answer(work: UnitOfWork, caller: str, key: str, status: int, written: Written) -> None:
     """The answer as known at the commit; completed with the delivery outcomes once they are known."""
-    if not booked.messages.waiting:
-        body = created_body(booked.booking, notifications_report(booked.messages))
-        await idempotency.store_answer(work.session, caller, key, 201, body)
+    if written.messages is None or not written.messages.waiting:
+        await idempotency.store_answer(work.session, caller, key, status, written.body())
         return
-    await idempotency.store_answer(
-        work.session, caller, key, 201, created_body(booked.booking, PENDING_NOTIFICATIONS)
-    )
+    await idempotency.store_answer(work.session, caller, key, status, written.body(PENDING_NOTIFICATIONS))
 
     async def complete(session: AsyncSession) -> None:
-        body = created_body(booked.booking, notifications_report(booked.messages))
-        await idempotency.store_answer(session, caller, key, 201, body)
+        await idempotency.store_answer(session, caller, key, status, written.body())
 
     work.after_delivery(complete)
 
 
-async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCreate) -> Booked:
+async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCreate) -> Written:
     """Check every rule of SPEC §5 and §10 in order, insert, and hand the messages to the unit of work."""
     session = work.session
     contact = await student_of(session, principal, data)
@@ -116,9 +140,8 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     end = start + timedelta(minutes=data.duration_minutes or instructor.settings.session_minutes)
     await repository.serialise(session, cap_locks(instructor, contact.student_id))
     context, busy = await booking_context_and_busy(
-        session, instructor, data.brand_id, work.now, Interval(start, end)
+        session, instructor, data.brand_id, work.now, Interval(start, end), Asker(contact.student_id)
     )
-    context = await with_student_pending(session, context, instructor, contact.student_id, work.now)
     if (reason := rejection(context, start, end)) is not None:
         raise refused(reason)
     blocked = Interval(start, end + context.rules.buffer)
@@ -144,6 +167,8 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         reminder_claimed_at=None,
         hold_expires_at=holds.hold_end(work.now, instructor.settings.payment_hold_minutes),
         refund_due=False,
+        reschedule_count=0,
+        calendar_sequence=0,
         created_by=principal.actor,
         created_at=work.now,
         updated_at=work.now,
@@ -156,7 +181,7 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     messages = booking_created_messages(work.notifier, booking, parties, work.now)
     work.send(*messages.all)
     emit(work, EventType.CREATED, booking)
-    return Booked(booking, messages)
+    return Written(booking, messages)
 
 
 def cap_locks(instructor: InstructorInBrand, student_id: UUID) -> list[int]:
@@ -169,20 +194,6 @@ def cap_locks(instructor: InstructorInBrand, student_id: UUID) -> list[int]:
     if instructor.pending_cap is not None:
         keys.append(repository.lock_key("student-pending", student_id, instructor.brand_id))
     return keys
-
-
-async def with_student_pending(
-    session: AsyncSession,
-    context: BookingContext,
-    instructor: InstructorInBrand,
-    student_id: UUID,
-    now: datetime,
-) -> BookingContext:
-    """The context with the student's pending bookings in the brand counted (rule 7), when capped."""
-    if instructor.pending_cap is None:
-        return context
-    count = await repository.pending_count_of(session, student_id, instructor.brand_id, now)
-    return replace(context, student=StudentPending(count, instructor.pending_cap))
 
 
 async def _insert(session: AsyncSession, booking: Booking) -> None:
@@ -335,7 +346,7 @@ async def update_booking(
         repository.add_change(session, booking, target, data.payment_status, principal.actor, work.now)
     if target == BookingStatus.CONFIRMED:
         booking.hold_expires_at = None  # only a pending booking has a hold
-    booking.status = target
+    set_status(booking, target)
     booking.updated_at = work.now
     try:
         await repository.save_changes(session)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from booking.models import Booking
+
 LINE_LIMIT = 75  # octets per content line before folding (RFC 5545 §3.1)
+
+
+def calendar_uid(booking: Booking) -> str:
+    """The UID of the booking's one calendar event, in every .ics sent for it (SPEC §11)."""
+    return f"{booking.id}@booking"
 
 
 def _utc(instant: datetime) -> str:

@@ -7,10 +7,12 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from booking.bookings.lifecycle import CALENDAR_STATUS
 from booking.enums import BookingStatus, NotificationKind
 from booking.models import Booking
-from booking.notifications.ics import session_calendar
+from booking.notifications.ics import calendar_uid, session_calendar
 from booking.notifications.providers import Attachment, Email, Sms
+from booking.scheduling import Interval
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,17 @@ def _key(booking: Booking, kind: str, recipient: str) -> str:
     return f"booking-{booking.id}/{kind}/{recipient}"
 
 
-# RFC 5545 STATUS of the event a booking puts in the student's calendar.
-ICS_STATUS = {BookingStatus.PENDING: "TENTATIVE", BookingStatus.CONFIRMED: "CONFIRMED"}
-
-
 def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attachment:
-    status = ICS_STATUS.get(booking.status, "CANCELLED")
+    """The booking's one calendar event as it stands: every .ics of a booking has the same UID."""
     content = session_calendar(
-        uid=f"{booking.id}@booking",
+        uid=calendar_uid(booking),
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         stamp=stamp,
         summary=f"Coaching session with {parties.instructor_name} ({parties.brand_name})",
         description=f"Booking {booking.id}",
-        status=status,
+        status=CALENDAR_STATUS[booking.status],
+        sequence=booking.calendar_sequence,
     )
     return Attachment("session.ics", content, "text/calendar")
 
@@ -108,6 +107,55 @@ def booking_created_sms(booking: Booking, parties: Parties) -> Sms:
     return Sms(
         str(booking.student_phone), f"Booked: {parties.instructor_name}, {when}. Ref {str(booking.id)[:8]}"
     )
+
+
+def _moved_key(booking: Booking, kind: str, recipient: str) -> str:
+    # A booking may move more than once within Resend's 24 h: each move is its own message.
+    return _key(booking, f"{kind}-{booking.reschedule_count}", recipient)
+
+
+def _moved(booking: Booking, previous: Interval, zone_name: str) -> tuple[str, str]:
+    """The old and the new time of a moved booking, in one recipient's zone."""
+    return (
+        local_time_span(previous.start, previous.end, zone_name),
+        local_time_span(booking.starts_at, booking.ends_at, zone_name),
+    )
+
+
+def booking_moved_student_email(
+    booking: Booking, previous: Interval, parties: Parties, stamp: datetime
+) -> Email:
+    """With the booking's one calendar event at its new time (same UID, higher SEQUENCE)."""
+    was, now = _moved(booking, previous, booking.student_timezone)
+    lines = [
+        f"Hello{' ' + booking.student_name if booking.student_name else ''},",
+        f"your session with {parties.instructor_name} ({parties.brand_name}) has moved.",
+        f"New time: {now}.",
+        f"It was: {was}.",
+        f"Booking reference: {booking.id}",
+    ]
+    key = _moved_key(booking, NotificationKind.BOOKING_RESCHEDULED, "student")
+    attachments = (calendar_file(booking, parties, stamp),)
+    return _email(str(booking.student_email), f"Session moved to {now}", lines, key, attachments)
+
+
+def booking_moved_instructor_email(booking: Booking, previous: Interval, parties: Parties) -> Email:
+    was, now = _moved(booking, previous, booking.instructor_timezone)
+    student = booking.student_name or booking.student_email or str(booking.student_id)
+    lines = [
+        f"Hello {parties.instructor_name},",
+        f"your session with {student} ({parties.brand_name}) has moved.",
+        f"New time: {now}.",
+        f"It was: {was}.",
+        f"Booking reference: {booking.id}",
+    ]
+    key = _moved_key(booking, NotificationKind.BOOKING_RESCHEDULED, "instructor")
+    return _email(parties.instructor_email, f"Session moved to {now}", lines, key)
+
+
+def booking_moved_sms(booking: Booking, previous: Interval, parties: Parties) -> Sms:
+    was, now = _moved(booking, previous, booking.student_timezone)
+    return Sms(str(booking.student_phone), f"Moved: {parties.instructor_name}, now {now} (was {was}).")
 
 
 def status_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:

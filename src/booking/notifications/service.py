@@ -23,6 +23,7 @@ from booking.notifications.messages import Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.outbox import FALLBACK_NOT_NEEDED
 from booking.notifications.results import Delivery, skipped
+from booking.scheduling import Interval
 from booking.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,13 @@ async def parties_for(session: AsyncSession, booking: Booking, notifier: Notifie
     return await repository.parties_of(session, booking)
 
 
-# --- booking created --------------------------------------------------------------------------------
+# --- booking created or moved -----------------------------------------------------------------------
 
 
 @dataclass
-class BookingCreatedMessages:
+class BookingMessages:
+    """The messages of a new or a moved booking: email and text to the student, email to the instructor."""
+
     student_email: Outgoing
     student_sms: Outgoing
     instructor_email: Outgoing
@@ -60,9 +63,9 @@ class BookingCreatedMessages:
 
 def booking_created_messages(
     notifier: Notifier, booking: Booking, parties: Parties, now: datetime
-) -> BookingCreatedMessages:
+) -> BookingMessages:
     """An email (with the .ics) and an SMS to the student, an email to the instructor."""
-    return BookingCreatedMessages(
+    return BookingMessages(
         student_email=notifier.email_to(
             booking.id,
             NotificationKind.BOOKING_CREATED,
@@ -80,6 +83,33 @@ def booking_created_messages(
             NotificationKind.BOOKING_CREATED_INSTRUCTOR,
             parties.instructor_email,
             lambda: messages.booking_created_instructor_email(booking, parties),
+            Audience.INSTRUCTOR,
+        ),
+    )
+
+
+def booking_moved_messages(
+    notifier: Notifier, booking: Booking, previous: Interval, parties: Parties, now: datetime
+) -> BookingMessages:
+    """The same three for a reschedule, each naming the old and the new time (SPEC §11)."""
+    return BookingMessages(
+        student_email=notifier.email_to(
+            booking.id,
+            NotificationKind.BOOKING_RESCHEDULED,
+            booking.student_email,
+            lambda: messages.booking_moved_student_email(booking, previous, parties, now),
+        ),
+        student_sms=notifier.sms_to(
+            booking.id,
+            NotificationKind.BOOKING_RESCHEDULED,
+            booking.student_phone,
+            lambda: messages.booking_moved_sms(booking, previous, parties),
+        ),
+        instructor_email=notifier.email_to(
+            booking.id,
+            NotificationKind.BOOKING_RESCHEDULED_INSTRUCTOR,
+            parties.instructor_email,
+            lambda: messages.booking_moved_instructor_email(booking, previous, parties),
             Audience.INSTRUCTOR,
         ),
     )
