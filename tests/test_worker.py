@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.bookings.schemas import BookingCreate
-from booking.bookings.service import Booked, create_booking
+from booking.bookings.service import Written, create_booking
 from booking.clock import FixedClock
 from booking.context import AppContext
 from booking.enums import Audience, Channel, MessageState
@@ -164,7 +164,7 @@ class DiesAfterCommit(UnitOfWork):
         return None
 
 
-async def _book_and_die(world: World, clock: FixedClock, start: str = START) -> Booked:
+async def _book_and_die(world: World, clock: FixedClock, start: str = START) -> Written:
     context = context_of(world)
     data = BookingCreate.model_validate(world.body(start))
     principal = await context.verifier.principal(world.student_headers["Authorization"])

@@ -30,6 +30,7 @@ from booking.bookings.render import Answer
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import Previous, RescheduleRequest
 from booking.bookings.service import Written, cap_locks, idempotent_write, visible_booking
+from booking.db import Database
 from booking.enums import ACTIVE_STATUSES, EventType
 from booking.errors import AppError, Conflict, field_error
 from booking.models import Booking
@@ -43,12 +44,18 @@ async def reschedule(
 ) -> Answer:
     """POST /api/bookings/{id}/reschedule: `200 {"booking", "notifications"}`, replayable by key."""
     require_authenticated(principal)
-    async with work.db.transaction(write=False) as session:
-        seen = await repository.reschedule_count_of(session, booking_id)
+    seen = await booking_as_found(work.db, booking_id)
     request = {"reschedule": str(booking_id), **data.model_dump(mode="json")}
     return await idempotent_write(
         work, principal, key, request, 200, lambda work: move_booking(work, principal, booking_id, data, seen)
     )
+
+
+async def booking_as_found(db: Database, booking_id: UUID) -> int | None:
+    """The booking's move count as this request finds it, read before the write transaction (whose
+    SQLite BEGIN IMMEDIATE would already wait for the concurrent moves)."""
+    async with db.transaction(write=False) as session:
+        return await repository.reschedule_count_of(session, booking_id)
 
 
 def check_movable(booking: Booking, now: datetime) -> None:

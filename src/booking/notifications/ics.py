@@ -41,4 +41,5 @@ def session_calendar(
     event.add("summary", summary)
     event.add("description", description)
     calendar.add_component(event)
-    return calendar.to_ical()
+    content: bytes = calendar.to_ical()
+    return content
