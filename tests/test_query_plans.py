@@ -222,6 +222,18 @@ async def _calls(api: Api, recorder: Recorder, who: People, clock: FixedClock) -
     passes: list[Any] = []
     await record(name, _answered(worker.run_once(), passes), 200)
     found[name] = passes[0].holds  # the capped booking's hold, expired too
+    # Reschedule (SPEC §11): the slots that booking may move to, then the move, of a capped instructor.
+    moving = taken.json()["booking"]["id"]
+    name = "reschedule: slots"
+    open_to_it = client.get(slots_url, params=span | {"reschedule_of": moving}, headers=SERVICE)
+    targets = (await record(name, open_to_it, 200)).json()["slots"]
+    found[name] = len(targets)
+    name = "reschedule"
+    move = {"starts_at": targets[len(targets) // 2 + 6]["starts_at"]}
+    moved = await record(
+        name, client.post(f"/api/bookings/{moving}/reschedule", json=move, headers=SERVICE), 200
+    )
+    found[name] = moved.json()["booking"]["reschedule_count"]
     return found
 
 
@@ -326,6 +338,8 @@ CALLS = [
     "booking: capped instructor",
     "booking: takes an expired hold's time",
     "hold expiry: worker pass",
+    "reschedule: slots",
+    "reschedule",
 ]
 
 
