@@ -79,6 +79,8 @@ def a_booking(**changes: object) -> Booking:
         "student_email": "student@example.com",
         "student_phone": "+15551234567",
         "cancellation_reason": None,
+        "reschedule_count": 0,
+        "calendar_sequence": 0,
     }
     return Booking(**(values | changes))
 

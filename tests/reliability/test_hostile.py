@@ -271,6 +271,14 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.patch(to_booking, json={"status": "cancelled"}, headers=intruder),
             {404},
         ),
+        ("POST", "/api/bookings/{booking_id}/reschedule"): (
+            client.post(
+                f"{to_booking}/reschedule",
+                json={"starts_at": "2026-12-01T15:00:00+01:00"},
+                headers=intruder | {"Idempotency-Key": "intruder-move"},
+            ),
+            {404},
+        ),
         ("POST", "/api/bookings"): (
             world.book("2026-12-01T14:00:00+01:00", headers=intruder, student_id=str(uuid.uuid4())),
             {403},
