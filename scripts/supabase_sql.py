@@ -26,6 +26,7 @@ FILES = {
     "0003": "20261126120100_events_webhooks_outbox.sql",
     "0004": "20261202090000_holds_and_limits.sql",
     "0005": "20261202190000_reschedule.sql",
+    "0006": "20261203090000_calendars.sql",
 }
 
 HEADER = """\

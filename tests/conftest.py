@@ -29,6 +29,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 TABLES = (
+    "busy_intervals",
+    "busy_calendars",
+    "calendar_feeds",
     "webhook_deliveries",
     "webhook_endpoints",
     "outbox_messages",

@@ -26,6 +26,7 @@ class Reply:
     raw: bytes | None = None  # sent as it is instead of JSON (garbage, HTML error pages)
     hang: bool = False  # read the request, then never answer
     reset: bool = False  # read the request, then drop the connection
+    headers: dict[str, str] = field(default_factory=dict)  # sent besides content-type and content-length
 
 
 Responder = Callable[[Recorded], Reply]
@@ -57,7 +58,9 @@ def serve(responder: Responder) -> Iterator[LoopbackServer]:
                 return
             payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             self.send_response(reply.status)
-            self.send_header("content-type", "application/json")
+            headers = {"content-type": "application/json"} | reply.headers
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -15,6 +15,8 @@ from booking.availability.routes import router as availability_router
 from booking.bookings.routes import calendar_router
 from booking.bookings.routes import router as bookings_router
 from booking.brands.routes import router as brands_router
+from booking.calendars.routes import feed_router as calendar_feed_router
+from booking.calendars.routes import router as calendars_router
 from booking.clock import Clock
 from booking.config import Settings
 from booking.context import AppContext
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(calendar_router)
     app.include_router(bookings_router)
     app.include_router(webhooks_router)
+    app.include_router(calendars_router)
+    app.include_router(calendar_feed_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
     # GET /metrics, and the timing of each request, only when METRICS_TOKEN is set.

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     booking_worker: bool = True
     # off: the worker sends no reminders (the endpoint and `booking send-reminders` still do).
     auto_reminders: bool = True
+    # The service's public origin, for the absolute URLs it hands out (calendar feeds); unset: the request's.
+    public_base_url: str | None = None
+    # How often the worker fetches each busy calendar again (SPEC §13).
+    calendar_sync_minutes: int = Field(default=10, ge=1, le=1440)
     # Bearer token of GET /metrics; unset: /metrics is 404.
     metrics_token: str | None = None
 

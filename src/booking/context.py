@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from booking.auth import JwksCache, TokenVerifier
 from booking.clock import Clock, SystemClock
@@ -29,7 +30,12 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.worker = Worker(
-            self.db, self.notifier, self.outbound, self.clock, reminders=self.settings.auto_reminders
+            self.db,
+            self.notifier,
+            self.outbound,
+            self.clock,
+            reminders=self.settings.auto_reminders,
+            calendar_sync_every=timedelta(minutes=self.settings.calendar_sync_minutes),
         )
 
     @classmethod

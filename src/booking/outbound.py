@@ -30,6 +30,8 @@ from typing import Literal
 import httpcore
 import httpx
 
+from booking.errors import field_error
+
 MAX_URL_LENGTH = 2000
 DEFAULT_TIMEOUT_SECONDS = 15.0
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -170,6 +172,14 @@ async def _checked_addresses(host: str, port: int, resolver: Resolver, *, check:
                 shown = host if literal is not None else f"{host} resolves to {address}, which"
                 raise RefusedAddress(f"URL host {shown} is {reason}")
     return addresses
+
+
+async def check_saved_url(url: str, *loc: str | int, allow_private: bool) -> str:
+    """`check_url` for a URL a client is saving: a refusal is a `422` naming the field at `loc`."""
+    try:
+        return await check_url(url, allow_private=allow_private)
+    except UnsafeUrl as exc:
+        raise field_error(f"url: {exc}", *loc) from exc
 
 
 async def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> str:

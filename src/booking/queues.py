@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.bookings.repository import any_expired_hold
+from booking.calendars.repository import any_calendar_due
 from booking.models import Event, WebhookDelivery, WebhookEndpoint
 from booking.notifications import outbox
 from booking.webhooks import repository as delivery_repository
@@ -24,6 +25,7 @@ class DueWork:
     deliveries: bool
     messages: bool
     holds: bool = False
+    calendars: bool = False
 
 
 async def due_work(session: AsyncSession, now: datetime) -> DueWork:
@@ -35,6 +37,8 @@ async def due_work(session: AsyncSession, now: datetime) -> DueWork:
     )
     messages_due = exists().where(outbox.due_for_attempt(now))
     row = (
-        await session.execute(select(undispatched, deliveries_due, messages_due, any_expired_hold(now)))
+        await session.execute(
+            select(undispatched, deliveries_due, messages_due, any_expired_hold(now), any_calendar_due(now))
+        )
     ).one()
-    return DueWork(events=bool(row[0]), deliveries=bool(row[1]), messages=bool(row[2]), holds=bool(row[3]))
+    return DueWork(*(bool(value) for value in row))

@@ -9,6 +9,7 @@ the single write lock and the same lease):
 - messages whose first attempt never ran, and transient failures with no working fallback, are sent;
 - expired payment holds are cancelled (their time is already free: this makes it visible and tells
   the student);
+- busy calendars due (just saved, or every CALENDAR_SYNC_MINUTES) are fetched and their busy time stored;
 - every minute, unless `AUTO_REMINDERS=off`, the due reminders (claimed at most once, as the endpoint does).
 
 `run` repeats passes until told to stop; a stop request lets the current pass finish. A pass that
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking.bookings.holds import expire_due_holds
+from booking.calendars.sync import TIMEOUT_SECONDS as CALENDAR_TIMEOUT_SECONDS
+from booking.calendars.sync import sync_due_calendars
 from booking.clock import Clock
 from booking.config import Settings
 from booking.db import Database
@@ -58,6 +61,8 @@ class Pass:
     reminders: int = 0
     holds: int = 0
     delivery_batches_started: int = 0  # attempted in the background, not counted in `deliveries`
+    calendars: int = 0
+    calendar_syncs_started: int = 0  # fetched in the background, not counted in `calendars`
 
     @property
     def busy(self) -> bool:
@@ -69,6 +74,8 @@ class Pass:
                 self.reminders,
                 self.holds,
                 self.delivery_batches_started,
+                self.calendars,
+                self.calendar_syncs_started,
             )
         )
 
@@ -100,6 +107,8 @@ class Worker:
         *,
         reminders: bool = True,
         delivery_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS,
+        calendar_sync_every: timedelta = timedelta(minutes=10),
+        calendar_timeout_seconds: float = CALENDAR_TIMEOUT_SECONDS,
     ) -> None:
         self.db = db
         self.delivery_timeout_seconds = delivery_timeout_seconds
@@ -107,6 +116,9 @@ class Worker:
         self.outbound = outbound
         self.clock = clock
         self.reminders = reminders
+        self.calendar_sync_every = calendar_sync_every
+        self.calendar_timeout_seconds = calendar_timeout_seconds
+        self._sync: asyncio.Task[int] | None = None
         self._reminded_at: datetime | None = None
         self._wake = asyncio.Event()
         self._committed = False  # woken by a commit (gather a burst) rather than by a finished batch
@@ -141,7 +153,24 @@ class Worker:
                 started = 1
         messages = await send_due_messages(self.db, self.notifier, now) if due.messages else 0
         reminders = await self._reminders_if_due(now)
-        return Pass(events, deliveries, messages, reminders, holds, started)
+        calendars = syncs = 0
+        # One sync at a time per worker, beside the other queues: a feed's server may take its 10 s.
+        if due.calendars and (self._sync is None or self._sync.done()):
+            self._sync = asyncio.create_task(
+                sync_due_calendars(
+                    self.db,
+                    self.outbound,
+                    now,
+                    self.calendar_sync_every,
+                    timeout_seconds=self.calendar_timeout_seconds,
+                )
+            )
+            self._sync.add_done_callback(_log_failure)
+            if wait_for_deliveries:
+                calendars = await self._sync
+            else:
+                syncs = 1
+        return Pass(events, deliveries, messages, reminders, holds, started, calendars, syncs)
 
     @property
     def attempts_in_flight(self) -> frozenset[asyncio.Task[int]]:
@@ -179,7 +208,7 @@ class Worker:
                 pause = pause_after_failure
             await self._wait(stop, pause)
         # Stopping finishes the attempts under way rather than abandoning them to their leases.
-        await asyncio.gather(*self._attempts, return_exceptions=True)
+        await asyncio.gather(*self._attempts, *filter(None, [self._sync]), return_exceptions=True)
 
     async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
         if seconds <= 0:
@@ -195,6 +224,11 @@ class Worker:
         if self._committed and not stop.is_set():
             await asyncio.sleep(GATHER_SECONDS)
         self._committed = False
+
+
+def _log_failure(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("calendar sync failed", exc_info=task.exception())
 
 
 async def run_worker(settings: Settings) -> None:

@@ -25,20 +25,24 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    false,
     func,
     literal,
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
+from booking.calendars.parsing import PIECE
 from booking.enums import ACTIVE_STATUSES, BookingStatus
 from booking.models import (
     Booking,
     Brand,
+    BusyInterval,
     DateOverride,
     Instructor,
     InstructorBrand,
@@ -159,19 +163,34 @@ RULES: CompoundSelect[Any] = union_all(
 # cost) independent of the instructor's history.
 LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
+# Busy-calendar time (SPEC §13) is stored in pieces of at most a day: the same kind of lower bound.
+LONGEST_BUSY_PIECE = PIECE
+
 # Whether a hold has expired and whether the booking is in the asking brand are answered by the database
 # as two booleans: converting each row's instant and UUID in Python costs more than the read itself.
-BUSY = select(
-    Booking.starts_at,
-    Booking.blocked_until,
-    func.coalesce(Booking.hold_expires_at <= bindparam("now", type_=UTCDateTime()), False).label("expired"),
-    (Booking.brand_id == bindparam("brand_id", type_=Uuid())).label("in_brand"),
-).where(
-    Booking.instructor_id == bindparam("instructor_id"),
-    status_is(*ACTIVE_STATUSES),
-    Booking.starts_at < bindparam("until", type_=UTCDateTime()),
-    Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
-    Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
+# The instructor's busy-calendar time comes in the same statement (one round trip), flagged `external`.
+BUSY = union_all(
+    select(
+        Booking.starts_at,
+        Booking.blocked_until,
+        func.coalesce(Booking.hold_expires_at <= bindparam("now", type_=UTCDateTime()), False).label(
+            "expired"
+        ),
+        (Booking.brand_id == bindparam("brand_id", type_=Uuid())).label("in_brand"),
+        false().label("external"),
+    ).where(
+        Booking.instructor_id == bindparam("instructor_id"),
+        status_is(*ACTIVE_STATUSES),
+        Booking.starts_at < bindparam("until", type_=UTCDateTime()),
+        Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
+        Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
+    ),
+    select(BusyInterval.starts_at, BusyInterval.ends_at, false(), false(), true()).where(
+        BusyInterval.instructor_id == bindparam("instructor_id"),
+        BusyInterval.starts_at < bindparam("until", type_=UTCDateTime()),
+        BusyInterval.starts_at > bindparam("earliest_piece", type_=UTCDateTime()),
+        BusyInterval.ends_at > bindparam("since", type_=UTCDateTime()),
+    ),
 )
 
 
@@ -227,12 +246,14 @@ def _as_date(value: date | str) -> date:
 class BusyTime:
     """What the instructor's active bookings mean for a span, as of `now`.
 
-    `index`: the time that blocks (every brand; expired holds left out). `expired`: the expired holds
+    `index`: the time that blocks (every brand; expired holds left out). `external`: the instructor's
+    busy-calendar time, which blocks without buffer. `expired`: the expired holds
     that still sit in the database guard, to be cancelled by a booking that takes their time.
     `counted`: starts of this brand's bookings that count against its caps, within `counted_span`.
     """
 
     index: BusyIndex
+    external: BusyIndex
     expired: tuple[Interval, ...]
     counted: tuple[datetime, ...]
 
@@ -262,15 +283,20 @@ async def busy_time(
         "instructor_id": instructor_id,
         "until": until,
         "earliest": since - LONGEST_BLOCK,
+        "earliest_piece": since - LONGEST_BUSY_PIECE,
         "since": since,
         "now": now,
         "brand_id": brand_id,
     }
     blocking: list[Interval] = []
+    external: list[Interval] = []
     expired: list[Interval] = []
     counted: list[datetime] = []
     for row in await connection.execute(BUSY, params):
         interval = Interval(row.starts_at, row.blocked_until)
+        if row.external:
+            external.append(interval)
+            continue
         if moving is not None and interval == moving:
             continue
         if row.expired:
@@ -279,7 +305,7 @@ async def busy_time(
         blocking.append(interval)
         if counted_span is not None and row.in_brand and counted_span.holds(row.starts_at):
             counted.append(row.starts_at)
-    return BusyTime(BusyIndex.of(blocking), tuple(expired), tuple(counted))
+    return BusyTime(BusyIndex.of(blocking), BusyIndex.of(external), tuple(expired), tuple(counted))
 
 
 PENDING_OF_STUDENT = select(func.count()).where(

@@ -240,6 +240,7 @@ async def booking_context_and_busy(
         rules=rules,
         windows=availability_windows(weekly, overrides, zone, first, last),
         busy=busy.index,
+        external=busy.external,
         instructor_bookable=instructor.active and instructor.linked,
         counts=None if counted_span is None else SessionCounts.of(busy.counted, zone),
         student=await _student_pending(session, instructor, asker, now),

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from uuid import UUID
 
 from icalendar import Calendar, Event
 
-from booking.models import Booking
+
+def calendar_uid(booking_id: UUID) -> str:
+    """The UID of the booking's one calendar event, in every .ics sent for it and in the instructor's
+    feed (SPEC §11, §13)."""
+    return f"{booking_id}@booking"
 
 
-def calendar_uid(booking: Booking) -> str:
-    """The UID of the booking's one calendar event, in every .ics sent for it (SPEC §11)."""
-    return f"{booking.id}@booking"
-
-
-def session_calendar(
+def session_event(
     *,
     uid: str,
     starts_at: datetime,
@@ -24,13 +25,8 @@ def session_calendar(
     description: str,
     status: str,
     sequence: int = 0,
-) -> bytes:
-    """One VEVENT; `status` is TENTATIVE, CONFIRMED or CANCELLED. Instants are written in UTC (…Z)."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//booking//coaching sessions//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+) -> Event:
+    """One session's VEVENT; `status` is TENTATIVE, CONFIRMED or CANCELLED. Instants are written in UTC."""
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -40,6 +36,19 @@ def session_calendar(
     event.add("status", status)
     event.add("summary", summary)
     event.add("description", description)
-    calendar.add_component(event)
+    return event
+
+
+def calendar_of(events: Iterable[Event], **properties: str) -> bytes:
+    """An RFC 5545 file of the events, with extra calendar properties (e.g. `x_wr_calname`)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//booking//coaching sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    for name, value in properties.items():
+        calendar.add(name.replace("_", "-"), value)
+    for event in events:
+        calendar.add_component(event)
     content: bytes = calendar.to_ical()
     return content

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from booking.bookings.lifecycle import CALENDAR_STATUS
 from booking.enums import BookingStatus, NotificationKind
 from booking.models import Booking
-from booking.notifications.ics import calendar_uid, session_calendar
+from booking.notifications.ics import calendar_of, calendar_uid, session_event
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.scheduling import Interval
 
@@ -58,8 +58,8 @@ def _key(booking: Booking, kind: str, recipient: str) -> str:
 
 def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attachment:
     """The booking's one calendar event as it stands: every .ics of a booking has the same UID."""
-    content = session_calendar(
-        uid=calendar_uid(booking),
+    event = session_event(
+        uid=calendar_uid(booking.id),
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         stamp=stamp,
@@ -68,6 +68,7 @@ def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attach
         status=CALENDAR_STATUS[booking.status],
         sequence=booking.calendar_sequence,
     )
+    content = calendar_of([event])
     return Attachment("session.ics", content, "text/calendar")
 
 

@@ -119,6 +119,7 @@ class BookingContext:
     rules: SchedulingRules
     windows: Sequence[Interval]  # joined, sorted, disjoint
     busy: BusyIndex = field(default_factory=BusyIndex)
+    external: BusyIndex = field(default_factory=BusyIndex)  # busy-calendar time (SPEC §13): no buffer
     instructor_bookable: bool = True  # active and linked to the brand
     counts: SessionCounts | None = None  # read only when the rules cap bookings
     student: StudentPending = field(default_factory=StudentPending)  # none for an anonymous slot list
@@ -158,7 +159,7 @@ def rejection(context: BookingContext, start: datetime, end: datetime) -> Reject
         return Rejection.BEYOND_BOOKING_WINDOW
     if not context.inside_availability(start, end):
         return Rejection.OUTSIDE_AVAILABILITY
-    if context.busy.overlaps(start, end + context.buffer):
+    if context.busy.overlaps(start, end + context.buffer) or context.external.overlaps(start, end):
         return Rejection.SLOT_UNAVAILABLE
     if context.counts is not None and context.counts.at_cap(start, context.rules):
         return Rejection.BOOKING_LIMIT_REACHED

@@ -20,9 +20,9 @@ from booking.auth import Principal
 from booking.brands.repository import brand_by_id
 from booking.db import Database
 from booking.enums import WebhookDeliveryStatus
-from booking.errors import NotFound, field_error
+from booking.errors import NotFound
 from booking.models import WebhookDelivery, WebhookEndpoint
-from booking.outbound import UnsafeUrl, check_url
+from booking.outbound import check_saved_url
 from booking.webhooks import repository
 from booking.webhooks.schemas import WebhookCreate, WebhookUpdate
 
@@ -32,13 +32,6 @@ SECRET_BYTES = 32
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
-
-
-async def _checked_url(url: str, allow_private: bool) -> str:
-    try:
-        return await check_url(url, allow_private=allow_private)
-    except UnsafeUrl as exc:
-        raise field_error(f"url: {exc}", "body", "url") from exc
 
 
 async def _require_brand(session: AsyncSession, principal: Principal, brand_id: UUID) -> None:
@@ -74,7 +67,7 @@ async def create_endpoint(
     """A new enabled endpoint with a new secret."""
     async with db.transaction(write=False) as session:
         await _require_brand(session, principal, brand_id)
-    url = await _checked_url(data.url, allow_private)
+    url = await check_saved_url(data.url, "body", "url", allow_private=allow_private)
     async with db.transaction(write=True) as session:
         await _require_brand(session, principal, brand_id)
         endpoint = WebhookEndpoint(
@@ -115,7 +108,7 @@ async def update_endpoint(
     if url is not None:
         async with db.transaction(write=False) as session:
             await _endpoint(session, principal, brand_id, endpoint_id)
-        url = await _checked_url(url, allow_private)
+        url = await check_saved_url(url, "body", "url", allow_private=allow_private)
     async with db.transaction(write=True) as session:
         endpoint = await _endpoint(session, principal, brand_id, endpoint_id)
         if url is not None:

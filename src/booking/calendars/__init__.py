@@ -1,0 +1,1 @@
+"""Calendars (SPEC §13): the instructor feed, and busy time imported from the instructor's own calendars."""
