@@ -6,6 +6,7 @@ zone rules (the UTC offsets are written beside each one), never against the libr
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -113,7 +114,7 @@ def test_long_busy_time_is_stored_in_pieces_of_at_most_a_day() -> None:
     cut = pieces(week)
     assert len(cut) == 7 and all(piece.end - piece.start <= PIECE for piece in cut)
     assert cut[0].start == week[0].start and cut[-1].end == week[0].end
-    assert all(a.end == b.start for a, b in zip(cut, cut[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(cut))
 
 
 @pytest.mark.parametrize(
@@ -158,7 +159,7 @@ def test_rules_that_repeat_absurdly_often_are_refused_before_expanding(rule: str
 def test_a_daily_meeting_for_years_is_fine_and_the_occurrence_cap_holds() -> None:
     daily = busy_time_of(rule_feed("FREQ=DAILY", "20050301T090000Z"), WINDOW, ZoneInfo("UTC"))
     assert len(daily) == 61  # March and April 2027
-    assert MAX_EXPANSION_STEPS > (WINDOW.end - utc("2005-03-01T09:00")).days
+    assert (WINDOW.end - utc("2005-03-01T09:00")).days < MAX_EXPANSION_STEPS
     hourly = rule_feed("FREQ=HOURLY", "20270301T000000Z")
     assert len(busy_time_of(hourly, WINDOW, ZoneInfo("UTC"))) == 61 * 24
     with pytest.raises(FeedUnreadable, match="more than 100 events"):
