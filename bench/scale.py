@@ -92,6 +92,33 @@ FROM judged
 """
 
 
+# One busy calendar per instructor with one busy hour a day (12:00-13:00 UTC) from 400 days back: 100,000
+# rows of busy time over 200 instructors, as many as their bookings.
+BUSY_PER_INSTRUCTOR = 500
+BUSY_SQL = """
+WITH calendars AS (
+    INSERT INTO busy_calendars (id, instructor_id, url, position, created_at, busy_count, next_sync_at)
+    SELECT gen_random_uuid(), id, 'https://calendar.example.com/' || id || '.ics', 0, $1::timestamptz, $2,
+           $1::timestamptz + interval '10 minutes'
+    FROM instructors
+    RETURNING id, instructor_id
+)
+INSERT INTO busy_intervals (calendar_id, instructor_id, starts_at, ends_at)
+SELECT calendars.id, calendars.instructor_id, $3::timestamptz + k * interval '1 day',
+       $3::timestamptz + k * interval '1 day' + interval '1 hour'
+FROM calendars, generate_series(0, $2 - 1) AS k
+"""
+
+
+async def load_busy_time(connection: asyncpg.Connection, now: datetime) -> int:
+    """Busy-calendar time for every instructor (SPEC §13); answers the rows of busy time."""
+    first = datetime(now.year, now.month, now.day, 12, tzinfo=UTC) - timedelta(days=400)
+    await connection.execute(BUSY_SQL, now, BUSY_PER_INSTRUCTOR, first)
+    await connection.execute("ANALYZE busy_intervals")
+    count: int = await connection.fetchval("SELECT count(*) FROM busy_intervals")
+    return count
+
+
 async def load_history(
     connection: asyncpg.Connection, brand_id: UUID, instructor_id: UUID, now: datetime
 ) -> int:

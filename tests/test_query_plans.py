@@ -1,11 +1,13 @@
-"""Every hot call reaches `bookings` through an index that bounds its work: cost must not grow with history.
+"""Every hot call reaches `bookings` (and the busy-calendar time beside it) through an index that bounds its
+work: cost must not grow with history.
 
 One brand with 105,000 bookings on PostgreSQL (bench/scale.py: 200 instructors with 500 each, and a
-long history for the instructor the calls are made for). Each call goes through the HTTP API; every
-statement it sends to `bookings` is explained (`EXPLAIN ANALYZE`, in a savepoint rolled back at once)
+long history for the instructor the calls are made for), and 100,000 rows of busy-calendar time (one
+busy hour a day for each instructor). Each call goes through the HTTP API; every statement it sends to
+`bookings` or `busy_intervals` is explained (`EXPLAIN ANALYZE`, in a savepoint rolled back at once)
 right before it runs, in the call's own transaction, so a write is explained against the rows it
-will meet and then runs as if nothing happened. No plan may scan `bookings` sequentially, and no
-plan node may read more than a few hundred rows of it (or entries of its indexes).
+will meet and then runs as if nothing happened. No plan may scan those tables sequentially, and no
+plan node may read more than a few hundred rows of them (or entries of their indexes).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from bench.scale import load_history
+from bench.scale import load_busy_time, load_history
 from booking.clock import FixedClock
 from booking.migrate import upgrade
 from tests.booking_world import MON_FRI_9_TO_17
@@ -53,7 +55,8 @@ MAX_ROWS_EXAMINED = 300
 # A list of the sessions in a date range may read every booking in that range, but no more.
 WEEK = (NOW, NOW + timedelta(days=7))
 WEEK_LIST = "list: staff, sessions of a week"
-TOUCHES_BOOKINGS = re.compile(r"\bbookings\b", re.IGNORECASE)
+WATCHED = ("bookings", "busy_intervals")
+TOUCHES_BOOKINGS = re.compile(r"\b(bookings|busy_intervals)\b", re.IGNORECASE)
 TABLE_SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Tid Scan", "Sample Scan"}
 
 
@@ -135,6 +138,7 @@ async def _set_up(api: Api, url: str) -> tuple[People, int]:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         history = await load_history(connection, uuid.UUID(brand["id"]), uuid.UUID(instructor["id"]), NOW)
+        assert await load_busy_time(connection, NOW) >= MIN_HISTORY
     finally:
         await connection.close()
     student = user_headers(uuid.uuid4(), email="student@example.com")
@@ -234,14 +238,21 @@ async def _calls(api: Api, recorder: Recorder, who: People, clock: FixedClock) -
         name, client.post(f"/api/bookings/{moving}/reschedule", json=move, headers=SERVICE), 200
     )
     found[name] = moved.json()["booking"]["reschedule_count"]
+    # Calendars (SPEC §13): the instructor's feed, every booking ending in the last 30 days and after.
+    created = await client.post(f"/api/instructors/{who.instructor_id}/calendar-feed", headers=who.coach)
+    name = "calendar feed"
+    feed = await record(name, client.get(created.json()["url"].removeprefix("http://booking.test")), 200)
+    found[name] = feed.text.count("BEGIN:VEVENT")
     return found
 
 
 async def _catalogue(url: str) -> tuple[set[str], int]:
-    """The names of the indexes of `bookings`, and how many bookings start in WEEK."""
+    """The names of the indexes of the watched tables, and how many bookings start in WEEK."""
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        rows = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'bookings'")
+        rows = await connection.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY($1::text[])", list(WATCHED)
+        )
         query = "SELECT count(*) FROM bookings WHERE starts_at >= $1 AND starts_at < $2"
         return {row["indexname"] for row in rows}, await connection.fetchval(query, *WEEK)
     finally:
@@ -284,9 +295,9 @@ def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def rows_examined(node: dict[str, Any], bookings_indexes: set[str]) -> int:
-    """Rows of `bookings`, or entries of one of its indexes, that one plan node read (0: another node)."""
+    """Rows of a watched table, or entries of one of its indexes, that one plan node read (0: another node)."""
     loops = int(node.get("Actual Loops", 1))
-    if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") == "bookings":
+    if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") in WATCHED:
         removed = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
         return (int(node["Actual Rows"]) + int(removed)) * loops
     if node["Node Type"] == "Bitmap Index Scan" and node.get("Index Name") in bookings_indexes:
@@ -340,7 +351,10 @@ CALLS = [
     "hold expiry: worker pass",
     "reschedule: slots",
     "reschedule",
+    "calendar feed",
 ]
+# The calls whose busy read must meet the instructor's busy-calendar time through its index.
+READ_BUSY_TIME = ["slots: 62 days", "booking", "reschedule: slots", "reschedule"]
 
 
 def test_the_history_is_long(scenario: Scenario) -> None:
@@ -355,12 +369,25 @@ def test_call_reads_bookings_through_a_bounded_index(scenario: Scenario, call: s
     worst = max(
         rows_examined(node, scenario.indexes) for one in explained for node in nodes(one.plan["Plan"])
     )
-    FIGURES[f"rows of bookings one plan node examined, at most: {call}"] = worst
+    FIGURES[f"rows of bookings or busy time one plan node examined, at most: {call}"] = worst
     for one in explained:
         for node in nodes(one.plan["Plan"]):
             scan = node["Node Type"]
-            assert not (scan == "Seq Scan" and node.get("Relation Name") == "bookings"), (
-                f"{call}: sequential scan of bookings\n{_show(one)}"
+            assert not (scan == "Seq Scan" and node.get("Relation Name") in WATCHED), (
+                f"{call}: sequential scan of {node.get('Relation Name')}\n{_show(one)}"
             )
             rows = rows_examined(node, scenario.indexes)
             assert rows <= scenario.bound(call), f"{call}: {scan} read {rows} rows of bookings\n{_show(one)}"
+
+
+@pytest.mark.parametrize("call", READ_BUSY_TIME)
+def test_call_reads_busy_calendar_time_through_its_index(scenario: Scenario, call: str) -> None:
+    # Index scans name the index; a bitmap heap scan names the table and its child the index.
+    used = {
+        node["Index Name"]
+        for one in scenario.calls[call]
+        for node in nodes(one.plan["Plan"])
+        if "busy_intervals" in node.get("Index Name", "")
+        or (node.get("Relation Name") == "busy_intervals" and "Index Name" in node)
+    }
+    assert used == {"ix_busy_intervals_instructor_starts"}, f"{call}: {used}"
