@@ -20,6 +20,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/instructors"),
     ("get", "/api/instructors/{instructor_id}/availability"),
     ("get", "/api/instructors/{instructor_id}/slots"),
+    ("get", "/api/calendar-feeds/{secret}.ics"),
     ("get", "/health"),
 }
 REMINDERS = ("post", "/api/bookings/reminders")

@@ -295,7 +295,7 @@ def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def rows_examined(node: dict[str, Any], bookings_indexes: set[str]) -> int:
-    """Rows of a watched table, or entries of one of its indexes, that one plan node read (0: another node)."""
+    """Rows of a watched table, or entries of its indexes, that one plan node read (0: another node)."""
     loops = int(node.get("Actual Loops", 1))
     if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") in WATCHED:
         removed = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)

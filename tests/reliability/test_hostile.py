@@ -271,6 +271,23 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.patch(to_booking, json={"status": "cancelled"}, headers=intruder),
             {404},
         ),
+        # The instructor's calendars span every brand: no brand admin manages them (SPEC §13).
+        ("PUT", "/api/instructors/{instructor_id}/busy-calendars"): (
+            client.put(f"{to_instructor}/busy-calendars", json={"calendars": []}, headers=intruder),
+            {403},
+        ),
+        ("GET", "/api/instructors/{instructor_id}/busy-calendars"): (
+            client.get(f"{to_instructor}/busy-calendars", headers=intruder),
+            {403},
+        ),
+        ("POST", "/api/instructors/{instructor_id}/calendar-feed"): (
+            client.post(f"{to_instructor}/calendar-feed", headers=intruder),
+            {403},
+        ),
+        ("DELETE", "/api/instructors/{instructor_id}/calendar-feed"): (
+            client.delete(f"{to_instructor}/calendar-feed", headers=intruder),
+            {403},
+        ),
         ("POST", "/api/bookings/{booking_id}/reschedule"): (
             client.post(
                 f"{to_booking}/reschedule",
@@ -327,6 +344,7 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
         ("GET", "/api/instructors"),
         ("GET", "/api/instructors/{instructor_id}/availability"),
         ("GET", "/api/instructors/{instructor_id}/slots"),
+        ("GET", "/api/calendar-feeds/{secret}.ics"),  # the secret in the address is the credential
         ("GET", "/health"),
     }
     paths = (await world.client.get("/openapi.json")).json()["paths"]
