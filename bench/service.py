@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+import threading
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -15,6 +19,7 @@ from bench import wrk
 from bench.harness import (
     EVERY_DAY,
     MON_FRI_9_TO_17,
+    SERVICE,
     booking_body,
     link,
     percentile,
@@ -27,6 +32,7 @@ from bench.harness import (
 SLOT_CALLS = 200
 SEQUENTIAL_BOOKINGS = 200
 BUSY_BOOKINGS = 500
+BUSY_OCCURRENCES = 2000
 
 
 def _timed_gets(
@@ -43,10 +49,66 @@ def _timed_gets(
     return timings, count
 
 
+def _busy_feed(first: datetime, days: int, count: int) -> bytes:
+    """An iCalendar file of `count` 20-minute events at random times over `days` days from `first`."""
+    rng = random.Random(2)
+    events = []
+    for index in range(count):
+        start = first + timedelta(minutes=rng.randrange(days * 24 * 60 // 5) * 5)
+        stamp = f"{start:%Y%m%dT%H%M%SZ}"
+        end = f"{start + timedelta(minutes=20):%Y%m%dT%H%M%SZ}"
+        events.append(
+            f"BEGIN:VEVENT\r\nUID:{index}@bench\r\nDTSTAMP:{stamp}\r\nDTSTART:{stamp}\r\n"
+            f"DTEND:{end}\r\nSUMMARY:Busy\r\nEND:VEVENT\r\n"
+        )
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+    ).encode()
+
+
+@contextmanager
+def _feed_server(body: bytes) -> Iterator[str]:
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/calendar")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/busy.ics"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _subscribe(client: httpx.Client, base: str, instructor: str, url: str) -> int:
+    """Save the busy calendar and wait for the service's worker to have synced it; its busy count."""
+    path = f"{base}/api/instructors/{instructor}/busy-calendars"
+    client.put(path, json={"calendars": [{"url": url}]}, headers=SERVICE).raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        (calendar,) = client.get(path, headers=SERVICE).json()["calendars"]
+        if calendar["last_synced_at"] is not None or calendar["last_error"] is not None:
+            if calendar["last_error"] is not None:
+                raise RuntimeError(calendar["last_error"])
+            return int(calendar["busy_count"])
+        time.sleep(0.1)
+    raise RuntimeError("the busy calendar was not synced within 60 s")
+
+
 def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
-    """GET …/slots over 62 days, Mon-Fri 09-17, 60 min, no buffer: empty calendar, then 500 bookings."""
+    """GET …/slots over 62 days, Mon-Fri 09-17, 60 min, no buffer: empty calendar, then 500 bookings,
+    then those and a busy calendar of 2,000 occurrences (SPEC §13)."""
     rows = []
-    with server(database_url) as base:
+    with server(database_url, extra_env={"ALLOW_PRIVATE_URLS": "true"}) as base:
         main = seed(base, weekly=MON_FRI_9_TO_17, timezone="Europe/Berlin")
         instructor = main.instructor_ids[0]
         first = tomorrow_midnight().date()
@@ -72,6 +134,12 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
                 client.post(f"{base}/api/bookings", json=body, headers=student_headers()).raise_for_status()
             timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
             rows.append(_latency_row("slots 62 days, 500 bookings", backend, timings, 5.0, f"{listed} slots"))
+            # Spread over the 90 days the sync reads (the default advance window).
+            with _feed_server(_busy_feed(tomorrow_midnight(), 90, BUSY_OCCURRENCES)) as feed:
+                busy = _subscribe(client, base, instructor, feed)
+            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            name = f"slots 62 days, 500 bookings + busy feed of {BUSY_OCCURRENCES}"
+            rows.append(_latency_row(name, backend, timings, None, f"{listed} slots, {busy} busy intervals"))
     return rows
 
 
