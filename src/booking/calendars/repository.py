@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.availability.repository import DEFAULT_SETTINGS
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus
 from booking.models import (
     Booking,
@@ -176,7 +177,8 @@ async def claim_due_calendars(
             last_modified=row.last_modified,
             expanded_until=row.expanded_until,
             timezone=row.timezone,
-            advance_days=max(row.advance_days or 0, DEFAULT_ADVANCE_DAYS),
+            # A brand whose settings were never saved books as far ahead as the defaults say.
+            advance_days=max(row.advance_days or 0, DEFAULT_SETTINGS.advance_booking_days),
         )
         for row in (await session.execute(query)).all()
     ]
@@ -189,15 +191,12 @@ async def claim_due_calendars(
     return claims
 
 
-DEFAULT_ADVANCE_DAYS = 90  # a brand whose settings were never saved books 90 days ahead
-
-
 @dataclass(frozen=True)
 class SyncResult:
-    """What one fetch found: busy time (None: unchanged, a 304) or the reason it failed."""
+    """What one fetch found: the busy time as stored pieces (None: unchanged, a 304), or why it failed."""
 
-    busy: list[Interval] | None = None
     pieces: list[Interval] | None = None
+    busy_count: int = 0  # the joined busy intervals the pieces were cut from
     error: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -219,7 +218,7 @@ async def record_sync(
         return
     calendar.last_synced_at = now
     calendar.last_error = None
-    if result.pieces is None or result.busy is None:
+    if result.pieces is None:
         return  # 304: the busy time stored is still the feed's
     await session.execute(delete(BusyInterval).where(BusyInterval.calendar_id == claim.id))
     if result.pieces:
@@ -235,7 +234,7 @@ async def record_sync(
                 for p in result.pieces
             ],
         )
-    calendar.busy_count = len(result.busy)
+    calendar.busy_count = result.busy_count
     calendar.etag = result.etag
     calendar.last_modified = result.last_modified
     calendar.expanded_until = result.expanded_until

@@ -73,8 +73,8 @@ async def fetch(
     except FeedUnreadable as exc:
         return SyncResult(error=str(exc))
     return SyncResult(
-        busy=busy,
         pieces=pieces(busy),
+        busy_count=len(busy),
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
         expanded_until=expanded.end,
