@@ -420,7 +420,8 @@ async def test_the_feed_follows_a_booking_through_confirm_move_and_cancel(calend
     assert event_state(event) == ("CANCELLED", 3, berlin(WEDNESDAY, 14), berlin(WEDNESDAY, 15))
     assert b"knee" not in response.content  # no instructor notes
 
-    # Unchanged: the same ETag, and 304 for it.
+    # Unchanged: the same ETag, and 304 for it; calendar apps may keep it and revalidate.
+    assert response.headers.get_list("cache-control") == ["no-cache"]
     etag = response.headers["etag"]
     assert (await feed.get()).headers["etag"] == etag
     unchanged = await feed.get(**{"If-None-Match": etag})

@@ -46,6 +46,13 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
+def with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    """The response's headers plus each security header it did not set itself (a calendar feed says
+    `cache-control: no-cache`, so that calendar apps may keep it and ask with its ETag)."""
+    present = {name.lower() for name, _ in headers}
+    return [*headers, *((name, value) for name, value in SECURITY_HEADERS if name not in present)]
+
+
 # Told of each answered request: its scope (after routing), the status sent, the seconds it took.
 RequestObserver = Callable[[Scope, int, float], None]
 
@@ -233,7 +240,7 @@ class SecurityHeadersMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = with_security_headers(message.get("headers", []))
             await send(message)
 
         observe = self.observe
