@@ -39,7 +39,7 @@ class LoopbackServer:
 
 
 @contextmanager
-def serve(responder: Responder) -> Iterator[LoopbackServer]:
+def serve(responder: Responder, port: int = 0) -> Iterator[LoopbackServer]:
     requests: list[Recorded] = []
     stopping = threading.Event()
 
@@ -70,7 +70,7 @@ def serve(responder: Responder) -> Iterator[LoopbackServer]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()

@@ -27,6 +27,7 @@ from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install
 from booking.instructors.routes import router as instructors_router
 from booking.metrics import install_metrics
 from booking.openapi import AppWideErrors, document
+from booking.web.routes import router as web_router
 from booking.webhooks.routes import router as webhooks_router
 
 log = logging.getLogger("booking")
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(webhooks_router)
     app.include_router(calendars_router)
     app.include_router(calendar_feed_router)
+    app.include_router(web_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
     # GET /metrics, and the timing of each request, only when METRICS_TOKEN is set.

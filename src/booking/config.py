@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     # How often the worker fetches each busy calendar again (SPEC §13).
     calendar_sync_minutes: int = Field(default=10, ge=1, le=1440)
+    # The booking page (SPEC §14): where a visitor signs in, and the origins that may frame the page.
+    sign_in_url: str | None = None
+    embed_origins: str = ""
     # Bearer token of GET /metrics; unset: /metrics is 404.
     metrics_token: str | None = None
 

@@ -113,8 +113,11 @@ def run_demo(*, host: str, port: int) -> int:
         return mint_token(secret, sub=str(user_id), email=email, role=role, ttl_seconds=TOKEN_TTL_SECONDS)
 
     base = f"http://{host}:{port}"
+    student_token = token(STUDENT_ID, "student@example.com")
     print(
         f"""
+Booking page: {base}/book/{DEMO_SLUG}   (open it in a browser; "Continue as demo student" to book)
+
 Booking service demo on {settings.database_url}
   Interactive docs: {base}/docs   (press Authorize and paste a token)
   Demo brand id:    {brand_id}
@@ -126,10 +129,13 @@ Booking service demo on {settings.database_url}
   Instructor token (Maya Keller, Europe/Berlin):
     {token(INSTRUCTOR_USER_ID, "maya@example.com")}
   Student token:
-    {token(STUDENT_ID, "student@example.com")}
+    {student_token}
 
 {_try_it(base, brand_id, maya_id)}
 """
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    app = create_app(settings)
+    # Only the demo offers a ready-made student on its booking page.
+    app.state.demo_student_token = student_token
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     return 0

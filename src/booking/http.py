@@ -46,6 +46,7 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
+
 def with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     """The response's headers plus each security header it did not set itself (a calendar feed says
     `cache-control: no-cache`, so that calendar apps may keep it and ask with its ETag)."""

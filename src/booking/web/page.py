@@ -1,0 +1,115 @@
+"""The booking page's HTML and headers. The page is static but for one JSON block of configuration: no
+inline script, so the Content-Security-Policy can forbid them all."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from booking.web.assets import asset_url
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    brand_id: str
+    brand_name: str
+    brand_slug: str
+    instructor_id: str | None
+    sign_in_url: str | None
+    embed_origins: list[str]
+    demo_token: str | None  # only `booking demo` sets it: "Continue as demo student"
+
+    def as_json(self) -> str:
+        data: dict[str, Any] = {
+            "brandId": self.brand_id,
+            "brandName": self.brand_name,
+            "brandSlug": self.brand_slug,
+            "instructorId": self.instructor_id,
+            "signInUrl": self.sign_in_url,
+            "embedOrigins": self.embed_origins,
+            "demoToken": self.demo_token,
+        }
+        # `<` escaped, so that no value can close the data block.
+        return json.dumps(data).replace("<", "\\u003c")
+
+
+def booking_page(config: PageConfig) -> str:
+    name = html.escape(config.brand_name)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Book a session: {name}</title>
+<link rel="stylesheet" href="{asset_url("style.css")}">
+<script type="module" src="{asset_url("app.js")}"></script>
+</head>
+<body>
+<main>
+<h1>Book a session with {name}</h1>
+<section aria-labelledby="instructors-heading">
+<h2 id="instructors-heading">Instructor</h2>
+<div id="instructors" class="choices"></div>
+</section>
+<section aria-labelledby="when-heading">
+<h2 id="when-heading">When</h2>
+<div class="fields">
+<div class="field"><label for="date">Date</label>
+<input type="date" id="date" name="date"></div>
+<div class="field"><label for="timezone">Time zone</label>
+<select id="timezone" name="timezone"></select></div>
+</div>
+<div id="slots" class="choices" aria-live="polite"></div>
+</section>
+<section aria-labelledby="you-heading">
+<h2 id="you-heading">You</h2>
+<form id="booking-form" novalidate>
+<div class="fields">
+<div class="field"><label for="name">Name</label>
+<input type="text" id="name" name="name" autocomplete="name"></div>
+<div class="field"><label for="email">Email</label>
+<input type="email" id="email" name="email" autocomplete="email"></div>
+<div class="field"><label for="phone">Phone</label>
+<input type="tel" id="phone" name="phone" autocomplete="tel" placeholder="optional"></div>
+</div>
+<p id="chosen"></p>
+<button type="submit" id="book">Book</button>
+<div id="sign-in" hidden></div>
+</form>
+<div id="outcome" role="status"></div>
+</section>
+<section id="mine" aria-labelledby="mine-heading" hidden>
+<h2 id="mine-heading">My bookings</h2>
+<ul id="my-bookings"></ul>
+</section>
+</main>
+<script type="application/json" id="config">{config.as_json()}</script>
+</body>
+</html>
+"""
+
+
+def not_found_page(slug: str) -> str:
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Not found</title>
+<link rel="stylesheet" href="{asset_url("style.css")}"></head>
+<body><main><h1>Not found</h1><p>There is no booking page called {html.escape(slug)}.</p></main></body>
+</html>
+"""
+
+
+def page_headers(embed_origins: list[str]) -> dict[str, str]:
+    """A strict policy: everything from this origin only, no inline script, framed only by the origins
+    of EMBED_ORIGINS (and this one)."""
+    ancestors = " ".join(["'self'", *embed_origins])
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"frame-ancestors {ancestors}"
+    )
+    # X-Frame-Options cannot name other origins: SAMEORIGIN is for browsers that predate frame-ancestors,
+    # which every browser that knows frame-ancestors ignores in its favour.
+    return {"content-security-policy": policy, "x-frame-options": "SAMEORIGIN", "cache-control": "no-cache"}

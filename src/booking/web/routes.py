@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from booking.deps import PUBLIC, Context
+from booking.models import Brand
+from booking.web.assets import assets
+from booking.web.page import PageConfig, booking_page, not_found_page, page_headers
+
+router = APIRouter(prefix="/book", include_in_schema=False, dependencies=[PUBLIC])
+
+YEAR = 365 * 24 * 3600
+
+
+def embed_origins(value: str) -> list[str]:
+    return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+
+
+@router.get("/assets/{name}")
+async def asset(
+    name: str, v: str | None = None, if_none_match: Annotated[str | None, Header()] = None
+) -> Response:
+    found = assets().get(name)
+    if found is None:
+        return Response("not found", status_code=status.HTTP_404_NOT_FOUND, media_type="text/plain")
+    # The versioned URL the page uses never changes content: cache it for a year.
+    cache = f"public, max-age={YEAR}, immutable" if v == found.version else "no-cache"
+    headers = {"etag": found.etag, "cache-control": cache}
+    if if_none_match is not None and found.etag in if_none_match:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(found.body, media_type=found.media_type, headers=headers)
+
+
+@router.get("/{brand_slug}", response_class=HTMLResponse)
+async def page(
+    brand_slug: str,
+    request: Request,
+    ctx: Context,
+    instructor: Annotated[UUID | None, Query()] = None,
+) -> HTMLResponse:
+    """The booking page of a brand; `?instructor=` preselects one of its instructors."""
+    origins = embed_origins(ctx.settings.embed_origins)
+    headers = page_headers(origins)
+    async with ctx.db.transaction(write=False) as session:
+        brand = (await session.scalars(select(Brand).where(Brand.slug == brand_slug))).one_or_none()
+    if brand is None:
+        return HTMLResponse(
+            not_found_page(brand_slug), status_code=status.HTTP_404_NOT_FOUND, headers=headers
+        )
+    config = PageConfig(
+        brand_id=str(brand.id),
+        brand_name=brand.name,
+        brand_slug=brand.slug,
+        instructor_id=None if instructor is None else str(instructor),
+        sign_in_url=ctx.settings.sign_in_url,
+        embed_origins=origins,
+        demo_token=getattr(request.app.state, "demo_student_token", None),
+    )
+    return HTMLResponse(booking_page(config), headers=headers)

@@ -1,0 +1,307 @@
+// The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
+import { api, ApiError } from "./api.js";
+import { browserZone, dayAndTime, hhmm, localDate, zoneNames } from "./time.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null, // in memory only: never stored, never in a URL
+  instructors: [],
+  instructorId: null,
+  slot: null, // the chosen slot's starts_at
+  moving: null, // the booking being rescheduled
+};
+
+function element(tag, { dataset = {}, ...properties } = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), properties);
+  Object.assign(node.dataset, dataset); // `dataset` itself cannot be assigned
+  node.append(...children);
+  return node;
+}
+
+function say(message) {
+  $("outcome").textContent = message;
+}
+
+function zone() {
+  return $("timezone").value;
+}
+
+// --- signing in ------------------------------------------------------------------------------------
+
+function tokenClaims(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload));
+  } catch {
+    return {};
+  }
+}
+
+function signIn(token) {
+  state.token = token;
+  const claims = tokenClaims(token);
+  if (claims.email && !$("email").value) $("email").value = claims.email;
+  if (claims.phone && !$("phone").value) $("phone").value = claims.phone;
+  $("sign-in").hidden = true;
+  $("sign-in").replaceChildren();
+  loadMine();
+}
+
+function tokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("access_token");
+  if (token) {
+    // As Supabase Auth's redirect leaves it; the address bar (and history) should not keep it.
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return token;
+}
+
+function listenForEmbedder() {
+  window.addEventListener("message", (event) => {
+    if (!config.embedOrigins.includes(event.origin)) return; // anyone else's messages are ignored
+    const data = event.data;
+    if (data && data.type === "booking:token" && typeof data.token === "string") signIn(data.token);
+  });
+  if (window.parent !== window) window.parent.postMessage({ type: "booking:ready" }, "*");
+}
+
+function explainSignIn() {
+  const box = $("sign-in");
+  const parts = [element("p", { textContent: "Sign in to book: your booking is made in your name." })];
+  if (config.signInUrl) {
+    const back = encodeURIComponent(location.href);
+    parts.push(element("a", { href: `${config.signInUrl}${config.signInUrl.includes("?") ? "&" : "?"}redirect_to=${back}`, textContent: "Sign in" }));
+  }
+  if (config.demoToken) {
+    parts.push(element("button", { type: "button", textContent: "Continue as demo student", onclick: () => signIn(config.demoToken) }));
+  }
+  box.replaceChildren(...parts);
+  box.hidden = false;
+}
+
+// --- instructors, date, zone, slots ---------------------------------------------------------------
+
+async function loadInstructors() {
+  const data = await api("/api/instructors", { params: { brand_id: config.brandId } });
+  state.instructors = data.instructors;
+  $("instructors").replaceChildren(
+    ...data.instructors.map((instructor) =>
+      element("button", {
+        type: "button",
+        textContent: instructor.name,
+        className: "choice",
+        onclick: () => chooseInstructor(instructor.id),
+        dataset: { id: instructor.id },
+      }),
+    ),
+  );
+  const preselected = data.instructors.find((i) => i.id === config.instructorId);
+  if (preselected) await chooseInstructor(preselected.id);
+  else if (data.instructors.length === 1) await chooseInstructor(data.instructors[0].id);
+}
+
+async function chooseInstructor(id) {
+  state.instructorId = id;
+  for (const button of $("instructors").children) button.setAttribute("aria-pressed", String(button.dataset.id === id));
+  await loadSlots();
+}
+
+function instructorName(id) {
+  const found = state.instructors.find((i) => i.id === id);
+  return found ? found.name : "your instructor";
+}
+
+async function loadSlots() {
+  state.slot = null;
+  renderChosen();
+  const box = $("slots");
+  if (!state.instructorId || !$("date").value) {
+    box.replaceChildren();
+    return;
+  }
+  const params = { brand_id: config.brandId, from: $("date").value, to: $("date").value, timezone: zone() };
+  const options = { params };
+  if (state.moving) {
+    params.reschedule_of = state.moving.id;
+    options.token = state.token;
+  }
+  let data;
+  try {
+    data = await api(`/api/instructors/${state.instructorId}/slots`, options);
+  } catch (error) {
+    box.replaceChildren(element("p", { textContent: error.message }));
+    return;
+  }
+  if (data.slots.length === 0) {
+    box.replaceChildren(element("p", { textContent: "No free times on this date." }));
+    return;
+  }
+  box.replaceChildren(
+    ...data.slots.map((slot) =>
+      element("button", {
+        type: "button",
+        className: "choice slot",
+        textContent: `${hhmm(slot.starts_at, zone())} to ${hhmm(slot.ends_at, zone())}`,
+        onclick: (event) => chooseSlot(slot.starts_at, event.currentTarget),
+      }),
+    ),
+  );
+}
+
+function chooseSlot(startsAt, button) {
+  state.slot = startsAt;
+  for (const other of $("slots").children) other.setAttribute("aria-pressed", String(other === button));
+  renderChosen();
+}
+
+function renderChosen() {
+  const moving = state.moving;
+  $("book").textContent = moving ? "Move here" : "Book";
+  $("keep").hidden = !moving;
+  const when = state.slot ? `${dayAndTime(state.slot, zone())} (${zone()})` : "no time chosen yet";
+  $("chosen").textContent = moving
+    ? `Moving your session of ${dayAndTime(moving.starts_at, zone())} with ${instructorName(moving.instructor_id)}: ${when}`
+    : `Chosen: ${when}`;
+}
+
+// --- booking and moving ----------------------------------------------------------------------------
+
+async function submit(event) {
+  event.preventDefault();
+  if (!state.token) {
+    explainSignIn();
+    say("Sign in to book.");
+    return;
+  }
+  if (!state.slot) {
+    say("Choose a time first.");
+    return;
+  }
+  try {
+    const booking = state.moving ? await move() : await book();
+    say(outcomeOf(booking));
+    state.moving = null;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(error.message);
+  }
+  await Promise.all([loadSlots(), loadMine()]);
+}
+
+async function book() {
+  const body = {
+    brand_id: config.brandId,
+    instructor_id: state.instructorId,
+    starts_at: state.slot,
+    student_timezone: zone(),
+  };
+  for (const [field, id] of [["student_name", "name"], ["student_email", "email"], ["student_phone", "phone"]]) {
+    const value = $(id).value.trim();
+    if (value) body[field] = value;
+  }
+  const data = await api("/api/bookings", { method: "POST", body, token: state.token, idempotencyKey: crypto.randomUUID() });
+  return data.booking;
+}
+
+async function move() {
+  const path = `/api/bookings/${state.moving.id}/reschedule`;
+  const data = await api(path, { method: "POST", body: { starts_at: state.slot }, token: state.token, idempotencyKey: crypto.randomUUID() });
+  return data.booking;
+}
+
+function outcomeOf(booking) {
+  const at = `${hhmm(booking.starts_at, zone())} (${dayAndTime(booking.starts_at, zone())}, ${zone()})`;
+  if (booking.status === "pending" && booking.hold_expires_at) {
+    return `Booked ${at}: pending, held until ${hhmm(booking.hold_expires_at, zone())} for payment.`;
+  }
+  return `Booked ${at}: ${booking.status}.`;
+}
+
+// --- my bookings -----------------------------------------------------------------------------------
+
+async function loadMine() {
+  if (!state.token) return;
+  let data;
+  try {
+    data = await api("/api/bookings", { params: { brand_id: config.brandId, from: new Date().toISOString(), limit: "50" }, token: state.token });
+  } catch (error) {
+    say(error.message);
+    return;
+  }
+  const upcoming = data.bookings.filter((b) => b.status === "pending" || b.status === "confirmed");
+  $("mine").hidden = false;
+  $("my-bookings").replaceChildren(
+    ...(upcoming.length === 0 ? [element("li", { textContent: "No upcoming bookings." })] : upcoming.map(myBooking)),
+  );
+}
+
+function myBooking(booking) {
+  const text = `${dayAndTime(booking.starts_at, zone())} with ${instructorName(booking.instructor_id)}, ${booking.status}`;
+  return element(
+    "li",
+    { className: "booking" },
+    element("span", { textContent: text }),
+    element("button", { type: "button", textContent: "Cancel", onclick: () => cancel(booking) }),
+    element("button", { type: "button", textContent: "Reschedule", onclick: () => startMoving(booking) }),
+  );
+}
+
+async function cancel(booking) {
+  try {
+    await api(`/api/bookings/${booking.id}`, { method: "PATCH", body: { status: "cancelled" }, token: state.token });
+    say(`Cancelled your session of ${dayAndTime(booking.starts_at, zone())}.`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(error.message);
+  }
+  await Promise.all([loadSlots(), loadMine()]);
+}
+
+async function startMoving(booking) {
+  state.moving = booking;
+  $("date").value = localDate(booking.starts_at, zone());
+  say(`Choose a new time for your session of ${dayAndTime(booking.starts_at, zone())}.`);
+  await chooseInstructor(booking.instructor_id);
+  $("date").focus();
+}
+
+async function keepOldTime() {
+  state.moving = null;
+  say("");
+  await loadSlots();
+}
+
+// --- start -----------------------------------------------------------------------------------------
+
+function setUpControls() {
+  const here = browserZone();
+  $("timezone").replaceChildren(...zoneNames(here).map((name) => element("option", { value: name, textContent: name, selected: name === here })));
+  $("date").value = localDate(new Date(), here);
+  $("date").addEventListener("change", loadSlots);
+  $("timezone").addEventListener("change", () => {
+    loadSlots();
+    loadMine();
+  });
+  const keep = element("button", { type: "button", id: "keep", textContent: "Keep the old time", hidden: true, onclick: keepOldTime });
+  $("book").after(keep);
+  $("booking-form").addEventListener("submit", submit);
+}
+
+async function start() {
+  setUpControls();
+  listenForEmbedder();
+  const token = tokenFromFragment();
+  if (token) signIn(token);
+  else if (config.demoToken) explainSignIn();
+  try {
+    await loadInstructors();
+  } catch (error) {
+    say(error.message);
+  }
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,389 @@
+"""The booking page (SPEC §14) in a real browser: Debian's Chromium, headless, through Playwright.
+
+Each test runs `booking serve` on the test database (both backends) and drives the page as a student
+would: a browser context in Asia/Tokyo for an instructor in Berlin, a slot taken between listing and
+booking, no token, My bookings, the keyboard alone, and the page framed by an allowed and a forbidden
+origin. Times shown are checked against what the API answers, formatted here with `zoneinfo`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from booking.auth import mint_token
+from tests.loopback import Recorded, Reply, serve
+from tests.servers import booking_process, free_port
+from tests.support import SECRET, SERVICE, SERVICE_KEY
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIGN_IN_URL = "https://auth.example.com/sign-in"
+SCREENSHOT = Path(__file__).parent.parent / "docs" / "booking-page.png"
+BERLIN, TOKYO = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Tokyo")
+
+async_api = pytest.importorskip("playwright.async_api")
+expect = async_api.expect
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (one stat, before anything runs)
+        if os.environ.get("CI"):
+            pytest.fail("chromium must be installed in CI (.ci/run installs it)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    async with async_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+@dataclass
+class Site:
+    base: str
+    brand_id: str
+    instructor_id: str
+    embed_port: int  # EMBED_ORIGINS holds http://127.0.0.1:<embed_port>
+
+    def token(self, email: str = "student@example.com", student_id: uuid.UUID | None = None) -> str:
+        return mint_token(SECRET, sub=str(student_id or uuid.uuid4()), email=email)
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=10)
+
+    def slots(self, day: date, zone: str, token: str | None = None, **params: str) -> list[str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        query = {"brand_id": self.brand_id, "from": str(day), "to": str(day), "timezone": zone} | params
+        with self.api() as client:
+            response = client.get(
+                f"/api/instructors/{self.instructor_id}/slots", params=query, headers=headers
+            )
+        assert response.status_code == 200, response.text
+        return [slot["starts_at"] for slot in response.json()["slots"]]
+
+    def book(self, starts_at: str, token: str) -> httpx.Response:
+        body = {
+            "brand_id": self.brand_id,
+            "instructor_id": self.instructor_id,
+            "starts_at": starts_at,
+            "student_timezone": "Europe/Berlin",
+        }
+        with self.api() as client:
+            return client.post("/api/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    def bookings(self) -> list[dict[str, Any]]:
+        with self.api() as client:
+            response = client.get("/api/bookings", params={"brand_id": self.brand_id}, headers=SERVICE)
+        bookings: list[dict[str, Any]] = response.json()["bookings"]
+        return bookings
+
+
+def a_monday_ahead() -> date:
+    """A Monday at least two days ahead (in every zone), inside the 90-day booking window."""
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def local_hhmm(instant: str, zone: ZoneInfo) -> str:
+    return datetime.fromisoformat(instant).astimezone(zone).strftime("%H:%M")
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+    embed_port = free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "SUPABASE_JWT_SECRET": SECRET,
+        "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
+        "LOG_LEVEL": "warning",
+        "SIGN_IN_URL": SIGN_IN_URL,
+        "EMBED_ORIGINS": f"http://127.0.0.1:{embed_port}",
+    }
+    with booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, _):
+        with httpx.Client(base_url=base, headers=SERVICE, timeout=10) as client:
+            brand = client.post("/api/brands", json={"name": "Acme Coaching", "slug": "acme"}).json()["brand"]
+            client.patch(f"/api/brands/{brand['id']}", json={"settings": {"max_pending_per_student": None}})
+            body = {"name": "Maya Keller", "email": "maya@example.com", "timezone": "Europe/Berlin"}
+            instructor = client.post("/api/instructors", json=body | {"brand_ids": [brand["id"]]}).json()
+            instructor_id = instructor["instructor"]["id"]
+            weekly = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
+            response = client.put(
+                f"/api/instructors/{instructor_id}/availability",
+                json={"brand_id": brand["id"], "weekly": weekly, "settings": {"buffer_minutes": 0}},
+            )
+            assert response.status_code == 200, response.text
+        yield Site(base, brand["id"], instructor_id, embed_port)
+
+
+@pytest.fixture
+async def tokyo(browser: Any) -> AsyncIterator[Any]:
+    context = await browser.new_context(timezone_id="Asia/Tokyo", locale="en-US")
+    yield context
+    await context.close()
+
+
+async def open_page(context: Any, site: Site, token: str | None = None, query: str = "") -> Any:
+    page = await context.new_page()
+    fragment = f"#access_token={token}" if token else ""
+    await page.goto(f"{site.base}/book/acme{query}{fragment}")
+    await page.locator("body[data-ready=true]").wait_for()
+    return page
+
+
+async def choose(page: Any, day: date) -> Any:
+    """Maya, then `day`: answers the slot buttons."""
+    await page.get_by_role("button", name="Maya Keller").click()
+    await page.get_by_label("Date", exact=True).fill(str(day))
+    slots = page.locator("#slots button")
+    await slots.first.wait_for()
+    return slots
+
+
+async def starts_shown(slots: Any) -> list[str]:
+    return [text.split(" ")[0] for text in await slots.all_inner_texts()]
+
+
+def slot_button(page: Any, hhmm: str) -> Any:
+    """The slot whose accessible name begins with the local start `hhmm`."""
+    return page.get_by_role("button", name=re.compile(f"^{hhmm}"))
+
+
+def outcome(page: Any) -> Any:
+    return page.get_by_role("status")
+
+
+# --- booking ---------------------------------------------------------------------------------------
+
+
+async def test_a_student_in_tokyo_books_a_berlin_instructor_in_their_own_time(site: Site, tokyo: Any) -> None:
+    token = site.token()
+    requested: list[str] = []
+    page = await tokyo.new_page()
+    page.on("request", lambda request: requested.append(request.url))
+    await page.goto(f"{site.base}/book/acme#access_token={token}")
+    await page.locator("body[data-ready=true]").wait_for()
+    assert "#" not in page.url, "the token leaves the address bar"
+    assert (
+        await page.get_by_label("Time zone", exact=True).input_value() == "Asia/Tokyo"
+    )  # the browser's own zone
+
+    monday = a_monday_ahead()
+    slots = await choose(page, monday)
+    # A Tokyo Monday is Berlin's Sunday 16:00 to Monday 16:00: Berlin 09:00-15:00 are 17:00-23:00 here.
+    expected = [local_hhmm(start, TOKYO) for start in site.slots(monday, "Asia/Tokyo")]
+    assert expected == ["17:00", "18:00", "19:00", "20:00", "21:00", "22:00", "23:00"]
+    assert await starts_shown(slots) == expected
+    if os.environ.get("BOOKING_UPDATE_SCREENSHOT"):
+        await page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    await slot_button(page, "18:00").click()
+    await page.get_by_label("Name", exact=True).fill("Aiko Tanaka")
+    assert (
+        await page.get_by_label("Email", exact=True).input_value() == "student@example.com"
+    )  # from the token
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(outcome(page)).to_contain_text("Booked 18:00")
+    (booking,) = site.bookings()
+    assert local_hhmm(booking["starts_at"], TOKYO) == "18:00"
+    assert local_hhmm(booking["starts_at"], BERLIN) == "10:00"
+    assert (booking["student_timezone"], booking["student_name"]) == ("Asia/Tokyo", "Aiko Tanaka")
+    held_until = local_hhmm(booking["hold_expires_at"], TOKYO)
+    await expect(outcome(page)).to_contain_text(f"pending, held until {held_until}")
+    await expect(page.locator("#my-bookings")).to_contain_text("Maya Keller, pending")
+    # The booked time left the list; the token went in no address the page asked for, nor in storage.
+    await expect(slots).to_have_count(6)
+    assert "18:00" not in await starts_shown(slots)
+    assert not [url for url in requested if token in url]
+    assert await page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+    # Another zone: the same date there, its own slots, in its own times.
+    await page.get_by_label("Time zone", exact=True).select_option("Europe/Berlin")
+    berlin_starts = [local_hhmm(start, BERLIN) for start in site.slots(monday, "Europe/Berlin")]
+    assert berlin_starts == ["09:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]
+    await expect(slots).to_have_count(7)
+    assert await starts_shown(slots) == berlin_starts
+
+
+async def test_a_slot_taken_meanwhile_shows_the_apis_message_and_refreshes(site: Site, tokyo: Any) -> None:
+    page = await open_page(tokyo, site, site.token())
+    monday = a_monday_ahead()
+    slots = await choose(page, monday)
+    first = site.slots(monday, "Asia/Tokyo")[0]
+    await slot_button(page, local_hhmm(first, TOKYO)).click()
+    assert site.book(first, site.token("other@example.com")).status_code == 201
+    refused = site.book(first, site.token("third@example.com"))
+    assert refused.json()["error"]["code"] == "slot_unavailable"
+
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(outcome(page)).to_have_text(refused.json()["error"]["message"])
+    await expect(slots).to_have_count(6)
+    assert local_hhmm(first, TOKYO) not in await starts_shown(slots)
+    assert len(site.bookings()) == 1
+
+
+async def test_without_a_token_book_explains_how_to_sign_in(site: Site, tokyo: Any) -> None:
+    page = await open_page(tokyo, site)
+    await (await choose(page, a_monday_ahead())).first.click()  # slots are shown to anyone
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(page.locator("#sign-in")).to_contain_text("Sign in to book")
+    link = page.get_by_role("link", name="Sign in")
+    assert (await link.get_attribute("href")).startswith(SIGN_IN_URL + "?redirect_to=")
+    assert site.bookings() == []
+
+
+async def test_cancel_and_reschedule_from_my_bookings(site: Site, tokyo: Any) -> None:
+    token = site.token()
+    monday = a_monday_ahead()
+    starts = site.slots(monday, "Europe/Berlin")
+    assert site.book(starts[0], token).status_code == 201
+    page = await open_page(tokyo, site, token)
+    mine = page.locator("#my-bookings li")
+    await expect(mine).to_have_count(1)
+
+    await mine.get_by_role("button", name="Reschedule").click()
+    await expect(page.get_by_role("button", name="Move here")).to_be_visible()
+    targets = page.locator("#slots button")
+    await targets.first.wait_for()
+    booking_id = site.bookings()[0]["id"]
+    allowed = site.slots(monday, "Asia/Tokyo", token, reschedule_of=booking_id)
+    assert await starts_shown(targets) == [local_hhmm(start, TOKYO) for start in allowed]
+    await slot_button(page, local_hhmm(starts[3], TOKYO)).click()
+    await page.get_by_role("button", name="Move here").click()
+    await expect(outcome(page)).to_contain_text(f"Booked {local_hhmm(starts[3], TOKYO)}")
+    (moved,) = site.bookings()
+    assert (moved["starts_at"], moved["reschedule_count"]) == (starts[3], 1)
+    await expect(page.get_by_role("button", name="Book", exact=True)).to_be_visible()
+
+    await page.locator("#my-bookings li").get_by_role("button", name="Cancel").click()
+    await expect(outcome(page)).to_contain_text("Cancelled")
+    await expect(page.locator("#my-bookings")).to_have_text("No upcoming bookings.")
+    assert site.bookings()[0]["status"] == "cancelled"
+
+
+async def test_booking_with_the_keyboard_alone(site: Site, tokyo: Any) -> None:
+    page = await open_page(tokyo, site, site.token(), query=f"?instructor={site.instructor_id}")
+    monday = a_monday_ahead()
+
+    async def tab_to(selector: str) -> None:
+        for _ in range(60):
+            await page.keyboard.press("Tab")
+            if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    await tab_to("#date")
+    await page.keyboard.type(monday.strftime("%m%d%Y"))  # en-US order of the date field
+    await page.locator("#slots button").first.wait_for()
+    expected = local_hhmm(site.slots(monday, "Asia/Tokyo")[2], TOKYO)
+    await tab_to("#slots button:nth-child(3)")
+    await page.keyboard.press("Space")
+    await tab_to("#name")
+    await page.keyboard.type("Kenji")
+    await tab_to("#book")
+    await page.keyboard.press("Enter")
+    await expect(outcome(page)).to_contain_text(f"Booked {expected}")
+    assert [b["student_name"] for b in site.bookings()] == ["Kenji"]
+
+
+# --- framing and messages --------------------------------------------------------------------------
+
+
+def embedder(page_url: str, token: str) -> Any:
+    """A page that frames the booking page and gives it a token once it says it is ready."""
+    html = f"""<!doctype html><title>Embedder</title>
+<iframe id="booking" src="{page_url}" width="900" height="900"></iframe>
+<script>
+window.addEventListener("message", (event) => {{
+  if (event.data && event.data.type === "booking:ready") {{
+    document.body.dataset.ready = "true";
+    event.source.postMessage({{type: "booking:token", token: "{token}"}}, "*");
+  }}
+}});
+</script>"""
+
+    def answer(_: Recorded) -> Reply:
+        return Reply(200, raw=html.encode(), headers={"content-type": "text/html"})
+
+    return answer
+
+
+async def test_an_allowed_origin_frames_the_page_and_gives_it_a_token(site: Site, browser: Any) -> None:
+    context = await browser.new_context(timezone_id="Europe/Berlin")
+    with serve(embedder(f"{site.base}/book/acme", site.token()), port=site.embed_port) as server:
+        page = await context.new_page()
+        await page.goto(server.url)
+        await page.locator("body[data-ready=true]").wait_for()  # the framed page posted booking:ready
+        frame = page.frame_locator("#booking")
+        await expect(frame.get_by_role("button", name="Maya Keller")).to_be_visible()
+        await expect(frame.locator("#my-bookings")).to_have_text("No upcoming bookings.")  # signed in
+    await context.close()
+
+
+async def test_a_forbidden_origin_can_neither_frame_the_page_nor_give_it_a_token(
+    site: Site, browser: Any
+) -> None:
+    context = await browser.new_context(timezone_id="Europe/Berlin")
+    with serve(embedder(f"{site.base}/book/acme", site.token())) as server:
+        page = await context.new_page()
+        await page.goto(server.url)
+        await page.wait_for_load_state("load")
+        (framed,) = [frame for frame in page.frames if frame != page.main_frame]
+        assert await framed.locator("#instructors").count() == 0, "the frame is refused"
+        assert await page.locator("body[data-ready=true]").count() == 0
+
+        # Opened by that origin instead, the page ignores the messages it sends.
+        async with context.expect_page() as opened:
+            await page.evaluate(f"window.booking = window.open({site.base + '/book/acme'!r})")
+        booking_page = await opened.value
+        await booking_page.locator("body[data-ready=true]").wait_for()
+        await page.evaluate(
+            f"window.booking.postMessage({{type: 'booking:token', token: {site.token()!r}}}, '*')"
+        )
+        await booking_page.get_by_role("button", name="Maya Keller").click()
+        await expect(booking_page.locator("#slots")).not_to_be_empty()
+        assert await booking_page.locator("#mine").is_hidden(), "no token was taken"
+    await context.close()
+
+
+# --- the HTML and its headers ----------------------------------------------------------------------
+
+
+async def test_headers_html_and_assets(site: Site) -> None:
+    with site.api() as client:
+        page = client.get("/book/acme")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy
+        assert f"frame-ancestors 'self' http://127.0.0.1:{site.embed_port}" in policy
+        assert "unsafe-inline" not in policy
+        scripts = [line for line in page.text.splitlines() if "<script" in line]
+        assert all('src="/book/assets/' in line or 'type="application/json"' in line for line in scripts)
+        assert "https://" not in page.text.replace(SIGN_IN_URL, "")  # nothing from another origin
+
+        missing = client.get("/book/nobody")
+        assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+        assert client.get("/book/acme", params={"instructor": "not-a-uuid"}).status_code == 422
+
+        versioned = page.text.split('src="')[1].split('"')[0]
+        asset = client.get(versioned)
+        assert asset.headers["content-type"].startswith("text/javascript")
+        assert "immutable" in asset.headers["cache-control"]
+        again = client.get("/book/assets/app.js", headers={"If-None-Match": asset.headers["etag"]})
+        assert (again.status_code, again.headers["cache-control"]) == (304, "no-cache")
+        assert client.get("/book/assets/missing.js").status_code == 404
