@@ -1,4 +1,4 @@
-"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|all] [--quick]`: prints tables, writes JSON.
+"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|page|all] [--quick]`: tables and JSON.
 
 The JSON goes to bench/results/<suite>.json.
 
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks"]
+SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page"]
 
 
 def cpu_model() -> str:
@@ -176,6 +176,17 @@ def run_webhooks(args: argparse.Namespace) -> list[dict[str, Any]]:
     return webhooks.run(args.quick)
 
 
+def run_page(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import page
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            rows.append(page.first_slot_times(url, backend))
+    return rows
+
+
 RUNNERS = {
     "core": run_core,
     "slots": run_slots,
@@ -184,6 +195,7 @@ RUNNERS = {
     "peer": run_peer,
     "scale": run_scale,
     "webhooks": run_webhooks,
+    "page": run_page,
 }
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
@@ -193,6 +205,7 @@ TITLES = {
     "peer": "Against django-appointment (peer), same run (ms); ours_over_peer < 1: we are faster",
     "scale": "Hot calls through HTTP on PostgreSQL, no history against 105,000 bookings (1 process each)",
     "webhooks": "Webhooks sent by `booking worker` processes to a loopback receiver (rates: 1st to last)",
+    "page": "The booking page in headless Chromium (Debian's), 1 server process",
 }
 
 

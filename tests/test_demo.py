@@ -17,10 +17,16 @@ def test_demo_prints_working_tokens(tmp_path: Path) -> None:
         printed = output.read_text()
         assert "made one up" in printed, "without SUPABASE_JWT_SECRET the demo says it invented one"
         assert f"{base}/docs" in printed
+        # The booking page comes first, and offers the demo student (the token of the printed student).
+        demo_lines = [line for line in printed.splitlines() if not line.startswith(("INFO", "WARNING"))]
+        assert re.findall(r"http://\S+", "\n".join(demo_lines))[0] == f"{base}/book/demo"
+        page = httpx.get(f"{base}/book/demo")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         (slots_url,) = re.findall(r"curl '(\S+/slots\S+)'", printed)
         assert httpx.get(slots_url).status_code == 200, "the printed slots request works as it is"
         tokens = dict(re.findall(r"  (\w[\w ]*?) token[^:\n]*:\n\s+(\S+)", printed))
         assert {"Admin", "Brand admin", "Instructor", "Student"} <= set(tokens)
+        assert f'"demoToken": "{tokens["Student"]}"' in page.text
 
         created = httpx.post(
             f"{base}/api/brands",
