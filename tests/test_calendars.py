@@ -481,3 +481,20 @@ async def test_without_public_base_url_the_feed_url_is_the_requests(
             f"/api/instructors/{world.instructor['id']}/calendar-feed", headers=SERVICE
         )
         assert created.json()["url"].startswith("http://booking.test/api/calendar-feeds/")
+
+
+async def test_a_parser_failure_of_any_kind_is_recorded_not_raised(
+    calendars: Calendars, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (await calendars.put(calendars.url())).status_code == 200
+    assert await calendars.sync() == 1
+
+    def broken(*_: object) -> list[object]:
+        raise RecursionError("deeply nested")
+
+    monkeypatch.setattr("booking.calendars.sync.busy_time_of", broken)
+    calendars.host.etag = None
+    calendar = await calendars.next_round()
+    assert calendar["last_error"] == "the calendar could not be read (RecursionError)"
+    assert calendar["busy_count"] == 1
+    assert await calendars.wednesday_starts() == WEDNESDAY_FREE

@@ -9,6 +9,7 @@ time of the last good fetch stays until a fetch succeeds again.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,8 @@ from booking.calendars.repository import SyncClaim, SyncResult
 from booking.db import Database
 from booking.outbound import OutboundClient, OutboundError
 from booking.scheduling import Interval
+
+log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 5 * 1024 * 1024
@@ -72,6 +75,9 @@ async def fetch(
         busy = await asyncio.to_thread(busy_time_of, response.body, expanded, zone)
     except FeedUnreadable as exc:
         return SyncResult(error=str(exc))
+    except Exception as exc:  # the parsers meet any bytes a stranger serves: no failure may stop the pass
+        log.warning("busy calendar %s could not be read", claim.id, exc_info=True)
+        return SyncResult(error=f"the calendar could not be read ({type(exc).__name__})")
     return SyncResult(
         pieces=pieces(busy),
         busy_count=len(busy),
