@@ -11,7 +11,7 @@ from typing import Any
 import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
@@ -52,6 +52,24 @@ def with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     `cache-control: no-cache`, so that calendar apps may keep it and ask with its ETag)."""
     present = {name.lower() for name, _ in headers}
     return [*headers, *((name, value) for name, value in SECURITY_HEADERS if name not in present)]
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison of an If-None-Match list against an ETag."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def conditional_response(
+    body: bytes, media_type: str, etag: str, cache_control: str, if_none_match: str | None
+) -> Response:
+    """The body with its ETag, or `304` with the same headers when If-None-Match names it."""
+    headers = {"etag": etag, "cache-control": cache_control}
+    if etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 # Told of each answered request: its scope (after routing), the status sent, the seconds it took.

@@ -9,6 +9,7 @@ from booking.calendars import service
 from booking.calendars.schemas import BusyCalendarList, BusyCalendarOut, BusyCalendarsPut, FeedCreated
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Forbidden, NotFound, ValidationFailed
+from booking.http import conditional_response
 from booking.openapi import errors
 
 router = APIRouter(prefix="/api/instructors/{instructor_id}", tags=["calendars"])
@@ -58,10 +59,7 @@ async def calendar_feed(
     """The instructor's sessions (the secret in the address is the credential; no header needed)."""
     async with ctx.db.transaction(write=False) as session:
         feed = await service.feed_file(session, secret, ctx.clock.now())
-    headers = {"etag": feed.etag, "cache-control": "no-cache"}
-    if service.etag_matches(if_none_match, feed.etag):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(feed.body, media_type=ICS_MEDIA_TYPE, headers=headers)
+    return conditional_response(feed.body, ICS_MEDIA_TYPE, feed.etag, "no-cache", if_none_match)
 
 
 @router.get("/busy-calendars", response_model=BusyCalendarList, responses=errors(NotFound, Forbidden))

@@ -102,14 +102,6 @@ def _feed_event(entry: FeedEntry) -> Event:
     )
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison of an If-None-Match list against our ETag."""
-    if not if_none_match:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
-
-
 # --- busy calendars --------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from booking.deps import PUBLIC, Context
+from booking.http import conditional_response
 from booking.models import Brand
 from booking.web.assets import assets
 from booking.web.page import PageConfig, booking_page, not_found_page, page_headers
@@ -30,10 +31,7 @@ async def asset(
         return Response("not found", status_code=status.HTTP_404_NOT_FOUND, media_type="text/plain")
     # The versioned URL the page uses never changes content: cache it for a year.
     cache = f"public, max-age={YEAR}, immutable" if v == found.version else "no-cache"
-    headers = {"etag": found.etag, "cache-control": cache}
-    if if_none_match is not None and found.etag in if_none_match:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(found.body, media_type=found.media_type, headers=headers)
+    return conditional_response(found.body, found.media_type, found.etag, cache, if_none_match)
 
 
 @router.get("/{brand_slug}", response_class=HTMLResponse)
