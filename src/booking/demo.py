@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.app import create_app
 from booking.auth import mint_token
+from booking.brands.repository import brand_by_slug
 from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.migrate import upgrade
@@ -48,7 +49,7 @@ async def seed(database_url: str) -> tuple[uuid.UUID, uuid.UUID]:
     db = Database(parse_database_url(database_url))
     try:
         async with db.transaction(write=True) as session:
-            brand = await session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG))
+            brand = await brand_by_slug(session, DEMO_SLUG)
             if brand is not None:
                 return brand.id, await _maya(session)
             brand = Brand(slug=DEMO_SLUG, name="Demo Coaching")

@@ -19,6 +19,10 @@ async def brand_by_id(session: AsyncSession, brand_id: UUID) -> Brand | None:
     return await session.get(Brand, brand_id)
 
 
+async def brand_by_slug(session: AsyncSession, slug: str) -> Brand | None:
+    return (await session.scalars(select(Brand).where(Brand.slug == slug))).one_or_none()
+
+
 async def brand_name(session: AsyncSession, brand_id: UUID) -> str:
     name: str | None = await session.scalar(select(Brand.name).where(Brand.id == brand_id))
     return name or ""

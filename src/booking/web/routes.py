@@ -5,11 +5,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
+from booking.brands.repository import brand_by_slug
 from booking.deps import PUBLIC, Context
 from booking.http import conditional_response
-from booking.models import Brand
 from booking.web.assets import assets
 from booking.web.page import PageConfig, booking_page, not_found_page, page_headers
 
@@ -45,7 +44,7 @@ async def page(
     origins = embed_origins(ctx.settings.embed_origins)
     headers = page_headers(origins)
     async with ctx.db.transaction(write=False) as session:
-        brand = (await session.scalars(select(Brand).where(Brand.slug == brand_slug))).one_or_none()
+        brand = await brand_by_slug(session, brand_slug)
     if brand is None:
         return HTMLResponse(
             not_found_page(brand_slug), status_code=status.HTTP_404_NOT_FOUND, headers=headers
