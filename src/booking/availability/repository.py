@@ -163,9 +163,6 @@ RULES: CompoundSelect[Any] = union_all(
 # cost) independent of the instructor's history.
 LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
-# Busy-calendar time (SPEC §13) is stored in pieces of at most a day: the same kind of lower bound.
-LONGEST_BUSY_PIECE = PIECE
-
 # Whether a hold has expired and whether the booking is in the asking brand are answered by the database
 # as two booleans: converting each row's instant and UUID in Python costs more than the read itself.
 # The instructor's busy-calendar time comes in the same statement (one round trip), flagged `external`.
@@ -283,7 +280,8 @@ async def busy_time(
         "instructor_id": instructor_id,
         "until": until,
         "earliest": since - LONGEST_BLOCK,
-        "earliest_piece": since - LONGEST_BUSY_PIECE,
+        # Busy-calendar time (SPEC §13) is stored in pieces of at most PIECE: the same kind of lower bound.
+        "earliest_piece": since - PIECE,
         "since": since,
         "now": now,
         "brand_id": brand_id,
