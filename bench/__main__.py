@@ -16,8 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode
 
 RESULTS = Path(__file__).parent / "results"
 SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page"]
@@ -110,27 +109,31 @@ def run_load(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _ours_ninety_days(url: str) -> tuple[float, float, int]:
     """Slots of 90 days through HTTP (a 62-day and a 28-day call), and sequential bookings, on SQLite."""
     from bench import service
-    from bench.harness import MON_FRI_9_TO_17, seed, server, tomorrow_midnight
+    from bench.harness import MON_FRI_9_TO_17, LightClient, seed, server, tomorrow_midnight
 
     with server(url) as base:
         seeded = seed(base, weekly=MON_FRI_9_TO_17)
         first = tomorrow_midnight().date()
-        link = f"{base}/api/instructors/{seeded.instructor_ids[0]}/slots"
+        path = f"/api/instructors/{seeded.instructor_ids[0]}/slots"
         spans = [
             (first, first + timedelta(days=61)),
             (first + timedelta(days=62), first + timedelta(days=89)),
         ]
         totals, listed = [], 0
-        with httpx.Client() as client:
+        client = LightClient(base)
+        try:
             for _ in range(20):
                 began = time.perf_counter()
                 listed = 0
                 for start, end in spans:
-                    response = client.get(
-                        link, params={"brand_id": seeded.brand_id, "from": str(start), "to": str(end)}
-                    )
-                    listed += len(response.json()["slots"])
+                    query = urlencode({"brand_id": seeded.brand_id, "from": str(start), "to": str(end)})
+                    status, body = client.request("GET", f"{path}?{query}")
+                    if status != 200:
+                        raise RuntimeError(body.decode())
+                    listed += len(json.loads(body)["slots"])
                 totals.append((time.perf_counter() - began) * 1000)
+        finally:
+            client.close()
     booking = service.sequential_bookings(url, "sqlite")
     return statistics.median(totals), booking["median_ms"], listed
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
+import json
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -119,6 +122,34 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float =
         except httpx.HTTPError:
             time.sleep(0.1)
     raise TimeoutError(base)
+
+
+class LightClient:
+    """One keep-alive HTTP/1.1 connection from the standard library, for the timed loops.
+
+    httpx spends about 0.4 ms of its own on each request here (0.60 ms against 0.22 ms for
+    http.client on an ASGI app that only answers): on two cores shared with the server, that is the
+    client's time, not the service's. The server sees the same requests either way.
+    """
+
+    def __init__(self, base: str) -> None:
+        parsed = urlsplit(base)
+        self.connection = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port or 80)
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        sent = dict(headers or {})
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        self.connection.request(method, path, body=payload, headers=sent)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 @dataclass

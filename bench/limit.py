@@ -1,51 +1,87 @@
 """The ceiling: the service's booking transaction issued straight through asyncpg, no HTTP, no framework.
 
-The same statements, in the same order, as one POST /api/bookings on PostgreSQL with providers
-unconfigured (see booking/availability/store.py and booking/bookings/service.py): the instructor with
-the share-locked link and the brand's settings, the weekly rules and overrides, the busy time, the
-insert of the booking and of its three `skipped` notification_log rows, commit.
+The same statements, compiled from the service's own definitions (booking.driver's hot statements),
+in the same order, as one POST /api/bookings on PostgreSQL with providers unconfigured and no caps:
+the instructor with the share-locked link and the brand's settings, the weekly rules and overrides,
+the busy time (bookings and busy-calendar time in one read), the insert of the booking, of its
+`booking.created` event and of its three `skipped` notification_log rows, commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from bench.harness import percentile, seed, server, tomorrow_midnight
+from booking.availability.repository import BUSY, INSTRUCTOR_LINKED_FOR_BOOKING, LONGEST_BLOCK, RULES
+from booking.bookings.repository import BOOKING_COLUMNS, INSERT_BOOKING
+from booking.calendars.parsing import PIECE
+from booking.driver import Compiled, HotStatement
+from booking.notifications.repository import INSERT_LOG_ROW
+from booking.unit_of_work import INSERT_EVENT
 
-INSTRUCTOR_IN_BRAND = """
-SELECT i.id, i.name, i.email, i.timezone, i.active, l.brand_id, s.buffer_minutes, s.advance_booking_days,
-       s.cancellation_cutoff_hours, s.session_minutes, s.min_notice_minutes
-FROM instructors i
-JOIN instructors_brands l ON l.instructor_id = i.id AND l.brand_id = $2 AND l.unlinked_at IS NULL
-LEFT OUTER JOIN instructor_scheduling_settings s ON s.instructor_id = i.id AND s.brand_id = $2
-WHERE i.id = $1 FOR SHARE OF l"""
-RULES = """
-SELECT 'weekly' AS kind, weekday, CAST(NULL AS DATE) AS date, start_minute, end_minute
-FROM availability_weekly WHERE instructor_id = $1 AND brand_id = $2
-UNION ALL
-SELECT kind, CAST(NULL AS SMALLINT), date, start_minute, end_minute
-FROM availability_overrides WHERE instructor_id = $1 AND brand_id = $2 AND date BETWEEN $3 AND $4"""
-BUSY = """
-SELECT starts_at, blocked_until FROM bookings
-WHERE instructor_id = $1 AND status IN ('pending', 'confirmed') AND starts_at < $2 AND starts_at > $4
-  AND blocked_until > $3"""
-INSERT_BOOKING = """
-INSERT INTO bookings (id, brand_id, instructor_id, student_id, status, payment_status, starts_at, ends_at,
-    blocked_until, buffer_minutes, student_timezone, instructor_timezone, student_email, created_by,
-    created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'pending', 'unpaid', $5, $6, $6, 0, 'UTC', 'UTC', 's@example.com', 'bench', $7, $7)"""
-INSERT_LOG = """
-INSERT INTO notification_log (id, booking_id, channel, kind, recipient, status, error, created_at)
-VALUES ($1, $2, $3, $4, $5, 'skipped', $6, $7)"""
+DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 
-LONGEST_BLOCK = timedelta(hours=12)  # the longest session plus the largest buffer, as the service bounds it
+def _compiled(statement: HotStatement) -> Compiled:
+    return statement.compiled(DIALECT)
+
+
+def _booking_row(brand: uuid.UUID, instructor: uuid.UUID, start: datetime, now: datetime) -> dict[str, Any]:
+    end = start + timedelta(hours=1)
+    values: dict[str, Any] = dict.fromkeys(BOOKING_COLUMNS)
+    values |= {
+        "id": uuid.uuid4(),
+        "brand_id": brand,
+        "instructor_id": instructor,
+        "student_id": uuid.uuid4(),
+        "status": "pending",
+        "payment_status": "unpaid",
+        "starts_at": start,
+        "ends_at": end,
+        "blocked_until": end,
+        "buffer_minutes": 0,
+        "student_timezone": "UTC",
+        "instructor_timezone": "UTC",
+        "student_email": "s@example.com",
+        "hold_expires_at": now + timedelta(minutes=30),
+        "refund_due": False,
+        "reschedule_count": 0,
+        "calendar_sequence": 0,
+        "created_by": "bench",
+        "created_at": now,
+        "updated_at": now,
+    }
+    return values
+
+
+def _log_rows(booking_id: uuid.UUID, now: datetime) -> list[dict[str, Any]]:
+    outcomes = [
+        ("email", "booking_created", "s@example.com", "resend_not_configured"),
+        ("sms", "booking_created", None, "no_phone"),
+        ("email", "booking_created_instructor", "c@example.com", "resend_not_configured"),
+    ]
+    return [
+        {
+            "id": uuid.uuid4(),
+            "booking_id": booking_id,
+            "channel": channel,
+            "kind": kind,
+            "recipient": recipient,
+            "status": "skipped",
+            "provider_message_id": None,
+            "error": error,
+            "created_at": now,
+        }
+        for channel, kind, recipient, error in outcomes
+    ]
 
 
 async def book(
@@ -53,28 +89,28 @@ async def book(
 ) -> None:
     end = start + timedelta(hours=1)
     now = datetime.now(start.tzinfo)
+    linked, rules, busy = _compiled(INSTRUCTOR_LINKED_FOR_BOOKING), _compiled(RULES), _compiled(BUSY)
+    booking, event, log = _compiled(INSERT_BOOKING), _compiled(INSERT_EVENT), _compiled(INSERT_LOG_ROW)
+    ids = {"instructor_id": instructor, "brand_id": brand}
+    span = {"since": start, "until": end, "earliest": start - LONGEST_BLOCK, "earliest_piece": start - PIECE}
     async with connection.transaction():
-        await connection.fetchrow(INSTRUCTOR_IN_BRAND, instructor, brand)
-        await connection.fetch(RULES, instructor, brand, start.date() - timedelta(days=1), end.date())
-        await connection.fetch(BUSY, instructor, end, start, start - LONGEST_BLOCK)
-        booking_id = uuid.uuid4()
-        await connection.execute(INSERT_BOOKING, booking_id, brand, instructor, uuid.uuid4(), start, end, now)
-        await connection.executemany(
-            INSERT_LOG,
-            [
-                (
-                    uuid.uuid4(),
-                    booking_id,
-                    "email",
-                    "booking_created",
-                    "s@example.com",
-                    "resend_not_configured",
-                    now,
-                ),
-                (uuid.uuid4(), booking_id, "sms", "booking_created", None, "no_phone", now),
-                (uuid.uuid4(), booking_id, "email", "booking_created_instructor", "c@example.com", "x", now),
-            ],
-        )
+        await connection.fetchrow(linked.sql, *linked.values(ids))
+        days = {"first": start.date() - timedelta(days=1), "last": end.date()}
+        await connection.fetch(rules.sql, *rules.values(ids | days))
+        await connection.fetch(busy.sql, *busy.values(ids | span | {"now": now}))
+        row = _booking_row(brand, instructor, start, now)
+        await connection.execute(booking.sql, *booking.values(row))
+        created = {
+            "id": uuid.uuid4(),
+            "type": "booking.created",
+            "brand_id": brand,
+            "booking_id": row["id"],
+            "data": json.dumps({"booking": {"id": str(row["id"])}}),
+            "created_at": now,
+            "dispatched_at": None,
+        }
+        await connection.executemany(event.sql, [event.values(created)])
+        await connection.executemany(log.sql, [log.values(entry) for entry in _log_rows(row["id"], now)])
 
 
 async def _run(dsn: str, brand: str, instructors: list[str], clients: int, seconds: float) -> dict[str, Any]:

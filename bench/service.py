@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import statistics
 import threading
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -20,6 +22,7 @@ from bench.harness import (
     EVERY_DAY,
     MON_FRI_9_TO_17,
     SERVICE,
+    LightClient,
     booking_body,
     link,
     percentile,
@@ -35,17 +38,22 @@ BUSY_BOOKINGS = 500
 BUSY_OCCURRENCES = 2000
 
 
-def _timed_gets(
-    client: httpx.Client, url: str, params: dict[str, Any], calls: int
-) -> tuple[list[float], int]:
-    client.get(url, params=params).raise_for_status()  # warm-up
-    timings, count = [], 0
-    for _ in range(calls):
-        started = time.perf_counter()
-        response = client.get(url, params=params)
-        timings.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-        count = len(response.json()["slots"])
+def _timed_gets(base: str, url: str, params: dict[str, Any], calls: int) -> tuple[list[float], int]:
+    """`calls` GETs of the slot list through one LightClient connection; timings and the slots listed."""
+    path = f"{urlsplit(url).path}?{urlencode(params)}"
+    client = LightClient(base)
+    try:
+        client.request("GET", path)  # warm-up
+        timings, count = [], 0
+        for _ in range(calls):
+            started = time.perf_counter()
+            status, body = client.request("GET", path)
+            timings.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(body.decode())
+            count = len(json.loads(body)["slots"])
+    finally:
+        client.close()
     return timings, count
 
 
@@ -115,7 +123,7 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
         params = {"brand_id": main.brand_id, "from": str(first), "to": str(first + timedelta(days=61))}
         url = f"{base}/api/instructors/{instructor}/slots"
         with httpx.Client() as client:
-            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            timings, listed = _timed_gets(base, url, params, SLOT_CALLS)
             rows.append(
                 _latency_row("slots 62 days, empty calendar", backend, timings, 5.0, f"{listed} slots")
             )
@@ -132,12 +140,12 @@ def slots(database_url: str, backend: str) -> list[dict[str, Any]]:
             for start in starts:
                 body = booking_body(other, instructor, start, brand_id=other.brand_id)
                 client.post(f"{base}/api/bookings", json=body, headers=student_headers()).raise_for_status()
-            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            timings, listed = _timed_gets(base, url, params, SLOT_CALLS)
             rows.append(_latency_row("slots 62 days, 500 bookings", backend, timings, 5.0, f"{listed} slots"))
             # Spread over the 90 days the sync reads (the default advance window).
             with _feed_server(_busy_feed(tomorrow_midnight(), 90, BUSY_OCCURRENCES)) as feed:
                 busy = _subscribe(client, base, instructor, feed)
-            timings, listed = _timed_gets(client, url, params, SLOT_CALLS)
+            timings, listed = _timed_gets(base, url, params, SLOT_CALLS)
             name = f"slots 62 days, 500 bookings + busy feed of {BUSY_OCCURRENCES}"
             rows.append(_latency_row(name, backend, timings, None, f"{listed} slots, {busy} busy intervals"))
     return rows
@@ -153,16 +161,19 @@ def sequential_bookings(
         instructor = seeded.instructor_ids[0]
         students = [student_headers() for _ in range(SEQUENTIAL_BOOKINGS)]
         timings = []
-        with httpx.Client() as client:
+        client = LightClient(base)
+        try:
             start = tomorrow_midnight()
-            client.get(f"{base}/health")
+            client.request("GET", "/health")
             for index in range(SEQUENTIAL_BOOKINGS):
                 body = booking_body(seeded, instructor, start + timedelta(hours=index))
                 began = time.perf_counter()
-                response = client.post(f"{base}/api/bookings", json=body, headers=students[index])
+                status, answer = client.request("POST", "/api/bookings", body, students[index])
                 timings.append((time.perf_counter() - began) * 1000)
-                if response.status_code != 201:
-                    raise RuntimeError(response.text)
+                if status != 201:
+                    raise RuntimeError(answer.decode())
+        finally:
+            client.close()
     target = 2.0 if backend == "sqlite" and not env else None
     name = "booking, one after another" + (f" ({label})" if label else "")
     return _latency_row(name, backend, timings, target, f"{SEQUENTIAL_BOOKINGS} bookings")

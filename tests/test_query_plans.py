@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import event
 
 from bench.scale import load_busy_time, load_history
+from booking import driver
 from booking.clock import FixedClock
 from booking.migrate import upgrade
 from tests.booking_world import MON_FRI_9_TO_17
@@ -87,6 +88,21 @@ class Recorder:
             cursor.execute("ROLLBACK TO SAVEPOINT plan_check")
             cursor.execute("RELEASE SAVEPOINT plan_check")
             cursor.close()
+        plan = json.loads(document) if isinstance(document, str) else document
+        self.current.append(Explained(statement, plan[0]))
+
+    async def observe_driver(self, statement: str, values: tuple[Any, ...], connection: Any) -> None:
+        """The same for a hot statement, which goes to asyncpg without SQLAlchemy (booking.driver)."""
+        if self.current is None or not TOUCHES_BOOKINGS.search(statement):
+            return
+        savepoint = connection.transaction()
+        await savepoint.start()
+        try:
+            document = await connection.fetchval(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, *values
+            )
+        finally:
+            await savepoint.rollback()
         plan = json.loads(document) if isinstance(document, str) else document
         self.current.append(Explained(statement, plan[0]))
 
@@ -266,10 +282,12 @@ async def _run(url: str) -> Scenario:
         recorder = Recorder()
         engine = api.app.state.context.db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", recorder.before_cursor_execute)
+        driver.OBSERVERS.append(recorder.observe_driver)
         try:
             found = await _calls(api, recorder, who, clock)
         finally:
             event.remove(engine, "before_cursor_execute", recorder.before_cursor_execute)
+            driver.OBSERVERS.remove(recorder.observe_driver)
     indexes, in_week = await _catalogue(url)
     return Scenario(recorder.calls, found, history, indexes, in_week)
 

@@ -23,6 +23,7 @@ from booking.context import AppContext
 from booking.deps import PUBLIC, Context, get_principal
 from booking.enums import ErrorCode
 from booking.errors import Conflict, Unauthorized
+from booking.hot_paths import HotPaths
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
 from booking.metrics import install_metrics
@@ -53,7 +54,10 @@ class BookingApp(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, hot_paths: bool = True
+) -> FastAPI:
+    """The app; `hot_paths=False` leaves every request to FastAPI's routes (the tests compare the two)."""
     settings = settings or Settings()
     context = AppContext.from_settings(settings, clock=clock)
 
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(web_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["operations"], dependencies=[PUBLIC])
 
+    if hot_paths:
+        app.add_middleware(HotPaths, fastapi=app)  # innermost: the layers below apply to it too
     # GET /metrics, and the timing of each request, only when METRICS_TOKEN is set.
     app.add_middleware(SecurityHeadersMiddleware, observe=install_metrics(app, settings))
     if settings.cors_origins.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import await_
+
+from booking.sqlite_driver import InlineConnection, inline_connector
 
 Dialect = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
@@ -86,7 +90,9 @@ def _postgres_engine(target: DatabaseTarget, pool_size: int) -> AsyncEngine:
 
 
 def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
-    engine = create_async_engine(target.url, connect_args={"timeout": busy_timeout})
+    engine = create_async_engine(
+        target.url, connect_args={"async_creator_fn": inline_connector(busy_timeout)}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -94,7 +100,7 @@ def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA busy_timeout = 0")  # a wait for a lock happens in a thread (sqlite_driver)
         if target.sqlite_file:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -104,10 +110,16 @@ def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a read-then-write transaction in WAL mode would
         # otherwise fail with SQLITE_BUSY_SNAPSHOT instead of waiting its turn.
+        # Sent on the driver itself (booking.sqlite_driver): the one statement that may wait for a lock.
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver: InlineConnection = connection.connection.driver_connection
+        await_(driver.run(_begin, "BEGIN IMMEDIATE" if immediate else "BEGIN"))
 
     return engine
+
+
+def _begin(connection: sqlite3.Connection, statement: str) -> None:
+    connection.execute(statement)
 
 
 class Database:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
-    literal,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -336,10 +336,18 @@ def one_of(column: Any, values: Iterable[StrEnum]) -> ColumnElement[bool]:
     """`column IN (…)` with the values written into the SQL, so that partial indexes match any plan.
 
     One value is written as `=`: SQLite matches a partial index's `WHERE status = 'pending'` only then.
+    Written as SQL text when the statement is built, so that a statement compiled once and sent to the
+    driver (booking.driver) carries them too; the values are this code's own names, never input.
     """
-    written = [literal(value, column.type, literal_execute=True) for value in values]
+    written = [literal_column(f"'{_sql_name(value)}'", column.type) for value in values]
     condition = column == written[0] if len(written) == 1 else column.in_(written)
     return cast(ColumnElement[bool], condition)
+
+
+def _sql_name(value: StrEnum) -> str:
+    if not value.value.replace("_", "").isalnum() or not value.value.isascii():
+        raise ValueError(f"not a plain name: {value.value!r}")
+    return value.value
 
 
 class Event(Base):

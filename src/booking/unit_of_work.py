@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import Database, retrying
+from booking.driver import HotStatement
 from booking.enums import EventType
 from booking.models import Event
 from booking.notifications import outbox
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 AfterDelivery = Callable[[AsyncSession], Awaitable[None]]
-INSERT_EVENT = insert(Event)
+INSERT_EVENT = HotStatement(insert(Event))
 QUEUED_FOR_WORKER = "not sent yet: queued for the background worker"
 
 
@@ -112,8 +113,7 @@ class UnitOfWork:
 
     async def _store(self, session: AsyncSession) -> None:
         """What the change caused, in its own transaction."""
-        if self._events:
-            await (await session.connection()).execute(INSERT_EVENT, self._events)
+        await INSERT_EVENT.execute_many(session, self._events)
         await add_log_rows(session, [item for item in self._outgoing if not item.waiting], self.now)
         await outbox.queue(
             session, [item for item in self._outgoing if item.waiting], self.change_id, self.now

@@ -25,7 +25,7 @@ import signal
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from booking.bookings.holds import expire_due_holds
+from booking.bookings.holds import HOLDS_PER_PASS, expire_due_holds
 from booking.calendars.sync import TIMEOUT_SECONDS as CALENDAR_TIMEOUT_SECONDS
 from booking.calendars.sync import sync_due_calendars
 from booking.clock import Clock
@@ -36,7 +36,7 @@ from booking.notifications.notifier import Notifier
 from booking.notifications.service import send_due_reminders
 from booking.outbound import OutboundClient
 from booking.queues import due_work
-from booking.webhooks.delivery import DELIVERY_LIMIT, deliver_due, dispatch_events
+from booking.webhooks.delivery import DELIVERY_LIMIT, DISPATCH_LIMIT, deliver_due, dispatch_events
 from booking.webhooks.delivery import TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,17 @@ class Pass:
                 self.calendars,
                 self.calendar_syncs_started,
             )
+        )
+
+    @property
+    def batch_full(self) -> bool:
+        """A queue gave a whole batch: more are likely waiting behind it, so the next pass starts at once.
+        A pass that emptied its queues waits instead, for a commit (then GATHER_SECONDS, so that a
+        stream of bookings is a few passes a second, not one per booking) or for POLL_SECONDS."""
+        return (
+            self.events >= DISPATCH_LIMIT
+            or self.messages >= MESSAGES_PER_PASS
+            or self.holds >= HOLDS_PER_PASS
         )
 
 
@@ -199,10 +210,12 @@ class Worker:
         """Passes until `stop` is set; the pass under way when it is set runs to its end."""
         while not stop.is_set():
             pause = POLL_SECONDS
+            # Cleared before the pass, not after it: a commit during the pass still wakes the next one.
+            self._wake.clear()
             try:
                 done = await self.run_once(wait_for_deliveries=False)
-                if done.busy:
-                    pause = 0.0  # more may be waiting: go again at once
+                if done.batch_full:
+                    pause = 0.0
             except Exception:  # the database away, a bug in one job: log, wait, go on
                 log.exception("worker pass failed; retrying in %.0f s", pause_after_failure)
                 pause = pause_after_failure
@@ -213,7 +226,6 @@ class Worker:
     async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
         if seconds <= 0:
             return
-        self._wake.clear()
         stopping = asyncio.ensure_future(stop.wait())
         woken = asyncio.ensure_future(self._wake.wait())
         try:

@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    CompoundSelect,
     Date,
     Select,
     SmallInteger,
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
 from booking.calendars.parsing import PIECE
+from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus
 from booking.models import (
     Booking,
@@ -131,31 +131,34 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
     return query.outerjoin(SchedulingSettings, settings_match)
 
 
-INSTRUCTOR_SEEN_FROM_BRAND = _instructor_in_brand_query(for_booking=False)
-INSTRUCTOR_LINKED_FOR_BOOKING = _instructor_in_brand_query(for_booking=True)
+INSTRUCTOR_SEEN_FROM_BRAND = HotStatement(_instructor_in_brand_query(for_booking=False))
+INSTRUCTOR_LINKED_FOR_BOOKING = HotStatement(_instructor_in_brand_query(for_booking=True))
 
 WEEKLY = "weekly"  # the kind of a weekly rule's row in RULES; overrides carry their own kind
-RULES: CompoundSelect[Any] = union_all(
-    select(
-        literal(WEEKLY, String).label("kind"),
-        WeeklyRule.weekday,
-        cast(null(), Date).label("date"),
-        WeeklyRule.start_minute,
-        WeeklyRule.end_minute,
-    ).where(
-        WeeklyRule.instructor_id == bindparam("instructor_id"), WeeklyRule.brand_id == bindparam("brand_id")
-    ),
-    select(
-        DateOverride.kind,
-        cast(null(), SmallInteger),
-        DateOverride.date,
-        DateOverride.start_minute,
-        DateOverride.end_minute,
-    ).where(
-        DateOverride.instructor_id == bindparam("instructor_id"),
-        DateOverride.brand_id == bindparam("brand_id"),
-        DateOverride.date.between(bindparam("first", type_=Date), bindparam("last", type_=Date)),
-    ),
+RULES = HotStatement(
+    union_all(
+        select(
+            literal(WEEKLY, String).label("kind"),
+            WeeklyRule.weekday,
+            cast(null(), Date).label("date"),
+            WeeklyRule.start_minute,
+            WeeklyRule.end_minute,
+        ).where(
+            WeeklyRule.instructor_id == bindparam("instructor_id"),
+            WeeklyRule.brand_id == bindparam("brand_id"),
+        ),
+        select(
+            DateOverride.kind,
+            cast(null(), SmallInteger),
+            DateOverride.date,
+            DateOverride.start_minute,
+            DateOverride.end_minute,
+        ).where(
+            DateOverride.instructor_id == bindparam("instructor_id"),
+            DateOverride.brand_id == bindparam("brand_id"),
+            DateOverride.date.between(bindparam("first", type_=Date), bindparam("last", type_=Date)),
+        ),
+    )
 )
 
 # No booking blocks more than its longest session plus the largest buffer, so one that reaches into
@@ -166,28 +169,30 @@ LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 # Whether a hold has expired and whether the booking is in the asking brand are answered by the database
 # as two booleans: converting each row's instant and UUID in Python costs more than the read itself.
 # The instructor's busy-calendar time comes in the same statement (one round trip), flagged `external`.
-BUSY = union_all(
-    select(
-        Booking.starts_at,
-        Booking.blocked_until,
-        func.coalesce(Booking.hold_expires_at <= bindparam("now", type_=UTCDateTime()), False).label(
-            "expired"
+BUSY = HotStatement(
+    union_all(
+        select(
+            Booking.starts_at,
+            Booking.blocked_until,
+            func.coalesce(Booking.hold_expires_at <= bindparam("now", type_=UTCDateTime()), False).label(
+                "expired"
+            ),
+            (Booking.brand_id == bindparam("brand_id", type_=Uuid())).label("in_brand"),
+            false().label("external"),
+        ).where(
+            Booking.instructor_id == bindparam("instructor_id"),
+            status_is(*ACTIVE_STATUSES),
+            Booking.starts_at < bindparam("until", type_=UTCDateTime()),
+            Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
+            Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
         ),
-        (Booking.brand_id == bindparam("brand_id", type_=Uuid())).label("in_brand"),
-        false().label("external"),
-    ).where(
-        Booking.instructor_id == bindparam("instructor_id"),
-        status_is(*ACTIVE_STATUSES),
-        Booking.starts_at < bindparam("until", type_=UTCDateTime()),
-        Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
-        Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
-    ),
-    select(BusyInterval.starts_at, BusyInterval.ends_at, false(), false(), true()).where(
-        BusyInterval.instructor_id == bindparam("instructor_id"),
-        BusyInterval.starts_at < bindparam("until", type_=UTCDateTime()),
-        BusyInterval.starts_at > bindparam("earliest_piece", type_=UTCDateTime()),
-        BusyInterval.ends_at > bindparam("since", type_=UTCDateTime()),
-    ),
+        select(BusyInterval.starts_at, BusyInterval.ends_at, false(), false(), true()).where(
+            BusyInterval.instructor_id == bindparam("instructor_id"),
+            BusyInterval.starts_at < bindparam("until", type_=UTCDateTime()),
+            BusyInterval.starts_at > bindparam("earliest_piece", type_=UTCDateTime()),
+            BusyInterval.ends_at > bindparam("since", type_=UTCDateTime()),
+        ),
+    )
 )
 
 
@@ -195,14 +200,15 @@ async def instructor_in_brand(
     session: AsyncSession, instructor_id: UUID, brand_id: UUID, *, for_booking: bool = False
 ) -> InstructorInBrand | None:
     """One query; with `for_booking`, None unless the instructor is linked (and the link locked)."""
-    connection = await session.connection()
     params = {"instructor_id": instructor_id, "brand_id": brand_id}
     query = INSTRUCTOR_LINKED_FOR_BOOKING if for_booking else INSTRUCTOR_SEEN_FROM_BRAND
-    row = (await connection.execute(query, params)).first()
+    row = await query.first(session, params)
     if row is None:
         return None
-    stored = {name: row._mapping[name] for name in SETTING_COLUMNS}
-    settings = DEFAULT_SETTINGS if stored["buffer_minutes"] is None else SettingsOut(**stored)
+    settings = DEFAULT_SETTINGS
+    if row.buffer_minutes is not None:
+        # Stored settings were validated when saved: no second validation per booking.
+        settings = SettingsOut.model_construct(**{name: getattr(row, name) for name in SETTING_COLUMNS})
     return InstructorInBrand(
         id=row.id,
         brand_id=brand_id,
@@ -220,11 +226,10 @@ async def scheduling_rules(
     session: AsyncSession, instructor_id: UUID, brand_id: UUID, first: date, last: date
 ) -> tuple[list[WeeklyWindow], list[OverrideRule]]:
     """Weekly rules and the overrides dated first..last, in one query."""
-    connection = await session.connection()
     params = {"instructor_id": instructor_id, "brand_id": brand_id, "first": first, "last": last}
     windows: list[WeeklyWindow] = []
     dated: list[OverrideRule] = []
-    for rule in await connection.execute(RULES, params):
+    for rule in await RULES.rows(session, params):
         if rule.kind == WEEKLY:
             windows.append(WeeklyWindow(rule.weekday, rule.start_minute, rule.end_minute))
         elif rule.kind == "custom":
@@ -275,7 +280,6 @@ async def busy_time(
     since, until = span.start, span.end + rules.buffer
     if counted_span is not None:
         since, until = min(since, counted_span.start), max(until, counted_span.end)
-    connection = await session.connection()
     params = {
         "instructor_id": instructor_id,
         "until": until,
@@ -290,7 +294,7 @@ async def busy_time(
     external: list[Interval] = []
     expired: list[Interval] = []
     counted: list[datetime] = []
-    for row in await connection.execute(BUSY, params):
+    for row in await BUSY.rows(session, params):
         interval = Interval(row.starts_at, row.blocked_until)
         if row.external:
             external.append(interval)
@@ -306,18 +310,23 @@ async def busy_time(
     return BusyTime(BusyIndex.of(blocking), BusyIndex.of(external), tuple(expired), tuple(counted))
 
 
-PENDING_OF_STUDENT = select(func.count()).where(
-    Booking.student_id == bindparam("student_id"),
-    Booking.brand_id == bindparam("brand_id"),
-    status_is(BookingStatus.PENDING),
-    or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > bindparam("now", type_=UTCDateTime())),
+PENDING_OF_STUDENT = HotStatement(
+    select(func.count().label("pending")).where(
+        Booking.student_id == bindparam("student_id"),
+        Booking.brand_id == bindparam("brand_id"),
+        status_is(BookingStatus.PENDING),
+        or_(
+            Booking.hold_expires_at.is_(None),
+            Booking.hold_expires_at > bindparam("now", type_=UTCDateTime()),
+        ),
+    )
 )
 
 
 async def pending_count_of(session: AsyncSession, student_id: UUID, brand_id: UUID, now: datetime) -> int:
     """The student's pending bookings in the brand whose hold has not expired."""
     params = {"student_id": student_id, "brand_id": brand_id, "now": now}
-    return int((await (await session.connection()).execute(PENDING_OF_STUDENT, params)).scalar_one())
+    return int((await PENDING_OF_STUDENT.first(session, params)).pending)
 
 
 async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_id: UUID) -> SettingsOut:

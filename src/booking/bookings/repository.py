@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
 from booking.models import Booking, BookingEvent, status_is
 from booking.scheduling import Interval
@@ -37,7 +38,7 @@ LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
 OVERLAP_GUARD = "bookings_no_overlap"  # the exclusion constraint (PostgreSQL) and the trigger (SQLite)
 
-INSERT_BOOKING = insert(Booking)
+INSERT_BOOKING = HotStatement(insert(Booking))
 BOOKING_COLUMNS = tuple(column.key for column in Booking.__table__.columns)
 
 
@@ -54,7 +55,7 @@ async def insert_booking(session: AsyncSession, booking: Booking) -> None:
     """Insert with one prebuilt statement: rebuilding an INSERT per booking costs more than sending it."""
     values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
     try:
-        await (await session.connection()).execute(INSERT_BOOKING, values)
+        await INSERT_BOOKING.execute(session, values)
     except IntegrityError as exc:
         _raise_if_overlap(exc)
         raise
@@ -307,7 +308,7 @@ async def serialise(session: AsyncSession, keys: Sequence[int]) -> None:
     """Hold transaction-scoped advisory locks on PostgreSQL, taken left to right in one statement, so
     that two transactions never wait on each other in a circle. SQLite writers already run one at a
     time (BEGIN IMMEDIATE)."""
-    connection = await session.connection()
-    if not keys or connection.dialect.name != "postgresql":
+    if not keys or session.get_bind().dialect.name != "postgresql":
         return
+    connection = await session.connection()
     await connection.execute(_lock_statement(len(keys)), {f"k{index}": key for index, key in enumerate(keys)})

@@ -21,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Uuid, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.driver import HotStatement
 from booking.enums import OPEN_MESSAGE_STATES, Audience, Channel, MessageState
 from booking.models import OutboxMessage, UTCDateTime, one_of
 from booking.notifications.notifier import Outgoing
@@ -46,7 +47,7 @@ INTERRUPTED = (
     "interrupted: the sending process stopped mid-attempt; it may have gone out, so it is not repeated"
 )
 
-INSERT_MESSAGE = insert(OutboxMessage)
+INSERT_MESSAGE = HotStatement(insert(OutboxMessage))
 
 
 # --- the message itself, as stored -----------------------------------------------------------------
@@ -101,8 +102,7 @@ async def queue(session: AsyncSession, outgoing: Sequence[Outgoing], change_id: 
     for item in outgoing:
         item.change_id = change_id
     rows = [_queued_row(item, change_id, now) for item in outgoing if item.message is not None]
-    if rows:
-        await (await session.connection()).execute(INSERT_MESSAGE, rows)
+    await INSERT_MESSAGE.execute_many(session, rows)
 
 
 def _queued_row(item: Outgoing, change_id: UUID, now: datetime) -> dict[str, Any]:

@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.driver import HotStatement
 from booking.enums import BookingStatus, DeliveryStatus
 from booking.models import Booking, Brand, Instructor, NotificationLog, status_is
 from booking.notifications.messages import Parties
 from booking.notifications.notifier import Outgoing
 
-INSERT_LOG_ROW = insert(NotificationLog)
+INSERT_LOG_ROW = HotStatement(insert(NotificationLog))
 
 
 def _log_row(item: Outgoing, now: datetime) -> dict[str, Any]:
     outcome = item.outcome
     return {
+        "id": uuid4(),
         "booking_id": item.booking_id,
         "channel": item.channel,
         "kind": item.kind,
@@ -33,9 +36,7 @@ def _log_row(item: Outgoing, now: datetime) -> dict[str, Any]:
 
 async def add_log_rows(session: AsyncSession, outgoing: Sequence[Outgoing], now: datetime) -> None:
     """One `notification_log` row per attempt (a skipped message counts as one)."""
-    if outgoing:
-        connection = await session.connection()
-        await connection.execute(INSERT_LOG_ROW, [_log_row(item, now) for item in outgoing])
+    await INSERT_LOG_ROW.execute_many(session, [_log_row(item, now) for item in outgoing])
 
 
 async def parties_of(session: AsyncSession, booking: Booking) -> Parties:
