@@ -141,10 +141,14 @@ class BookingContext:
     def window_starts(self) -> tuple[datetime, ...]:
         return tuple(window.start for window in self.windows)
 
+    @cached_property
+    def window_ends(self) -> tuple[datetime, ...]:
+        return tuple(window.end for window in self.windows)
+
     def inside_availability(self, start: datetime, end: datetime) -> bool:
         # Windows are disjoint: only the last one starting at or before `start` can hold the booking.
         index = bisect.bisect_right(self.window_starts, start) - 1
-        return index >= 0 and self.windows[index].contains(start, end)
+        return index >= 0 and end <= self.window_ends[index]
 
 
 def rejection(context: BookingContext, start: datetime, end: datetime) -> Rejection | None:

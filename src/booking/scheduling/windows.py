@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from operator import attrgetter
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 1440
 ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True, order=True)
-class Interval:
-    """A half-open interval [start, end) of aware UTC instants."""
+class Interval(NamedTuple):
+    """A half-open interval [start, end) of aware UTC instants.
+
+    A named tuple rather than a frozen dataclass: a slot list builds hundreds, and a frozen
+    dataclass's `__init__` costs several times a tuple's. Ordered by (start, end), as before."""
 
     start: datetime
     end: datetime
@@ -55,8 +58,12 @@ def contract_weekday(day: date) -> int:
     return day.isoweekday() % 7
 
 
+@lru_cache(maxsize=16384)
 def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """The UTC instant of local wall time `minute` after midnight of `day`, fold=0."""
+    """The UTC instant of local wall time `minute` after midnight of `day`, fold=0.
+
+    Cached: a pure function of its arguments (ZoneInfo instances are shared per key), and the same
+    dates of the same zones come back with every slot list of a booking page."""
     day, minute = (day + ONE_DAY, 0) if minute == MINUTES_PER_DAY else (day, minute)
     wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
     return wall.astimezone(UTC)
