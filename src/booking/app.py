@@ -76,6 +76,9 @@ def create_app(
         # Every call with a token has it checked, public reads too: a bad token is never anonymous.
         # No token at all is refused here too, unless the route is marked PUBLIC (booking.deps).
         dependencies=[Depends(get_principal)],
+        # /metrics (prometheus-client) is this service's telemetry: FastAPI's own OpenTelemetry hooks
+        # would only ask, on every request, whether a provider was configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.context = context
     install_error_handlers(app)

@@ -79,9 +79,15 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # uvicorn's access log writes at INFO: above that level, not even the line's arguments are made.
+        access_log=_level(settings.log_level) <= logging.INFO,
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _level(name: str) -> int:
+    return logging.getLevelNamesMapping().get(name.upper(), logging.INFO)
 
 
 def _migrate(_: argparse.Namespace) -> int:

@@ -67,14 +67,13 @@ class HotPaths:
 
     def _route(self, method: str, path: str) -> Any:
         """FastAPI's route object, put in the scope as its router would (the request metrics read it)."""
-        key = (method, path)
-        if key not in self._routes:
-            self._routes[key] = next(
-                route
+        if not self._routes:  # the routes are all declared by the first request
+            self._routes = {
+                (method, template): route
                 for template, methods, route in endpoints(self.fastapi.routes)
-                if template == path and method in methods
-            )
-        return self._routes[key]
+                for method in methods
+            }
+        return self._routes[(method, path)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("root_path"):

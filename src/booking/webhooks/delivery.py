@@ -30,10 +30,10 @@ from standardwebhooks.webhooks import Webhook
 from booking import metrics
 from booking.db import Database, retrying
 from booking.enums import WebhookDeliveryStatus
-from booking.models import Event, WebhookEndpoint
+from booking.models import WebhookEndpoint
 from booking.outbound import OutboundClient, OutboundError, ResponseTooLarge
 from booking.webhooks import repository
-from booking.webhooks.repository import AttemptRecord, Backlog, Claimed
+from booking.webhooks.repository import AttemptRecord, Backlog, Claimed, Undispatched
 from booking.webhooks.schemas import ALL_EVENTS
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def new_delivery_id() -> str:
     return f"msg_{uuid4().hex}"
 
 
-def subscribed(endpoint: WebhookEndpoint, event: Event) -> bool:
+def subscribed(endpoint: WebhookEndpoint, event: Undispatched) -> bool:
     events = json.loads(endpoint.events)
     return ALL_EVENTS in events or event.type in events
 
@@ -88,7 +88,7 @@ async def dispatch_events(db: Database, now: datetime, limit: int = DISPATCH_LIM
     return await retrying(attempt)
 
 
-def _delivery_row(endpoint: WebhookEndpoint, event: Event, now: datetime) -> dict[str, Any]:
+def _delivery_row(endpoint: WebhookEndpoint, event: Undispatched, now: datetime) -> dict[str, Any]:
     return {
         "id": new_delivery_id(),
         "endpoint_id": endpoint.id,

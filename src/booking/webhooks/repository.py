@@ -94,16 +94,26 @@ async def delivery_of(session: AsyncSession, endpoint_id: UUID, delivery_id: str
 # --- events into deliveries -------------------------------------------------------------------------
 
 
-async def undispatched_events(session: AsyncSession, limit: int) -> Sequence[Event]:
+@dataclass(frozen=True)
+class Undispatched:
+    """What the fan-out of an event needs: not its payload, which the attempts read later."""
+
+    id: UUID
+    brand_id: UUID
+    type: EventType
+    booking_id: UUID
+
+
+async def undispatched_events(session: AsyncSession, limit: int) -> list[Undispatched]:
     """The oldest events not yet fanned out, locked for this transaction (others skip them)."""
     query = (
-        select(Event)
+        select(Event.id, Event.brand_id, Event.type, Event.booking_id)
         .where(Event.dispatched_at.is_(None))
         .order_by(Event.created_at, Event.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return (await session.scalars(query)).all()
+    return [Undispatched(*row) for row in await session.execute(query)]
 
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -112,7 +122,9 @@ async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
 
 
 async def mark_dispatched(session: AsyncSession, event_ids: Collection[UUID], now: datetime) -> None:
-    await session.execute(update(Event).where(Event.id.in_(list(event_ids))).values(dispatched_at=now))
+    # On the connection, as Core: no ORM object holds these rows, so no session state to synchronise.
+    statement = update(Event).where(Event.id.in_(list(event_ids))).values(dispatched_at=now)
+    await (await session.connection()).execute(statement)
 
 
 # --- the worker's attempts --------------------------------------------------------------------------
