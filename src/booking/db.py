@@ -113,7 +113,11 @@ def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
         # Sent on the driver itself (booking.sqlite_driver): the one statement that may wait for a lock.
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         driver: InlineConnection = connection.connection.driver_connection
-        await_(driver.run(_begin, "BEGIN IMMEDIATE" if immediate else "BEGIN"))
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        try:
+            await_(driver.run(_begin, statement))
+        except sqlite3.Error as error:  # as SQLAlchemy would raise it (a lock still held: 503, not 500)
+            raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
 
     return engine
 

@@ -1,0 +1,142 @@
+"""booking.driver and booking.sqlite_driver: the hot statements on the driver, the SQLite lock wait."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+from sqlalchemy import Executable, exc, insert, select
+
+from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND, LONGEST_BLOCK
+from booking.calendars.parsing import PIECE
+from booking.db import Database, parse_database_url
+from booking.driver import HotStatement
+from booking.models import Brand
+from tests.booking_world import MONDAY, make_world
+from tests.support import Api
+
+NEW_BRAND = HotStatement(insert(Brand))
+BRAND_NAME = HotStatement(select(Brand.name).where(Brand.slug == "driver-test"))
+
+
+def brand_row() -> dict[str, object]:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    return {
+        "id": uuid.uuid4(),
+        "name": "Driver test",
+        "slug": "driver-test",
+        "max_pending_per_student": 3,
+        "created_at": now,
+    }
+
+
+@pytest.fixture
+async def db(database_url: str) -> Database:
+    return Database(parse_database_url(database_url), busy_timeout=5)
+
+
+async def test_a_hot_statement_reads_what_sqlalchemy_reads(
+    api: Api, clock: FixedClock, database_url: str
+) -> None:
+    clock.set(MONDAY)
+    world = await make_world(api)
+    await world.booked("2026-12-01T10:00:00+01:00")
+    db = Database(parse_database_url(database_url))
+    instructor, brand = uuid.UUID(world.instructor["id"]), uuid.UUID(world.brand["id"])
+    since = datetime(2026, 11, 30, tzinfo=UTC)
+    params = {
+        "instructor_id": instructor,
+        "brand_id": brand,
+        "since": since,
+        "until": since + timedelta(days=7),
+        "earliest": since - LONGEST_BLOCK,
+        "earliest_piece": since - PIECE,
+        "now": MONDAY,
+    }
+    try:
+        for statement in (BUSY, INSTRUCTOR_SEEN_FROM_BRAND):
+            async with db.transaction(write=False) as session:
+                ours = await statement.rows(session, params)
+                theirs = (await session.execute(cast(Executable, statement.statement), params)).all()
+            assert ours, "a comparison of nothing proves nothing"
+            assert [tuple(row) for row in ours] == [tuple(row) for row in theirs]
+            assert [type(value) for value in ours[0]] == [type(value) for value in theirs[0]]
+    finally:
+        await db.dispose()
+
+
+async def test_a_hot_statement_is_part_of_the_sessions_transaction(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction(write=True) as session:
+            # The first statement of the transaction: on PostgreSQL it must begin the transaction too.
+            await NEW_BRAND.execute(session, brand_row())
+            assert (await BRAND_NAME.first(session, {})).name == "Driver test"
+            raise RuntimeError("roll back")
+    async with db.transaction(write=False) as session:
+        assert await BRAND_NAME.first(session, {}) is None
+    await db.dispose()
+
+
+async def test_a_driver_error_is_sqlalchemys_error(db: Database) -> None:
+    row = brand_row()
+    async with db.transaction(write=True) as session:
+        await NEW_BRAND.execute(session, row)
+    with pytest.raises(exc.IntegrityError) as raised:
+        async with db.transaction(write=True) as session:
+            await NEW_BRAND.execute(session, row | {"id": uuid.uuid4()})  # the same slug
+    assert "slug" in str(raised.value.orig)
+    if db.dialect == "postgresql":
+        assert raised.value.orig.sqlstate == "23505"  # type: ignore[union-attr]
+    await db.dispose()
+
+
+def test_a_statement_that_would_expand_per_call_is_refused() -> None:
+    statement = HotStatement(select(Brand.name).where(Brand.slug.in_(["a", "b"])))
+    with pytest.raises(ValueError, match="complete when it is compiled"):
+        statement.compiled(Database(parse_database_url("sqlite://")).engine.dialect)
+
+
+async def test_a_wait_for_the_sqlite_write_lock_leaves_the_event_loop_running(sqlite_database: str) -> None:
+    """Statements run on the loop itself; one that must wait for another connection's lock waits in
+    the connection's thread, with the busy timeout, while the loop goes on."""
+    db = Database(parse_database_url(sqlite_database), busy_timeout=5)
+    holder = sqlite3.connect(sqlite_database.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with db.transaction(write=True) as session:
+            await NEW_BRAND.execute(session, brand_row() | {"slug": f"lock-{uuid.uuid4().hex[:8]}"})
+
+    try:
+        writer = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(20):  # 0.2 s of a loop that would stand still if the wait held it
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writer.done()
+        assert ticks == 20
+        holder.execute("COMMIT")
+        await asyncio.wait_for(writer, timeout=5)
+    finally:
+        holder.close()
+        await db.dispose()
+
+
+async def test_the_sqlite_busy_timeout_still_bounds_the_wait(sqlite_database: str) -> None:
+    db = Database(parse_database_url(sqlite_database), busy_timeout=0.2)
+    holder = sqlite3.connect(sqlite_database.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(exc.OperationalError, match="locked"):
+            async with db.transaction(write=True) as session:
+                await NEW_BRAND.execute(session, brand_row())
+        assert asyncio.get_running_loop().time() - started >= 0.2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await db.dispose()
