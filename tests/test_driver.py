@@ -13,6 +13,7 @@ from sqlalchemy import Executable, exc, insert, select
 
 from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND, LONGEST_BLOCK
 from booking.calendars.parsing import PIECE
+from booking.clock import FixedClock
 from booking.db import Database, parse_database_url
 from booking.driver import HotStatement
 from booking.models import Brand
