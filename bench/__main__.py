@@ -206,7 +206,7 @@ TITLES = {
     "booking": "POST /api/bookings through HTTP, 1 server process",
     "load": "Concurrent booking on PostgreSQL: 32 clients, distinct free slots of 64 instructors",
     "peer": "Against django-appointment (peer), same run (ms); ours_over_peer < 1: we are faster",
-    "scale": "Hot calls through HTTP on PostgreSQL, no history against 105,000 bookings (1 process each)",
+    "scale": "Hot calls through HTTP on PostgreSQL, no history against 1,005,000 bookings (1 process each)",
     "webhooks": "Webhooks sent by `booking worker` processes to a loopback receiver (rates: 1st to last)",
     "page": "The booking page in headless Chromium (Debian's), 1 server process",
 }

@@ -1,9 +1,9 @@
-"""`python -m bench scale`: the hot calls through HTTP with no history and with 105,000 bookings.
+"""`python -m bench scale`: the hot calls through HTTP with no history and with 1,005,000 bookings.
 
-The history (also the data set of tests/test_query_plans.py): one brand, 200 instructors with 500
-bookings each, one every 36 hours: 450 in the past (mostly completed, some cancelled or no-show, a few
-left pending or confirmed), 50 to come (pending, confirmed, cancelled). The instructor the calls are
-made for also has 5,000 older sessions.
+The history: one brand, 2,000 instructors with 500 bookings each, one every 36 hours: 450 in the past
+(mostly completed, some cancelled or no-show, a few left pending or confirmed), 50 to come (pending,
+confirmed, cancelled). The instructor the calls are made for also has 5,000 older sessions.
+tests/test_query_plans.py loads the same shape with 200 instructors (105,000 bookings).
 
 Two PostgreSQL databases, each served by its own one-process `booking serve`: one holds only the
 bench's own 151 bookings, the other also the history (analysed). Every call is made on both sides in
@@ -37,7 +37,8 @@ from bench.harness import (
     tomorrow_midnight,
 )
 
-INSTRUCTORS = 200
+INSTRUCTORS = 200  # the plan tests' history
+BENCH_INSTRUCTORS = 2_000  # the benchmark's: a million bookings
 PER_INSTRUCTOR = 500
 PAST_PER_INSTRUCTOR = 450
 LONG_HISTORY = 5_000
@@ -120,10 +121,15 @@ async def load_busy_time(connection: asyncpg.Connection, now: datetime) -> int:
 
 
 async def load_history(
-    connection: asyncpg.Connection, brand_id: UUID, instructor_id: UUID, now: datetime
+    connection: asyncpg.Connection,
+    brand_id: UUID,
+    instructor_id: UUID,
+    now: datetime,
+    instructors: int = INSTRUCTORS,
 ) -> int:
-    """Bookings of `instructor_id` and of 199 new instructors linked to `brand_id`; answers the count."""
-    others = [row[0] for row in await connection.fetch(INSTRUCTORS_SQL, brand_id, now, INSTRUCTORS - 1)]
+    """Bookings of `instructor_id` and of `instructors` - 1 new instructors linked to `brand_id`;
+    answers the count."""
+    others = [row[0] for row in await connection.fetch(INSTRUCTORS_SQL, brand_id, now, instructors - 1)]
     first = now - PAST_PER_INSTRUCTOR * SPACING
     ids = [instructor_id, *others]
     await connection.execute(HISTORY_SQL, brand_id, ids, first, PER_INSTRUCTOR, SPACING, now)
@@ -224,7 +230,7 @@ async def _load(url: str, seeded: Seeded) -> int:
     connection = await asyncpg.connect(url)
     try:
         brand, instructor = UUID(seeded.brand_id), UUID(seeded.instructor_ids[0])
-        return await load_history(connection, brand, instructor, datetime.now(UTC))
+        return await load_history(connection, brand, instructor, datetime.now(UTC), BENCH_INSTRUCTORS)
     finally:
         await connection.close()
 

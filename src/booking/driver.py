@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from booking.sqlite_driver import InlineConnection
@@ -98,10 +98,9 @@ class HotStatement:
 
     async def rows(self, session: AsyncSession, params: Params) -> list[Any]:
         """Every row, converted as SQLAlchemy would."""
-        connection, dialect = await _driver_of(session)
-        compiled = self.compiled(dialect)
-        values = compiled.values(params)
-        raw = await _fetch(connection, compiled.sql, values, dialect)
+        bound = await _bound_of(session)
+        compiled = self.compiled(bound.dialect)
+        raw = await bound.fetch(compiled.sql, compiled.values(params))
         return [compiled.decode(row) for row in raw]
 
     async def first(self, session: AsyncSession, params: Params) -> Any:
@@ -115,66 +114,97 @@ class HotStatement:
         """The statement once per parameter set, in one driver call."""
         if not rows:
             return
-        connection, dialect = await _driver_of(session)
-        compiled = self.compiled(dialect)
-        values = [compiled.values(params) for params in rows]
-        await _execute_many(connection, compiled.sql, values, dialect)
+        bound = await _bound_of(session)
+        compiled = self.compiled(bound.dialect)
+        await bound.execute_many(compiled.sql, [compiled.values(params) for params in rows])
 
 
 def _result_processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:
     return column.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
-async def _driver_of(session: AsyncSession) -> tuple[Any, Dialect]:
+@dataclass(frozen=True)
+class _Bound:
+    """A session's transaction as the driver sees it: SQLAlchemy's connection, and the driver's.
+
+    `driver` is booking.sqlite_driver's InlineConnection, or SQLAlchemy's asyncpg adapter (which
+    holds the asyncpg connection and its transaction)."""
+
+    transaction: Any
+    connection: AsyncConnection
+    driver: Any
+    dialect: Dialect
+
+    @property
+    def sqlite(self) -> bool:
+        return isinstance(self.driver, InlineConnection)
+
+    @property
+    def raw(self) -> Any:
+        """The sqlite3 or asyncpg connection itself."""
+        return self.driver._conn if self.sqlite else self.driver._connection
+
+    async def fetch(self, sql: str, values: tuple[Any, ...]) -> Sequence[Any]:
+        for observe in OBSERVERS:
+            await observe(sql, values, self.raw)
+        try:
+            if self.sqlite:
+                rows: Sequence[Any] = await self.driver.run(_sqlite_fetch, sql, values)
+            else:
+                rows = await self.raw.fetch(sql, *values)
+        except Exception as error:
+            raise await self._translated(error, sql, values) from error
+        return rows
+
+    async def execute_many(self, sql: str, values: list[tuple[Any, ...]]) -> None:
+        try:
+            if self.sqlite:
+                await self.driver.run(_sqlite_execute_many, sql, values)
+            else:
+                await self.raw.executemany(sql, values)
+        except Exception as error:
+            raise await self._translated(error, sql, values) from error
+
+    async def _translated(self, error: Exception, sql: str, values: Any) -> Exception:
+        """The error as SQLAlchemy raises it: a DBAPIError subclass whose `orig` is the DBAPI's error.
+        A lost connection is invalidated, as SQLAlchemy does, so the pool never hands it out again."""
+        dbapi: Any = self.dialect.loaded_dbapi
+        orig: Exception = error
+        if not self.sqlite and not isinstance(error, dbapi.Error):
+            try:
+                self.driver._handle_exception(error)  # the asyncpg adapter's translation (sqlstate kept)
+            except Exception as adapted:
+                orig = adapted
+        if not isinstance(orig, dbapi.Error):
+            return orig
+        lost = self.dialect.is_disconnect(orig, self.driver, None)
+        if lost:
+            await self.connection.invalidate(orig)
+        translated: Exception = exc.DBAPIError.instance(
+            sql, values, orig, dbapi.Error, dialect=self.dialect, connection_invalidated=lost
+        )
+        return translated
+
+
+async def _bound_of(session: AsyncSession) -> _Bound:
     """The driver connection of the session's transaction, with that transaction begun on it.
 
     Kept in `session.info` for the rest of that transaction: asking the session each time costs a
     greenlet hop per statement."""
     transaction = session.sync_session.get_transaction()
-    known = session.info.get(_DRIVER_KEY)
-    if known is not None and transaction is not None and known[0] is transaction:
-        return known[1], known[2]
+    known: _Bound | None = session.info.get(_DRIVER_KEY)
+    if known is not None and transaction is not None and known.transaction is transaction:
+        return known
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    dialect = connection.dialect
     driver: Any = raw.driver_connection
-    if dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         driver = raw.dbapi_connection
         if driver._transaction is None:  # SQLAlchemy's asyncpg adapter begins at its first statement
             await driver._start_transaction()
-    session.info[_DRIVER_KEY] = (session.sync_session.get_transaction(), driver, dialect)
-    return driver, dialect
-
-
-async def _fetch(connection: Any, sql: str, values: tuple[Any, ...], dialect: Dialect) -> Sequence[Any]:
-    for observe in OBSERVERS:
-        await observe(
-            sql,
-            values,
-            connection._conn if isinstance(connection, InlineConnection) else connection._connection,
-        )
-    try:
-        if isinstance(connection, InlineConnection):
-            return await connection.run(_sqlite_fetch, sql, values)
-        rows: Sequence[Any] = await connection._connection.fetch(sql, *values)
-        return rows
-    except Exception as error:
-        raise _translated(error, connection, sql, values, dialect) from error
-
-
-async def _execute_many(connection: Any, sql: str, values: list[tuple[Any, ...]], dialect: Dialect) -> None:
-    try:
-        if isinstance(connection, InlineConnection):
-            await connection.run(_sqlite_execute_many, sql, values)
-        else:
-            await connection._connection.executemany(sql, values)
-    except Exception as error:
-        raise _translated(error, connection, sql, values, dialect) from error
-
-
-def _driver_connection(connection: Any) -> Any:
-    """The sqlite3 or asyncpg connection itself."""
-    return connection._conn if isinstance(connection, InlineConnection) else connection._connection
+    bound = _Bound(session.sync_session.get_transaction(), connection, driver, connection.dialect)
+    session.info[_DRIVER_KEY] = bound
+    return bound
 
 
 def _sqlite_fetch(connection: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> list[Any]:
@@ -183,18 +213,3 @@ def _sqlite_fetch(connection: sqlite3.Connection, sql: str, values: tuple[Any, .
 
 def _sqlite_execute_many(connection: sqlite3.Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
     connection.executemany(sql, values)
-
-
-def _translated(error: Exception, connection: Any, sql: str, values: Any, dialect: Dialect) -> Exception:
-    """The error as SQLAlchemy raises it: a DBAPIError subclass whose `orig` is the DBAPI's error."""
-    dbapi: Any = dialect.loaded_dbapi
-    orig: Exception = error
-    if not isinstance(connection, InlineConnection) and not isinstance(error, dbapi.Error):
-        try:
-            connection._handle_exception(error)  # the asyncpg adapter's own translation (sqlstate kept)
-        except Exception as adapted:
-            orig = adapted
-    if not isinstance(orig, dbapi.Error):
-        return orig
-    translated: Exception = exc.DBAPIError.instance(sql, values, orig, dbapi.Error, dialect=dialect)
-    return translated
