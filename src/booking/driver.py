@@ -18,6 +18,7 @@ import sqlite3
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import exc
@@ -52,10 +53,19 @@ class Compiled:
         return tuple(out)
 
     def decode(self, raw: Sequence[Any]) -> Any:
-        return self.row._make(
-            value if process is None or value is None else process(value)
-            for value, process in zip(raw, self.results, strict=True)
-        )
+        if not self.converted:
+            return self.row._make(raw)
+        values = list(raw)
+        for index, process in self.converted:
+            value = values[index]
+            if value is not None:
+                values[index] = process(value)
+        return self.row._make(values)
+
+    @cached_property
+    def converted(self) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The columns that have a conversion, with it: most rows have several that need none."""
+        return tuple((index, process) for index, process in enumerate(self.results) if process is not None)
 
 
 REQUIRED = object()
