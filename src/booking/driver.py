@@ -100,9 +100,7 @@ class HotStatement:
             names=names,
             defaults=tuple(REQUIRED if bind.required else bind.effective_value for bind in binds),
             binds=tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
-            results=tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-            ),
+            results=tuple(_result_processor(column, dialect) for column in columns),
             row=namedtuple("Row", [column.key for column in columns], rename=True),  # type: ignore[misc]
         )
 

@@ -23,14 +23,14 @@ from uuid import UUID
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking.auth import Principal
-from booking.availability import service as availability
-from booking.availability.routes import slots_json
+from booking.availability.routes import bookable_slots
 from booking.bookings import idempotency
 from booking.bookings import service as bookings
+from booking.bookings.routes import answered
 from booking.bookings.schemas import BookingCreate
 from booking.context import AppContext
 from booking.errors import AppError, Unauthorized
@@ -110,9 +110,7 @@ class HotPaths:
         await response(scope, receive, send)
 
     async def _book(self, principal: Principal, data: BookingCreate, key: str | None) -> Response:
-        answer = await bookings.book(self.context.unit_of_work(), principal, data, key)
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+        return answered(await bookings.book(self.context.unit_of_work(), principal, data, key))
 
     async def _slots(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -129,20 +127,10 @@ class HotPaths:
         await response(scope, receive, send)
 
     async def _list_slots(self, instructor_id: UUID, query: SlotQuery) -> Response:
-        context = self.context
-        now = context.clock.now()
-        async with context.db.transaction(write=False) as session:
-            zone, slots = await availability.list_slots(
-                session,
-                instructor_id,
-                query.brand_id,
-                query.from_,
-                query.to,
-                query.timezone,
-                query.duration_minutes,
-                now,
-            )
-        return Response(slots_json(zone, slots), media_type="application/json")
+        dates = (query.from_, query.to)
+        return await bookable_slots(
+            self.context, instructor_id, query.brand_id, dates, query.timezone, query.duration_minutes
+        )
 
     async def _authenticated(self, headers: dict[bytes, bytes]) -> Principal:
         authorization = headers.get(b"authorization")

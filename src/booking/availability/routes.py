@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from booking.availability import service
 from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
 from booking.bookings.reschedule import reschedule_slots
+from booking.context import AppContext
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.openapi import errors
@@ -50,8 +52,8 @@ async def put_availability(
 
 
 def slots_json(zone: str, slots: list[Interval]) -> bytes:
-    """The slot list's body; orjson writes the instants (UTC as `Z`) in C, a tenth of the time of
-    `isoformat` per instant for a 62-day list."""
+    """The slot list's body, hand-built: a 62-day list is hundreds of slots, too many to validate as
+    models; orjson writes the instants (UTC as `Z`) in C rather than `isoformat` each in Python."""
     listed = [{"starts_at": slot.start, "ends_at": slot.end} for slot in slots]
     return orjson.dumps({"timezone": zone, "slots": listed}, option=orjson.OPT_UTC_Z)
 
@@ -77,23 +79,40 @@ async def get_slots(
     ] = None,
 ) -> Response:
     """Starts that `POST /api/bookings` would accept now, between local dates `from` and `to`."""
+    if reschedule_of is None:
+        return await bookable_slots(ctx, instructor_id, brand_id, (from_, to), timezone, duration_minutes)
     now = ctx.clock.now()
     async with ctx.db.transaction(write=False) as session:
-        if reschedule_of is None:
-            zone, slots = await service.list_slots(
-                session, instructor_id, brand_id, from_, to, timezone, duration_minutes, now
-            )
-        else:
-            zone, slots = await reschedule_slots(
-                session,
-                principal,
-                instructor_id,
-                brand_id,
-                reschedule_of,
-                (from_, to),
-                timezone,
-                duration_minutes,
-                now,
-            )
-    # Hand-built JSON: a 62-day list is hundreds of slots, and this is the hot read of a booking page.
+        zone, slots = await reschedule_slots(
+            session,
+            principal,
+            instructor_id,
+            brand_id,
+            reschedule_of,
+            (from_, to),
+            timezone,
+            duration_minutes,
+            now,
+        )
+    return slots_response(zone, slots)
+
+
+async def bookable_slots(
+    ctx: AppContext,
+    instructor_id: UUID,
+    brand_id: UUID,
+    dates: tuple[date, date],
+    timezone: str | None,
+    duration_minutes: int | None,
+) -> Response:
+    """The public slot list (no reschedule), for this route and for booking.hot_paths."""
+    now = ctx.clock.now()
+    async with ctx.db.transaction(write=False) as session:
+        zone, slots = await service.list_slots(
+            session, instructor_id, brand_id, *dates, timezone, duration_minutes, now
+        )
+    return slots_response(zone, slots)
+
+
+def slots_response(zone: str, slots: list[Interval]) -> Response:
     return Response(slots_json(zone, slots), media_type="application/json")

@@ -17,7 +17,7 @@ from booking.bookings.errors import (
     SlotUnavailable,
 )
 from booking.bookings.lifecycle import Role
-from booking.bookings.render import reminder_result, render
+from booking.bookings.render import Answer, reminder_result, render
 from booking.bookings.reschedule import reschedule
 from booking.bookings.schemas import (
     BookingCreate,
@@ -37,6 +37,14 @@ from booking.openapi import errors
 from booking.types import Instant
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
+
+
+def answered(answer: Answer) -> JSONResponse:
+    """A booking write's answer; a replay of an Idempotency-Key says so."""
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
 calendar_router = APIRouter(prefix="/api/instructors", tags=["bookings"])
 
 
@@ -58,8 +66,7 @@ async def create_booking(
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
     answer = await service.book(ctx.unit_of_work(), principal, body, key)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    return answered(answer)
 
 
 @router.post(
@@ -88,8 +95,7 @@ async def reschedule_booking(
     Conflict: another request moved it meanwhile, or one with the same Idempotency-Key is in progress."""
     key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
     answer = await reschedule(ctx.unit_of_work(), principal, booking_id, body, key)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    return answered(answer)
 
 
 @router.post(

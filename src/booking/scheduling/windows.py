@@ -28,9 +28,6 @@ class Interval(NamedTuple):
     start: datetime
     end: datetime
 
-    def contains(self, start: datetime, end: datetime) -> bool:
-        return self.start <= start and end <= self.end
-
     def holds(self, instant: datetime) -> bool:
         return self.start <= instant < self.end
 
