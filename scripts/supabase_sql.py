@@ -27,6 +27,7 @@ FILES = {
     "0004": "20261202090000_holds_and_limits.sql",
     "0005": "20261202190000_reschedule.sql",
     "0006": "20261203090000_calendars.sql",
+    # 0007 changes SQLite's overlap triggers only: nothing for PostgreSQL, so no file.
 }
 
 HEADER = """\

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from booking.db import Database, parse_database_url
 from booking.enums import BookingStatus
 from booking.migrate import upgrade
 from booking.models import Booking, Brand, Instructor, InstructorBrand
+from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 from tests.conftest import asyncpg_dsn, create_postgres_database, drop_postgres_database, postgres_url
 
 # Applied in name order, as `supabase db push` does.
@@ -106,6 +108,108 @@ async def test_reactivating_an_overlapping_row_is_refused(database_url: str) -> 
                 row = await session.get(Booking, cancelled["id"])
                 assert row is not None
                 row.status = BookingStatus.PENDING
+    finally:
+        await db.dispose()
+
+
+# --- the SQLite guard's work -------------------------------------------------------------------------
+
+
+def _sqlite_file(url: str) -> str:
+    path = parse_database_url(url).sqlite_file
+    assert path is not None
+    return path
+
+
+def _vm_steps(connection: sqlite3.Connection, statement: str, values: tuple[Any, ...]) -> int:
+    """How many instructions SQLite's VM runs for the statement, its triggers included: unlike a
+    time, the same count on every run and every machine."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    connection.set_progress_handler(count, 1)
+    try:
+        connection.execute(statement, values)
+    finally:
+        connection.set_progress_handler(None, 1)
+        connection.rollback()
+    return steps
+
+
+def _sqlite_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as SQLite stores it: uuids as 32 hex digits, instants as naive UTC text."""
+    stored = {}
+    for name, value in row.items():
+        if isinstance(value, uuid.UUID):
+            value = value.hex
+        elif isinstance(value, datetime):
+            value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stored[name] = value
+    return stored
+
+
+def _insert_sql(row: dict[str, Any]) -> str:
+    return f"INSERT INTO bookings ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_overlap_guard_reads_a_bounded_range(database_url: str) -> None:
+    """The trigger's work for one insert and one move is the same with 200 and with 2,000 earlier
+    active sessions of the instructor (before migration 0007 it read all of them: ten times more)."""
+    db = Database(parse_database_url(database_url))
+    try:
+        brand, _, instructor = await _seed_pair(db)
+    finally:
+        await db.dispose()
+    connection = sqlite3.connect(_sqlite_file(database_url), isolation_level=None)
+    try:
+        steps = []
+        for history in (200, 2_000):
+            rows = [
+                _sqlite_row(booking_row(brand, instructor, START + timedelta(hours=h), minutes=45))
+                for h in range(history)
+            ]
+            connection.execute("DELETE FROM bookings")
+            connection.executemany(_insert_sql(rows[0]), [tuple(r.values()) for r in rows])
+            later = _sqlite_row(
+                booking_row(brand, instructor, START + timedelta(hours=history + 1), minutes=45)
+            )
+            connection.execute("BEGIN")
+            inserted = _vm_steps(connection, _insert_sql(later), tuple(later.values()))
+            connection.execute("BEGIN")
+            moved = _vm_steps(
+                connection,
+                "UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_until = ? WHERE id = ?",
+                (later["starts_at"], later["ends_at"], later["blocked_until"], rows[-1]["id"]),
+            )
+            steps.append((inserted, moved))
+        assert steps[0] == steps[1]
+        # A booking in the way is still found: the bound only leaves out rows that cannot overlap.
+        in_the_way = _sqlite_row(booking_row(brand, instructor, START + timedelta(hours=1000, minutes=30)))
+        with pytest.raises(sqlite3.IntegrityError, match="bookings_no_overlap"):
+            connection.execute(_insert_sql(in_the_way), tuple(in_the_way.values()))
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sqlite_guard_refuses_a_block_longer_than_its_bound(database_url: str) -> None:
+    """The bounded read assumes no booking blocks more than the longest session plus the largest
+    buffer (12 hours); the guard refuses a row that would, and takes one that blocks exactly that."""
+    db = Database(parse_database_url(database_url))
+    try:
+        brand, _, instructor = await _seed_pair(db)
+        longest = booking_row(
+            brand, instructor, START, minutes=MAX_SESSION_MINUTES, buffer=MAX_BUFFER_MINUTES
+        )
+        await _insert(db, longest)
+        later = START + timedelta(days=1)
+        with pytest.raises(IntegrityError, match="bookings_block_too_long"):
+            await _insert(db, booking_row(brand, instructor, later, minutes=MAX_SESSION_MINUTES, buffer=241))
     finally:
         await db.dispose()
 
