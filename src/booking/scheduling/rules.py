@@ -189,17 +189,18 @@ def bookable_slots(
     """The aligned starts in [range_start, range_end) that `rejection` accepts.
 
     Every candidate lies inside its window by construction (windows are disjoint), and candidates come
-    in ascending order, so the time bounds end the pass and the busy time is swept, not searched."""
+    in ascending order: the time bounds end the pass, and the busy time is swept, not searched."""
     if not context.instructor_bookable or context.student.at_cap:
         return []  # rules that refuse every start alike
     earliest = max(range_start, context.earliest_start)
+    latest = context.latest_start
     busy, external = _Sweep(context.busy, context.buffer), _Sweep(context.external, timedelta(0))
     counts, rules, now = context.counts, context.rules, context.now
     slots = []
     for start in candidate_starts(context.windows, duration):
         if start < earliest or start <= now:
             continue
-        if start >= range_end or start > context.latest_start:
+        if start >= range_end or start > latest:
             break
         end = start + duration
         if busy.overlaps(start, end) or external.overlaps(start, end):
@@ -214,14 +215,18 @@ class _Sweep:
     """`BusyIndex.overlaps(start, end + pad)` for queries whose ends never decrease: the count of busy
     intervals starting before the end only grows, so it is advanced rather than searched for."""
 
+    __slots__ = ("count", "max_end_through", "pad", "starts", "total")
+
     def __init__(self, index: BusyIndex, pad: timedelta) -> None:
         self.starts, self.max_end_through, self.pad = index.starts, index.max_end_through, pad
-        self.count = 0
+        self.count, self.total = 0, len(index.starts)
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
+        if not self.total:
+            return False
         end += self.pad
         starts, count = self.starts, self.count
-        while count < len(starts) and starts[count] < end:
+        while count < self.total and starts[count] < end:
             count += 1
         self.count = count
         return count > 0 and self.max_end_through[count - 1] > start
