@@ -199,7 +199,8 @@ async def test_sqlite_overlap_guard_reads_a_bounded_range(database_url: str) -> 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlite_guard_refuses_a_block_longer_than_its_bound(database_url: str) -> None:
     """The bounded read assumes no booking blocks more than the longest session plus the largest
-    buffer (12 hours); the guard refuses a row that would, and takes one that blocks exactly that."""
+    buffer (12 hours): it takes a row that blocks exactly that, still sees all of it, and refuses a
+    row that would block longer."""
     db = Database(parse_database_url(database_url))
     try:
         brand, _, instructor = await _seed_pair(db)
@@ -207,6 +208,10 @@ async def test_sqlite_guard_refuses_a_block_longer_than_its_bound(database_url: 
             brand, instructor, START, minutes=MAX_SESSION_MINUTES, buffer=MAX_BUFFER_MINUTES
         )
         await _insert(db, longest)
+        # Its last minute of buffer, 12 hours after its start, is still found by the bounded read.
+        last_minute = START + timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES - 1)
+        with pytest.raises(IntegrityError, match="bookings_no_overlap"):
+            await _insert(db, booking_row(brand, instructor, last_minute, minutes=30, buffer=0))
         later = START + timedelta(days=1)
         with pytest.raises(IntegrityError, match="bookings_block_too_long"):
             await _insert(db, booking_row(brand, instructor, later, minutes=MAX_SESSION_MINUTES, buffer=241))
