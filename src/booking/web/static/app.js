@@ -114,7 +114,12 @@ function instructorName(id) {
   return found ? found.name : "your instructor";
 }
 
+// Typing a date changes it several times (month, day, each digit of the year): each change asks for
+// slots, and the answers can come back in any order. Only the latest question's answer is shown.
+let slotsAsked = 0;
+
 async function loadSlots() {
+  const asked = ++slotsAsked;
   state.slot = null;
   renderChosen();
   const box = $("slots");
@@ -132,9 +137,10 @@ async function loadSlots() {
   try {
     data = await api(`/api/instructors/${state.instructorId}/slots`, options);
   } catch (error) {
-    box.replaceChildren(element("p", { textContent: error.message }));
+    if (asked === slotsAsked) box.replaceChildren(element("p", { textContent: error.message }));
     return;
   }
+  if (asked !== slotsAsked) return; // a later date or zone was asked for meanwhile
   if (data.slots.length === 0) {
     box.replaceChildren(element("p", { textContent: "No free times on this date." }));
     return;
