@@ -94,9 +94,8 @@ def server(database_url: str, workers: int = 1, extra_env: dict[str, str] | None
         "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
         "LOG_LEVEL": "warning",
     } | (extra_env or {})
-    if (
-        "PYTHONPATH" in os.environ
-    ):  # the server runs the same code as the bench (another checkout's, for an A/B)
+    # The server runs the code the bench runs: another checkout's too, for an A/B.
+    if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     command = [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="bench-server-") as workdir:

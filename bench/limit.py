@@ -20,11 +20,12 @@ import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from bench.harness import percentile, seed, server, tomorrow_midnight
-from booking.availability.repository import BUSY, INSTRUCTOR_LINKED_FOR_BOOKING, LONGEST_BLOCK, RULES
+from booking.availability.repository import BUSY, INSTRUCTOR_LINKED_FOR_BOOKING, RULES
 from booking.bookings.repository import BOOKING_COLUMNS, INSERT_BOOKING
 from booking.calendars.parsing import PIECE
 from booking.driver import Compiled, HotStatement
 from booking.notifications.repository import INSERT_LOG_ROW
+from booking.types import LONGEST_BLOCK
 from booking.unit_of_work import INSERT_EVENT
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]

@@ -11,12 +11,13 @@ from typing import cast
 import pytest
 from sqlalchemy import Executable, exc, insert, select
 
-from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND, LONGEST_BLOCK
+from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND
 from booking.calendars.parsing import PIECE
 from booking.clock import FixedClock
 from booking.db import Database, parse_database_url
 from booking.driver import HotStatement
 from booking.models import Brand
+from booking.types import LONGEST_BLOCK
 from tests.booking_world import MONDAY, make_world
 from tests.support import Api
 

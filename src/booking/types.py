@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Annotated
 
@@ -15,6 +15,9 @@ from pydantic_core import PydanticCustomError
 # Bounds of a session and of a buffer: also what lets a query bound a search for overlapping bookings.
 MAX_SESSION_MINUTES = 480
 MAX_BUFFER_MINUTES = 240
+# No booking blocks more than this after its start: a booking that reaches into [since, …) started
+# after `since` minus it, a lower bound that keeps a search's index range independent of history.
+LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

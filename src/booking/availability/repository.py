@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -58,7 +58,7 @@ from booking.scheduling import (
     WeeklyWindow,
 )
 from booking.scheduling import DateOverride as OverrideRule
-from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
+from booking.types import LONGEST_BLOCK
 
 DEFAULT_SETTINGS = SettingsOut(
     buffer_minutes=15,
@@ -160,11 +160,6 @@ RULES = HotStatement(
         ),
     )
 )
-
-# No booking blocks more than its longest session plus the largest buffer, so one that reaches into
-# [since, until) started after `since` minus that: the lower bound keeps the index range (and the
-# cost) independent of the instructor's history.
-LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
 
 # Whether a hold has expired and whether the booking is in the asking brand are answered by the database
 # as two booleans: converting each row's instant and UUID in Python costs more than the read itself.

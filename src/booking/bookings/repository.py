@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from uuid import UUID
 
@@ -31,10 +31,7 @@ from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
 from booking.models import Booking, BookingEvent, status_is
 from booking.scheduling import Interval
-from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
-
-# No booking ends later than this after its start (the busy read bounds itself the same way).
-LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
+from booking.types import LONGEST_BLOCK
 
 OVERLAP_GUARD = "bookings_no_overlap"  # the exclusion constraint (PostgreSQL) and the trigger (SQLite)
 
