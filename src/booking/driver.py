@@ -26,6 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
+from booking.db import TRANSACTION_KEY, Transaction
 from booking.sqlite_driver import InlineConnection
 
 Processor = Callable[[Any], Any] | None
@@ -138,7 +139,6 @@ class _Bound:
     `driver` is booking.sqlite_driver's InlineConnection, or SQLAlchemy's asyncpg adapter (which
     holds the asyncpg connection and its transaction)."""
 
-    transaction: Any
     connection: AsyncConnection
     driver: Any
     dialect: Dialect
@@ -195,22 +195,18 @@ class _Bound:
 
 
 async def _bound_of(session: AsyncSession) -> _Bound:
-    """The driver connection of the session's transaction, with that transaction begun on it.
+    """The driver connection of the session's transaction (booking.db.Transaction), with that
+    transaction begun on it: SQLite's began with it, the asyncpg adapter's begins at the first statement.
 
-    Kept in `session.info` for the rest of that transaction: asking the session each time costs a
-    greenlet hop per statement."""
-    transaction = session.sync_session.get_transaction()
+    Kept in `session.info`: a session lives for one transaction."""
     known: _Bound | None = session.info.get(_DRIVER_KEY)
-    if known is not None and transaction is not None and known.transaction is transaction:
+    if known is not None:
         return known
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    if connection.dialect.name == "postgresql":
-        driver = raw.dbapi_connection
-        if driver._transaction is None:  # SQLAlchemy's asyncpg adapter begins at its first statement
-            await driver._start_transaction()
-    bound = _Bound(session.sync_session.get_transaction(), connection, driver, connection.dialect)
+    transaction: Transaction = session.info[TRANSACTION_KEY]
+    driver = transaction.driver
+    if transaction.connection.dialect.name == "postgresql" and driver._transaction is None:
+        await driver._start_transaction()
+    bound = _Bound(transaction.connection, driver, transaction.connection.dialect)
     session.info[_DRIVER_KEY] = bound
     return bound
 
