@@ -68,27 +68,44 @@ async def test_anon_key_is_anonymous() -> None:
     assert await verifier().principal("Bearer " + jwt.encode(payload, SECRET, algorithm="HS256")) == ANONYMOUS
 
 
-BAD_TOKENS: dict[str, Callable[[], str]] = {
-    "alg none": lambda: unsigned(claims()),
-    "wrong signature": lambda: jwt.encode(
-        claims(), "another-secret-of-sufficient-length-123", algorithm="HS256"
+# Each bad token, and the reason it is refused with (the fast HS256 path must not change the reason).
+BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
+    "alg none": (lambda: unsigned(claims()), "unsupported token algorithm 'none'"),
+    "wrong signature": (
+        lambda: jwt.encode(claims(), "another-secret-of-sufficient-length-123", algorithm="HS256"),
+        "invalid token",
     ),
-    "expired": lambda: jwt.encode(claims(exp=int(time.time()) - 5), SECRET, algorithm="HS256"),
-    "no exp": lambda: jwt.encode(
-        {k: v for k, v in claims().items() if k != "exp"}, SECRET, algorithm="HS256"
+    "expired": (
+        lambda: jwt.encode(claims(exp=int(time.time()) - 5), SECRET, algorithm="HS256"),
+        "token expired",
     ),
-    "malformed": lambda: "not.a.jwt",
-    "garbage": lambda: "%%%",
-    "other audience": lambda: jwt.encode(claims(aud="someone-else"), SECRET, algorithm="HS256"),
-    "sub not a uuid": lambda: jwt.encode(claims(sub="bob"), SECRET, algorithm="HS256"),
-    "HS512": lambda: jwt.encode(claims(), SECRET * 2, algorithm="HS512"),
+    "no exp": (
+        lambda: jwt.encode({k: v for k, v in claims().items() if k != "exp"}, SECRET, algorithm="HS256"),
+        "invalid token",
+    ),
+    "malformed": (lambda: "not.a.jwt", "malformed token"),
+    "garbage": (lambda: "%%%", "malformed token"),
+    "other audience": (
+        lambda: jwt.encode(claims(aud="someone-else"), SECRET, algorithm="HS256"),
+        "token is for another audience",
+    ),
+    "sub not a uuid": (
+        lambda: jwt.encode(claims(sub="bob"), SECRET, algorithm="HS256"),
+        "token has no user id (sub)",
+    ),
+    "HS512": (
+        lambda: jwt.encode(claims(), SECRET * 2, algorithm="HS512"),
+        "unsupported token algorithm 'HS512'",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_TOKENS))
-async def test_bad_tokens_are_refused(kind: str) -> None:
-    with pytest.raises(Unauthorized):
-        await verifier().principal("Bearer " + BAD_TOKENS[kind]())
+async def test_bad_tokens_are_refused_with_their_reason(kind: str) -> None:
+    token, reason = BAD_TOKENS[kind]
+    with pytest.raises(Unauthorized) as refused:
+        await verifier().principal("Bearer " + token())
+    assert refused.value.message == reason
 
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Token abc"])
@@ -234,9 +251,11 @@ async def test_unreachable_jwks_refuses_the_token() -> None:
 @pytest.mark.parametrize("kind", ["alg none", "wrong signature", "expired", "malformed"])
 async def test_http_bad_token_is_401_envelope_not_anonymous(api: Api, kind: str) -> None:
     # A public read with a bad token must not silently fall back to anonymous.
-    response = await api.client.get("/api/brands", headers=bearer(BAD_TOKENS[kind]()))
+    token, reason = BAD_TOKENS[kind]
+    response = await api.client.get("/api/brands", headers=bearer(token()))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+    assert response.json()["error"]["message"] == reason
 
 
 async def test_minted_token_is_accepted_over_http(api: Api) -> None:

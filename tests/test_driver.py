@@ -9,14 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import Executable, exc, insert, select
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import DateTime, Executable, exc, insert, select
+from sqlalchemy.dialects import sqlite
 
 from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND
 from booking.calendars.parsing import PIECE
 from booking.clock import FixedClock
 from booking.db import Database, parse_database_url
 from booking.driver import HotStatement
-from booking.models import Brand
+from booking.models import Brand, UTCDateTime
 from booking.types import LONGEST_BLOCK
 from tests.booking_world import MONDAY, make_world
 from tests.support import Api
@@ -142,3 +145,30 @@ async def test_the_sqlite_busy_timeout_still_bounds_the_wait(sqlite_database: st
         holder.execute("ROLLBACK")
         holder.close()
         await db.dispose()
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_an_instant_is_stored_in_sqlalchemys_sqlite_format_and_read_back(instant: datetime) -> None:
+    """UTCDateTime writes SQLite's text itself: exactly what SQLAlchemy's DATETIME would store for the
+    instant in UTC (string order is time order), and read back as the same instant."""
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    try:
+        utc = instant.astimezone(UTC)
+    except OverflowError:  # the first or last day of the calendar, shifted out of it
+        return
+    stored = ours(instant)
+    assert stored == theirs(utc.replace(tzinfo=None))
+    reader = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    # Compared in UTC: an instant in a zone's gap or fold compares unequal across zones (PEP 495).
+    assert reader is not None and reader(stored) == utc
+
+
+def test_a_naive_instant_is_refused_on_sqlite_too() -> None:
+    dialect = sqlite.dialect()
+    bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    with pytest.raises(ValueError, match="naive"):
+        bind(datetime(2026, 12, 4, 12, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
@@ -130,6 +131,11 @@ class TokenVerifier:
             self._verified.popitem(last=False)
 
     async def _verified_claims(self, token: str) -> dict[str, Any]:
+        if self.jwks is None and self.jwt_secret:
+            # Only HS256 can verify here, and PyJWT checks the header's `alg` itself: no need to read
+            # the header first. A token refused here goes the full way below, which says why.
+            with contextlib.suppress(jwt.PyJWTError, ValueError, TypeError):
+                return _decoded(token, self.jwt_secret, "HS256")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -137,18 +143,11 @@ class TokenVerifier:
         algorithm = header.get("alg")
         key = await self._key_for(algorithm, header.get("kid"))
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[str(algorithm)],
-                options={"require": ["exp"], "verify_aud": False},
-            )
+            return _decoded(token, key, str(algorithm))
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("token expired") from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("invalid token") from exc
-        _check_audience(claims)
-        return claims
 
     async def _key_for(self, algorithm: object, kid: object) -> Any:
         if algorithm == "HS256":
@@ -165,6 +164,15 @@ class TokenVerifier:
                 raise Unauthorized("token algorithm does not match its key")
             return jwk.key
         raise Unauthorized(f"unsupported token algorithm {algorithm!r}")
+
+
+def _decoded(token: str, key: Any, algorithm: str) -> dict[str, Any]:
+    """The token's claims, its signature and expiry verified; refused for another audience."""
+    claims: dict[str, Any] = jwt.decode(
+        token, key, algorithms=[algorithm], options={"require": ["exp"], "verify_aud": False}
+    )
+    _check_audience(claims)
+    return claims
 
 
 def _check_audience(claims: dict[str, Any]) -> None:
