@@ -3,8 +3,8 @@
 Each is a SQLAlchemy Core statement, defined once beside the other queries of its feature and compiled
 once per dialect, with SQLAlchemy's own type conversions for its parameters and columns. Only the
 execution skips SQLAlchemy: its execution context, cursor adapter and result object cost about 130 µs
-a statement, where the statement itself takes a few on SQLite. The statement runs on the session's own
-connection, inside the session's transaction, and a driver error surfaces as the same
+a statement, where the statement itself takes a few on SQLite. The statement runs on the connection of
+the session's transaction (booking.db.Transaction), inside it, and a driver error surfaces as the same
 `sqlalchemy.exc.DBAPIError` subclass SQLAlchemy would raise, so callers cannot tell the difference.
 
 On PostgreSQL the statement goes to asyncpg, which prepares it once per connection and keeps it
@@ -133,7 +133,7 @@ def _result_processor(column: ColumnElement[Any], dialect: Dialect) -> Processor
 
 @dataclass(frozen=True)
 class _Bound:
-    """A session's transaction as the driver sees it: SQLAlchemy's connection, and the driver's.
+    """A transaction as the driver sees it: SQLAlchemy's connection (to invalidate), and the driver's.
 
     `driver` is booking.sqlite_driver's InlineConnection, or SQLAlchemy's asyncpg adapter (which
     holds the asyncpg connection and its transaction)."""
