@@ -38,6 +38,12 @@ class LoopbackServer:
     requests: list[Recorded]
 
 
+class _Server(ThreadingHTTPServer):
+    # A provider takes a burst of connections (ten workers sending at once): with socketserver's
+    # default backlog of 5, a connection beyond it waits a second for its SYN to be sent again.
+    request_queue_size = 128
+
+
 @contextmanager
 def serve(responder: Responder, port: int = 0) -> Iterator[LoopbackServer]:
     requests: list[Recorded] = []
@@ -70,7 +76,7 @@ def serve(responder: Responder, port: int = 0) -> Iterator[LoopbackServer]:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = _Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
