@@ -17,7 +17,7 @@ from sqlalchemy.dialects import sqlite
 from booking.availability.repository import BUSY, INSTRUCTOR_SEEN_FROM_BRAND
 from booking.calendars.parsing import PIECE
 from booking.clock import FixedClock
-from booking.db import Database, parse_database_url
+from booking.db import RETRY_PAUSE_SECONDS, TRANSACTION_ATTEMPTS, Database, parse_database_url, retrying
 from booking.driver import HotStatement
 from booking.models import Brand, UTCDateTime
 from booking.types import LONGEST_BLOCK
@@ -172,3 +172,52 @@ def test_a_naive_instant_is_refused_on_sqlite_too() -> None:
     assert bind is not None
     with pytest.raises(ValueError, match="naive"):
         bind(datetime(2026, 12, 4, 12, 0))
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+async def test_a_transaction_aborted_for_a_concurrent_one_runs_again_after_a_pause() -> None:
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    runs = 0
+
+    async def work() -> str:
+        nonlocal runs
+        runs += 1
+        if runs < TRANSACTION_ATTEMPTS:
+            raise exc.DBAPIError("INSERT", None, _Deadlock())
+        return "done"
+
+    assert await retrying(work, pause=pause) == "done"
+    assert runs == TRANSACTION_ATTEMPTS
+    assert len(pauses) == TRANSACTION_ATTEMPTS - 1
+    assert all(0 <= pause <= RETRY_PAUSE_SECONDS * attempt for attempt, pause in enumerate(pauses, 1))
+
+
+async def test_a_transaction_runs_at_most_three_times_and_only_for_a_transient_conflict() -> None:
+    runs = 0
+
+    async def deadlocks() -> None:
+        nonlocal runs
+        runs += 1
+        raise exc.DBAPIError("INSERT", None, _Deadlock())
+
+    with pytest.raises(exc.DBAPIError):
+        await retrying(deadlocks)
+    assert runs == TRANSACTION_ATTEMPTS
+
+    runs = 0
+
+    async def violates() -> None:
+        nonlocal runs
+        runs += 1
+        raise exc.IntegrityError("INSERT", None, Exception("duplicate key"))
+
+    with pytest.raises(exc.IntegrityError):
+        await retrying(violates)
+    assert runs == 1

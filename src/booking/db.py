@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +27,12 @@ T = TypeVar("T")
 # cannot be serialised; running the loser again is the documented remedy.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 TRANSACTION_ATTEMPTS = 3
+# The loser waits a random moment before it runs again (at most this, times the attempt). Run at once, it
+# inserts again while the survivor is still checking the exclusion constraint against the losers' rows,
+# and a pile of overlapping bookings can deadlock round after round until every loser has used its
+# attempts (seen once under the whole suite's load: nineteen `409 conflict` instead of
+# `slot_unavailable`). The pause lets the survivor commit; the rerun then sees its row.
+RETRY_PAUSE_SECONDS = 0.05
 
 # Transaction-mode poolers (Supavisor, PgBouncer) listen here and cannot keep prepared statements.
 SUPABASE_POOLER_PORT = 6543
@@ -221,7 +229,9 @@ def is_transient_conflict(error: DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
-async def retrying(work: Callable[[], Awaitable[T]]) -> T:
+async def retrying(
+    work: Callable[[], Awaitable[T]], *, pause: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> T:
     """Run a whole transaction again when the database aborted it for a concurrent one."""
     for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
         try:
@@ -229,4 +239,5 @@ async def retrying(work: Callable[[], Awaitable[T]]) -> T:
         except DBAPIError as error:
             if attempt == TRANSACTION_ATTEMPTS or not is_transient_conflict(error):
                 raise
+        await pause(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))
     raise AssertionError("unreachable")
