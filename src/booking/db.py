@@ -217,7 +217,8 @@ class Database:
         try:
             yield transaction.session
         except BaseException:
-            await transaction.end(commit=False)
+            # Shielded: a request cancelled again while it rolls back still gives its connection back.
+            await asyncio.shield(transaction.end(commit=False))
             raise
         await transaction.end(commit=True)
 
