@@ -65,9 +65,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
+        value = _in_utc(value)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -88,6 +86,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+def _in_utc(value: datetime) -> datetime:
+    """A bound instant in UTC; a naive one is refused, never guessed."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -99,9 +104,7 @@ def _sqlite_text(value: datetime | None) -> str | None:
     (`YYYY-MM-DD HH:MM:SS.ffffff`), written in C; a booking binds about twenty of them."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    return _in_utc(value).isoformat(" ", "microseconds")[:26]
 
 
 def _sqlite_instant(value: str | None) -> datetime | None:
