@@ -24,9 +24,9 @@ from booking.availability.repository import BUSY, INSTRUCTOR_LINKED_FOR_BOOKING,
 from booking.bookings.repository import BOOKING_COLUMNS, INSERT_BOOKING
 from booking.calendars.parsing import PIECE
 from booking.driver import Compiled, HotStatement
+from booking.events import INSERT_EVENT
 from booking.notifications.repository import INSERT_LOG_ROW
 from booking.types import LONGEST_BLOCK
-from booking.unit_of_work import INSERT_EVENT
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 

@@ -46,7 +46,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from bench.harness import SERVICE, booking_body, database, seed, server, student_headers, tomorrow_midnight
 from booking.db import Database, parse_database_url
 from booking.enums import EventType
-from booking.models import Event, WebhookDelivery
+from booking.models.events import Event
+from booking.models.webhooks import WebhookDelivery
 
 DELIVERIES = 2000
 QUICK_DELIVERIES = 500

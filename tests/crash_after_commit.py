@@ -7,14 +7,15 @@ import os
 import signal
 
 from booking.cli import main
-from booking.unit_of_work import UnitOfWork
+from booking.notifications.effects import Messages
+from booking.unit_of_work import Change
 
 
-async def _die_after_commit(self: UnitOfWork) -> None:
+async def _die_after_commit(self: Messages, change: Change) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-UnitOfWork._dispatch = _die_after_commit  # type: ignore[method-assign]
+Messages.after_commit = _die_after_commit  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from booking.calendars.sync import sync_due_calendars
 from booking.clock import FixedClock
-from booking.models import CalendarFeed
+from booking.models.calendars import CalendarFeed
 from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.conftest import running_api
 from tests.loopback import LoopbackServer, Recorded, Reply, serve
@@ -270,7 +270,7 @@ async def test_saving_the_list_keeps_calendars_that_stay_and_drops_the_others(ca
 async def test_the_worker_fetches_a_calendar_right_after_it_is_saved(calendars: Calendars) -> None:
     assert (await calendars.put(calendars.url())).status_code == 200
     done = await context_of(calendars.world).worker.run_once()
-    assert done.calendars == 1
+    assert done["calendars"] == 1
     assert (await calendars.listed())[0]["busy_count"] == 1
 
 

@@ -19,7 +19,8 @@ from booking.calendars.parsing import PIECE
 from booking.clock import FixedClock
 from booking.db import RETRY_PAUSE_SECONDS, TRANSACTION_ATTEMPTS, Database, parse_database_url, retrying
 from booking.driver import HotStatement
-from booking.models import Brand, UTCDateTime
+from booking.models.base import UTCDateTime
+from booking.models.brands import Brand
 from booking.types import LONGEST_BLOCK
 from tests.booking_world import MONDAY, make_world
 from tests.support import Api

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from booking.clock import FixedClock
-from booking.models import Event
+from booking.models.events import Event
 from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.fake_providers import Providers
 from tests.support import SERVICE, Api, user_headers
@@ -158,10 +158,10 @@ async def test_the_worker_cancels_expired_holds_and_tells_the_student(
     worker = context_of(world).worker
 
     clock.set(MONDAY + HOLD - timedelta(seconds=1))
-    assert (await worker.run_once()).holds == 0
+    assert (await worker.run_once())["holds"] == 0
     clock.set(MONDAY + HOLD + timedelta(seconds=30))
     sent_before = len(providers.resend.emails())
-    assert (await worker.run_once()).holds == 2
+    assert (await worker.run_once())["holds"] == 2
     for booking in (held, later):
         cancelled = await detail(world, booking["id"])
         assert cancelled["booking"]["status"] == "cancelled"
@@ -174,7 +174,7 @@ async def test_the_worker_cancels_expired_holds_and_tells_the_student(
         == ["student@example.com"] * 2
     )
     assert "STATUS:CANCELLED" in providers.resend.calendar(expiry_mails[0])
-    assert (await worker.run_once()).holds == 0, "each hold is cancelled once"
+    assert (await worker.run_once())["holds"] == 0, "each hold is cancelled once"
 
 
 # --- staff change the hold ------------------------------------------------------------------------

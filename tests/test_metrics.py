@@ -26,7 +26,8 @@ from booking.clock import FixedClock
 from booking.db import Database, parse_database_url
 from booking.enums import Audience, Channel, MessageState
 from booking.metrics_repository import backlogs
-from booking.models import Event, OutboxMessage
+from booking.models.events import Event
+from booking.models.notifications import OutboxMessage
 from booking.webhooks.delivery import dispatch_events
 from tests.booking_world import MONDAY, make_world
 from tests.conftest import running_api

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from booking.clock import FixedClock
-from booking.models import NotificationLog
+from booking.models.notifications import NotificationLog
 from booking.notifications.messages import local_time_span
 from tests.booking_world import MONDAY, World, make_world
 from tests.conftest import NOTIFY_TIMEOUT

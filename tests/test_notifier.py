@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from booking.bookings.messages import booked_session, unit_of_work
+from booking.bookings.reminders import send_due_reminders
 from booking.clock import FixedClock
 from booking.enums import (
     Audience,
@@ -21,15 +23,18 @@ from booking.enums import (
     NotificationKind,
     PaymentStatus,
 )
-from booking.models import Booking, Event, NotificationLog
-from booking.notifications.messages import Parties
+from booking.events import Events
+from booking.models.bookings import Booking
+from booking.models.events import Event
+from booking.models.notifications import NotificationLog
+from booking.notifications.effects import Messages
+from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.providers import Email, Sms
 from booking.notifications.results import Delivery, failed, sent
 from booking.notifications.service import (
     booking_created_messages,
     reminder,
-    send_due_reminders,
     status_change_messages,
 )
 from booking.unit_of_work import UnitOfWork
@@ -64,7 +69,7 @@ class SilentSms:
         raise AssertionError("unreachable")
 
 
-def a_booking(**changes: object) -> Booking:
+def a_booking(**changes: object) -> BookedSession:
     values: dict[str, object] = {
         "id": uuid.uuid4(),
         "brand_id": uuid.uuid4(),
@@ -82,7 +87,7 @@ def a_booking(**changes: object) -> Booking:
         "reschedule_count": 0,
         "calendar_sequence": 0,
     }
-    return Booking(**(values | changes))
+    return booked_session(Booking(**(values | changes)))
 
 
 def test_a_reminder_is_a_text_with_its_email_held_as_the_fallback() -> None:
@@ -186,15 +191,21 @@ async def test_a_rolled_back_change_sends_logs_and_emits_nothing(api: Api, clock
     booking_id = uuid.UUID((await world.booked("2026-12-01T10:00:00+01:00"))["id"])
     email = MemoryProvider()
     notifier = Notifier(email=email, sms=None, timeout=1)
-    work = UnitOfWork(api.app.state.context.db, notifier, MONDAY)
+    work = unit_of_work(api.app.state.context.db, notifier, MONDAY)
 
     async def change(work: UnitOfWork) -> None:
         booking = await work.session.get(Booking, booking_id)
         assert booking is not None
         booking.instructor_notes = "never committed"
-        work.emit(EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={})
-        work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
-        work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
+        work.effect(Events).emit(
+            EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={}
+        )
+        work.effect(Messages).send(
+            notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com"))
+        )
+        work.effect(Messages).send(
+            notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x"))
+        )
         await work.session.flush()
         raise RuntimeError("the change fails after its writes")
 
@@ -232,19 +243,25 @@ async def test_a_committed_change_is_delivered_after_its_commit_and_every_attemp
         booking = await work.session.get(Booking, booking_id)
         assert booking is not None
         booking.instructor_notes = "committed"
-        work.emit(EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={})
-        work.send(notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com")))
-        work.send(notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x")))
+        work.effect(Events).emit(
+            EventType.CANCELLED, brand_id=booking.brand_id, booking_id=booking_id, data={}
+        )
+        work.effect(Messages).send(
+            notifier.email_to(booking_id, "test", "a@example.com", lambda: _email("a@example.com"))
+        )
+        work.effect(Messages).send(
+            notifier.sms_to(booking_id, "test", "+15551234567", lambda: Sms("+15551234567", "x"))
+        )
 
         async def after(_: object) -> None:
             followed.append(True)
 
-        work.after_delivery(after)
+        work.effect(Messages).after_delivery(after)
         return "done"
 
     logged_before = await _log_rows(api, booking_id)
     assert await _events(api, booking_id) == [EventType.CREATED]
-    assert await UnitOfWork(db, notifier, MONDAY).run(change) == "done"
+    assert await unit_of_work(db, notifier, MONDAY).run(change) == "done"
     assert sorted(await _events(api, booking_id)) == sorted([EventType.CREATED, EventType.CANCELLED])
     assert seen_at_send == ["committed"]
     assert followed == [True]

@@ -16,8 +16,8 @@ import icalendar
 import pytest
 
 from booking.bookings import reschedule as reschedule_module
+from booking.bookings.reminders import send_due_reminders
 from booking.clock import FixedClock
-from booking.notifications.service import send_due_reminders
 from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.fake_providers import Providers
 from tests.servers import seed_through, two_servers

@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from booking.db import Database, parse_database_url
 from booking.enums import BookingStatus
 from booking.migrate import upgrade
-from booking.models import Booking, Brand, Instructor, InstructorBrand
+from booking.models.bookings import Booking
+from booking.models.brands import Brand
+from booking.models.instructors import Instructor, InstructorBrand
 from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES
 from tests.conftest import asyncpg_dsn, create_postgres_database, drop_postgres_database, postgres_url
 

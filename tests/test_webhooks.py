@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from booking.clock import FixedClock
 from booking.db import Database
 from booking.outbound import OutboundClient
-from booking.webhooks.delivery import SCHEDULE, backlog, deliver_due, dispatch_events
+from booking.webhooks.delivery import SCHEDULE, backlog, deliver_due, dispatch_events, webhook_jobs
 from booking.worker import Worker
 from tests.booking_world import MONDAY, World, make_world
 from tests.conftest import running_api
@@ -299,25 +299,22 @@ async def test_redirects_timeouts_and_refused_connections_are_failed_attempts(ho
 async def test_a_hanging_receiver_holds_up_no_other_delivery(hooks: Hooks) -> None:
     """The worker's loop attempts in the background: a receiver that hangs for its whole timeout does not
     delay the first attempt of the next event (SPEC §12: within 5 s of the commit)."""
-    context = hooks.world.api.app.state.context
-    worker = Worker(
-        hooks.db, context.notifier, hooks.client, hooks.clock, reminders=False, delivery_timeout_seconds=2
-    )
+    worker = Worker(hooks.db, hooks.clock, webhook_jobs(hooks.db, hooks.client, timeout_seconds=2))
     with receiver(then=Reply(hang=True)) as hanging, receiver() as healthy:
         await hooks.create(hanging.url, events=["booking.created"])
         await hooks.create(healthy.url, events=["booking.confirmed"])
         booking = await hooks.book()
         await worker.run_once(wait_for_deliveries=False)
-        (stuck,) = worker.attempts_in_flight
+        (stuck,) = worker.in_flight("deliveries")
         paid = await hooks.http.patch(
             f"/api/bookings/{booking['id']}", json={"payment_status": "paid"}, headers=SERVICE
         )
         assert paid.status_code == 200
         await worker.run_once(wait_for_deliveries=False)
-        (confirmation,) = worker.attempts_in_flight - {stuck}
+        (confirmation,) = worker.in_flight("deliveries") - {stuck}
         assert await asyncio.wait_for(confirmation, timeout=1) == 1
         assert not stuck.done(), "the confirmation went out while the first attempt still hangs"
-        await asyncio.gather(*worker.attempts_in_flight)
+        await asyncio.gather(*worker.in_flight("deliveries"))
         assert len(hanging.requests) == 1 and len(healthy.requests) == 1
 
 

@@ -19,9 +19,12 @@ from booking.bookings.service import Written, create_booking
 from booking.clock import FixedClock
 from booking.context import AppContext
 from booking.enums import Audience, Channel, MessageState
-from booking.models import NotificationLog, OutboxMessage
+from booking.events import Events
+from booking.jobs import background_jobs
+from booking.models.notifications import NotificationLog, OutboxMessage
+from booking.notifications.effects import Messages
 from booking.notifications.outbox import GIVE_UP_AFTER, INTERRUPTED, LEASE, RETRY_AFTER
-from booking.unit_of_work import UnitOfWork
+from booking.unit_of_work import Change, UnitOfWork
 from booking.worker import Worker
 from tests.booking_world import MONDAY, World, context_of, make_world
 from tests.fake_providers import RESEND_ERRORS, TWILIO_ERRORS, Providers
@@ -77,17 +80,17 @@ async def test_transient_failures_with_no_working_fallback_are_retried_by_the_wo
 
     # Not before the first wait of the schedule.
     clock.set(MONDAY + RETRY_AFTER[0] - timedelta(seconds=1))
-    assert (await worker_of(world).run_once()).messages == 0
+    assert (await worker_of(world).run_once())["messages"] == 0
     assert sent_requests(providers) == asked
 
     providers.twilio.failure = providers.resend.failure = None
     clock.set(MONDAY + RETRY_AFTER[0])
-    assert (await worker_of(world).run_once()).messages == 3
+    assert (await worker_of(world).run_once())["messages"] == 3
     rows = await outbox_rows(world, booking["id"])
     assert {row.status for row in rows.values()} == {MessageState.SENT}
     assert {row.attempts for row in rows.values()} == {2}
     assert await log_count(world, booking["id"]) == logged + 3
-    assert (await worker_of(world).run_once()).messages == 0
+    assert (await worker_of(world).run_once())["messages"] == 0
 
 
 async def test_a_failure_whose_fallback_worked_is_not_retried(
@@ -101,7 +104,7 @@ async def test_a_failure_whose_fallback_worked_is_not_retried(
     providers.twilio.failure = None
     texts = len(providers.twilio.requests)
     clock.set(MONDAY + timedelta(hours=2))
-    assert (await worker_of(world).run_once()).messages == 0
+    assert (await worker_of(world).run_once())["messages"] == 0
     assert len(providers.twilio.requests) == texts
 
 
@@ -117,7 +120,7 @@ async def test_the_email_is_retried_even_when_the_text_went_out(
     assert rows[Audience.STUDENT, Channel.EMAIL].status == MessageState.RETRYING
     providers.resend.failure = None
     clock.set(MONDAY + RETRY_AFTER[0])
-    assert (await worker_of(world).run_once()).messages == 2  # the student's and the instructor's emails
+    assert (await worker_of(world).run_once())["messages"] == 2  # the student's and the instructor's emails
     rows = await outbox_rows(world, booking["id"])
     assert {row.status for row in rows.values()} == {MessageState.SENT}
 
@@ -134,7 +137,7 @@ async def test_a_message_that_may_have_been_accepted_is_never_retried(
     providers.twilio.failure = providers.resend.failure = None
     texts = len(providers.twilio.requests)
     clock.set(MONDAY + RETRY_AFTER[0])
-    assert (await worker_of(world).run_once()).messages == 2  # the emails only
+    assert (await worker_of(world).run_once())["messages"] == 2  # the emails only
     assert len(providers.twilio.requests) == texts
 
 
@@ -157,10 +160,10 @@ async def test_retries_follow_the_schedule_and_end_within_a_day(
     assert timedelta(hours=20) < sum(RETRY_AFTER, timedelta()) < GIVE_UP_AFTER
 
 
-class DiesAfterCommit(UnitOfWork):
+class DiesAfterCommit(Messages):
     """The process stops right after the commit, before the request's first attempt."""
 
-    async def _dispatch(self) -> None:
+    async def after_commit(self, change: Change) -> None:
         return None
 
 
@@ -168,7 +171,7 @@ async def _book_and_die(world: World, clock: FixedClock, start: str = START) -> 
     context = context_of(world)
     data = BookingCreate.model_validate(world.body(start))
     principal = await context.verifier.principal(world.student_headers["Authorization"])
-    work = DiesAfterCommit(context.db, context.notifier, clock.now())
+    work = UnitOfWork(context.db, clock.now(), (Events(), DiesAfterCommit(context.db, context.notifier)))
     return await work.run(lambda work: create_booking(work, principal, data))
 
 
@@ -182,9 +185,9 @@ async def test_messages_whose_first_attempt_never_ran_are_sent_by_the_worker(
     assert sent_requests(providers) == 0
     # The request's lease holds the messages until it runs out.
     clock.set(MONDAY + LEASE - timedelta(seconds=1))
-    assert (await worker_of(world).run_once()).messages == 0
+    assert (await worker_of(world).run_once())["messages"] == 0
     clock.set(MONDAY + LEASE)
-    assert (await worker_of(world).run_once()).messages == 3
+    assert (await worker_of(world).run_once())["messages"] == 3
     assert {row.status for row in (await outbox_rows(world, booking_id)).values()} == {MessageState.SENT}
     assert len(providers.resend.emails()) == 2 and len(providers.twilio.messages()) == 1
     assert await log_count(world, booking_id) == 3
@@ -201,7 +204,7 @@ async def test_an_attempt_interrupted_mid_send_is_given_up_not_repeated(
         for row in rows:  # what the request records before it sends; then the process died
             row.status = MessageState.SENDING
     clock.set(MONDAY + LEASE)
-    assert (await worker_of(world).run_once()).messages == 0
+    assert (await worker_of(world).run_once())["messages"] == 0
     rows_now = await outbox_rows(world, str(booked.booking.id))
     assert {row.status for row in rows_now.values()} == {MessageState.FAILED}
     assert {row.last_error for row in rows_now.values()} == {INTERRUPTED}
@@ -217,11 +220,9 @@ async def test_workers_racing_over_one_queue_send_each_message_once(
         await _book_and_die(world, clock, start)
     context = context_of(world)
     clock.set(MONDAY + LEASE)
-    workers = [
-        Worker(context.db, context.notifier, context.outbound, clock, reminders=False) for _ in range(10)
-    ]
+    workers = [Worker(context.db, clock, background_jobs(context, reminders=False)) for _ in range(10)]
     passes = await asyncio.gather(*(worker.run_once() for worker in workers))
-    assert sum(done.messages for done in passes) == 3 * len(starts)
+    assert sum(done["messages"] for done in passes) == 3 * len(starts)
     assert len(providers.resend.emails()) == 2 * len(starts)
     assert len(providers.twilio.messages()) == len(starts)
 
@@ -260,7 +261,7 @@ class FailureCounter(logging.Handler):
 
 async def test_the_worker_outlives_an_unreachable_database(clock: FixedClock, providers: Providers) -> None:
     settings = make_settings(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", **providers.settings())
-    context = AppContext.from_settings(settings, clock=clock)
+    context = AppContext.from_settings(settings, clock=clock, jobs=background_jobs)
     failures = FailureCounter(3)
     logging.getLogger("booking.worker").addHandler(failures)
     stop = asyncio.Event()
@@ -282,8 +283,8 @@ async def test_auto_reminders_off_sends_none(world: World, clock: FixedClock, pr
     clock.set(MONDAY + timedelta(days=1))  # the session is within 24 h
     context = context_of(world)
     texts = len(providers.twilio.requests)
-    quiet = Worker(context.db, context.notifier, context.outbound, clock, reminders=False)
-    assert (await quiet.run_once()).reminders == 0
+    quiet = Worker(context.db, clock, background_jobs(context, reminders=False))
+    assert (await quiet.run_once())["reminders"] == 0
     assert len(providers.twilio.requests) == texts
-    assert (await worker_of(world).run_once()).reminders == 1
+    assert (await worker_of(world).run_once())["reminders"] == 1
     assert len(providers.twilio.requests) == texts + 1

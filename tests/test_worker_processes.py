@@ -28,7 +28,9 @@ from sqlalchemy import select
 from booking.clock import FixedClock
 from booking.context import AppContext
 from booking.enums import MessageState
-from booking.models import Event, OutboxMessage
+from booking.jobs import background_jobs
+from booking.models.events import Event
+from booking.models.notifications import OutboxMessage
 from booking.notifications.outbox import LEASE
 from tests.fake_providers import Providers
 from tests.loopback import LoopbackServer, Reply, serve
@@ -109,7 +111,7 @@ async def test_a_server_killed_right_after_the_commit_loses_nothing(
 
         settings = make_settings(database_url, allow_private_urls=True, **providers.settings())
         later = FixedClock(datetime.now(UTC) + LEASE + timedelta(seconds=1))
-        context = AppContext.from_settings(settings, clock=later)
+        context = AppContext.from_settings(settings, clock=later, jobs=background_jobs)
         try:
             async with context.db.transaction(write=False) as session:
                 (event,) = (await session.scalars(select(Event))).all()

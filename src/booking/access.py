@@ -10,7 +10,7 @@ from booking.auth import Principal
 from booking.brands.repository import is_admin_of
 from booking.errors import Forbidden, Unauthorized
 from booking.instructors.repository import instructor_id_of_user
-from booking.models import Instructor
+from booking.models.instructors import Instructor
 
 
 def require_authenticated(principal: Principal) -> None:

@@ -20,13 +20,14 @@ from booking.calendars.routes import router as calendars_router
 from booking.clock import Clock
 from booking.config import Settings
 from booking.context import AppContext
-from booking.deps import PUBLIC, Context, get_principal
+from booking.deps import PUBLIC, Context, authenticate, get_principal
 from booking.enums import ErrorCode
 from booking.errors import Conflict, Unauthorized
 from booking.hot_paths import HotPaths
 from booking.http import BodyLimitMiddleware, SecurityHeadersMiddleware, install_error_handlers
 from booking.instructors.routes import router as instructors_router
-from booking.metrics import install_metrics
+from booking.jobs import background_jobs
+from booking.metrics_endpoint import install_metrics
 from booking.openapi import AppWideErrors, document
 from booking.web.routes import router as web_router
 from booking.webhooks.routes import router as webhooks_router
@@ -59,7 +60,7 @@ def create_app(
 ) -> FastAPI:
     """The app; `hot_paths=False` leaves every request to FastAPI's routes (the tests compare the two)."""
     settings = settings or Settings()
-    context = AppContext.from_settings(settings, clock=clock)
+    context = AppContext.from_settings(settings, clock=clock, jobs=background_jobs)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +82,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.context = context
-    install_error_handlers(app)
+    install_error_handlers(app, authenticate)
     app.include_router(brands_router)
     app.include_router(instructors_router)
     app.include_router(availability_router)

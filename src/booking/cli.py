@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -116,13 +117,29 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _worker(_: argparse.Namespace) -> int:
-    from booking.worker import run_worker
-
     settings = Settings()
     if parse_database_url(settings.database_url).dialect == "sqlite":
         upgrade(settings.database_url)
     asyncio.run(run_worker(settings))
     return 0
+
+
+async def run_worker(settings: Settings) -> None:
+    """`booking worker`: the loop until SIGTERM or SIGINT, which let the current pass finish."""
+    from booking.context import AppContext
+    from booking.jobs import background_jobs
+
+    context = AppContext.from_settings(settings, jobs=background_jobs)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker started (%s)", context.db.dialect)
+    try:
+        await context.worker.run(stop)
+    finally:
+        await context.aclose()
+    log.info("worker stopped")
 
 
 def _send_reminders(_: argparse.Namespace) -> int:

@@ -1,21 +1,33 @@
-"""What one process shares between requests: settings, database, clock, token verifier, the worker."""
+"""What one process shares between requests: settings, database, clock, token verifier, the worker.
+
+The worker's jobs are handed in (`booking.jobs` in the app and the `booking worker` command): the
+context, like the worker, knows no feature's background work.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 from booking.auth import JwksCache, TokenVerifier
+from booking.bookings.messages import unit_of_work
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.notifications.notifier import Notifier
 from booking.outbound import OutboundClient
 from booking.unit_of_work import UnitOfWork
-from booking.worker import Worker
+from booking.worker import Job, Worker
+
+# The worker's jobs for one context (the context carries the database, the providers and the settings).
+JobList = Callable[["AppContext"], Sequence[Job]]
+
+
+def no_jobs(_: AppContext) -> Sequence[Job]:
+    return ()
 
 
 @dataclass
@@ -26,20 +38,16 @@ class AppContext:
     notifier: Notifier
     outbound: OutboundClient
     clock: Clock = field(default_factory=SystemClock)
+    jobs: JobList = no_jobs
     worker: Worker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.worker = Worker(
-            self.db,
-            self.notifier,
-            self.outbound,
-            self.clock,
-            reminders=self.settings.auto_reminders,
-            calendar_sync_every=timedelta(minutes=self.settings.calendar_sync_minutes),
-        )
+        self.worker = Worker(self.db, self.clock, self.jobs(self))
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
+    def from_settings(
+        cls, settings: Settings, clock: Clock | None = None, jobs: JobList = no_jobs
+    ) -> AppContext:
         jwks = None
         if settings.supabase_url:
             jwks = JwksCache(settings.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json")
@@ -60,11 +68,14 @@ class AppContext:
             notifier=Notifier.from_settings(settings),
             outbound=OutboundClient(allow_private=settings.allow_private_urls),
             clock=clock or SystemClock(),
+            jobs=jobs,
         )
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A unit of work for one write of this request, at this request's `now`."""
-        return UnitOfWork(self.db, self.notifier, self.clock.now(), wake_worker=self.worker.wake)
+    def unit_of_work(self, now: datetime | None = None) -> UnitOfWork:
+        """A unit of work for one write of this request, at this request's `now`; its events wake this
+        process's worker, so that deliveries start at once."""
+        now = self.clock.now() if now is None else now
+        return unit_of_work(self.db, self.notifier, now, wake_worker=self.worker.wake)
 
     @asynccontextmanager
     async def background_worker(self) -> AsyncIterator[None]:

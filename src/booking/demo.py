@@ -19,7 +19,9 @@ from booking.brands.repository import brand_by_slug
 from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.migrate import upgrade
-from booking.models import Brand, BrandAdmin, Instructor, InstructorBrand, SchedulingSettings, WeeklyRule
+from booking.models.availability import SchedulingSettings, WeeklyRule
+from booking.models.brands import Brand, BrandAdmin
+from booking.models.instructors import Instructor, InstructorBrand
 
 DEMO_SLUG = "demo"
 TOKEN_TTL_SECONDS = 7 * 24 * 3600

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -18,7 +19,6 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking.db import is_transient_conflict
-from booking.deps import authenticate
 from booking.errors import AppError, Unauthorized, error_body
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,11 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.envelope(), status_code=exc.status)
 
 
-async def _refused_caller(request: Request) -> JSONResponse | None:
+# Who is calling (raises Unauthorized): the app's own check, handed in so that this layer knows no route.
+Authenticate = Callable[[Request], Awaitable[object]]
+
+
+async def _refused_caller(authenticate: Authenticate, request: Request) -> JSONResponse | None:
     """The 401 owed to a caller the operation refuses, else None.
 
     FastAPI reads the JSON body before it solves dependencies, so a body that is not JSON fails before
@@ -107,17 +111,17 @@ async def _refused_caller(request: Request) -> JSONResponse | None:
     return None
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(authenticate: Authenticate, request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    if (refused := await _refused_caller(request)) is not None:
+    if (refused := await _refused_caller(authenticate, request)) is not None:
         return refused
     return envelope_response(422, "validation_error", "request is not valid", _validation_details(exc))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(authenticate: Authenticate, request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.__cause__ is not None:
-        if (refused := await _refused_caller(request)) is not None:
+        if (refused := await _refused_caller(authenticate, request)) is not None:
             return refused
         # FastAPI's answer to a body it could not decode (not UTF-8, nested too deep): the same 422 as
         # any other malformed JSON.
@@ -180,10 +184,11 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope_response(500, "internal_error", "internal error")
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, authenticate: Authenticate) -> None:
+    """Every failure in the envelope; `authenticate` answers a refused caller's 401 before a 422."""
     app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, partial(_validation_error, authenticate))
+    app.add_exception_handler(StarletteHTTPException, partial(_http_error, authenticate))
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _connection_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -15,7 +15,10 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import OPEN_MESSAGE_STATES, WebhookDeliveryStatus
-from booking.models import Event, OutboxMessage, WebhookDelivery, one_of
+from booking.models.base import one_of
+from booking.models.events import Event
+from booking.models.notifications import OutboxMessage
+from booking.models.webhooks import WebhookDelivery
 
 EVENTS = "events"
 WEBHOOK_DELIVERIES = "webhook_deliveries"

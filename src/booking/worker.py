@@ -1,16 +1,11 @@
-"""The background worker (SPEC §12): the outbox's other end.
+"""The background worker: the outbox's other end, knowing no feature.
 
-One pass (`run_once`) does what is due, each queue claimed so that any number of workers in any number of
-processes share it without doing a job twice (PostgreSQL: `FOR UPDATE SKIP LOCKED` and a lease; SQLite:
-the single write lock and the same lease):
-
-- events not yet fanned out become one webhook delivery per subscribed endpoint;
-- webhook deliveries due (first attempts and retries on their schedule) are attempted;
-- messages whose first attempt never ran, and transient failures with no working fallback, are sent;
-- expired payment holds are cancelled (their time is already free: this makes it visible and tells
-  the student);
-- busy calendars due (just saved, or every CALENDAR_SYNC_MINUTES) are fetched and their busy time stored;
-- every minute, unless `AUTO_REMINDERS=off`, the due reminders (claimed at most once, as the endpoint does).
+Each room offers its background work as data, a `Job` (name, what is due, how to run it), and the
+process's wiring (`booking.jobs`) hands the list to the worker. One pass (`run_once`) asks every job's
+due question in one read transaction (an idle worker takes no write lock at all), then runs the jobs
+that have something due, in the list's order. Each job claims its work so that any number of workers
+in any number of processes share it without doing a job twice (PostgreSQL: `FOR UPDATE SKIP LOCKED`
+and a lease; SQLite: the single write lock and the same lease).
 
 `run` repeats passes until told to stop; a stop request lets the current pass finish. A pass that
 fails (the database away) is logged and the loop goes on after a pause: the worker never exits on its
@@ -21,188 +16,141 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from booking.bookings.holds import HOLDS_PER_PASS, expire_due_holds
-from booking.calendars.sync import TIMEOUT_SECONDS as CALENDAR_TIMEOUT_SECONDS
-from booking.calendars.sync import sync_due_calendars
+from sqlalchemy import ColumnElement, select
+
 from booking.clock import Clock
-from booking.config import Settings
 from booking.db import Database
-from booking.notifications import outbox
-from booking.notifications.notifier import Notifier
-from booking.notifications.service import send_due_reminders
-from booking.outbound import OutboundClient
-from booking.queues import due_work
-from booking.webhooks.delivery import DELIVERY_LIMIT, DISPATCH_LIMIT, deliver_due, dispatch_events
-from booking.webhooks.delivery import TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0  # the first webhook attempt starts within this (SPEC §12 asks for 5 s)
+POLL_SECONDS = 1.0  # the first webhook attempt starts within this (5 s are promised)
 # Woken by a commit, the worker waits this long so that a burst of commits is one pass, not many.
 GATHER_SECONDS = 0.2
 PAUSE_AFTER_FAILURE_SECONDS = 5.0
-REMINDERS_EVERY = timedelta(minutes=1)
-MESSAGES_PER_PASS = 20
-# Webhook batches attempted at once by one worker (each holds its deliveries' leases).
-ATTEMPTS_IN_FLIGHT = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of background work.
+
+    - `run(now)` does what is due and answers how much it did.
+    - `due(now)`, a SQL condition (an EXISTS served by the queue's partial index), says whether anything
+      is; None: the job is due whenever `every` has passed.
+    - `batch`: a run that did this much likely left more waiting, so the next pass starts at once.
+    - `after_work`: also run when a job earlier in the list did something in this pass (it may have
+      caused this job's work: a cancelled hold's events are fanned out in the same pass).
+    - `every`: at most one run per this interval.
+    - `in_flight`: above 0 the job runs in the background, at most that many runs at once, so that a
+      slow receiver delays no other job; `run_once(wait=True)` still waits for it.
+    """
+
+    name: str
+    run: Callable[[datetime], Coroutine[Any, Any, int]]
+    due: Callable[[datetime], ColumnElement[bool]] | None = None
+    batch: int | None = None
+    after_work: bool = False
+    every: timedelta | None = None
+    in_flight: int = 0
 
 
 @dataclass(frozen=True)
 class Pass:
-    """What one pass did."""
+    """What one pass did: per job, what it finished, and the background runs it only started."""
 
-    events: int = 0
-    deliveries: int = 0
-    messages: int = 0
-    reminders: int = 0
-    holds: int = 0
-    delivery_batches_started: int = 0  # attempted in the background, not counted in `deliveries`
-    calendars: int = 0
-    calendar_syncs_started: int = 0  # fetched in the background, not counted in `calendars`
+    done: Mapping[str, int] = field(default_factory=dict)
+    started: Mapping[str, int] = field(default_factory=dict)
+    batch_full: bool = False  # a job filled its batch: more are likely waiting
+
+    def __getitem__(self, job: str) -> int:
+        return self.done.get(job, 0)
 
     @property
     def busy(self) -> bool:
-        return any(
-            (
-                self.events,
-                self.deliveries,
-                self.messages,
-                self.reminders,
-                self.holds,
-                self.delivery_batches_started,
-                self.calendars,
-                self.calendar_syncs_started,
-            )
-        )
-
-    @property
-    def batch_full(self) -> bool:
-        """A queue gave a whole batch: more are likely waiting behind it, so the next pass starts at once.
-        A pass that emptied its queues waits instead, for a commit (then GATHER_SECONDS, so that a
-        stream of bookings is a few passes a second, not one per booking) or for POLL_SECONDS."""
-        return (
-            self.events >= DISPATCH_LIMIT
-            or self.messages >= MESSAGES_PER_PASS
-            or self.holds >= HOLDS_PER_PASS
-        )
+        return any(self.done.values()) or any(self.started.values())
 
 
-async def send_due_messages(
-    db: Database, notifier: Notifier, now: datetime, limit: int = MESSAGES_PER_PASS
-) -> int:
-    """Attempt the outbox messages that are due; answers how many were attempted."""
-    async with db.transaction(write=True) as session:
-        claimed = await outbox.claim_due(session, now, limit)
-        claimed = await outbox.skip_reached(session, claimed)
-    attempted = 0
-    while claimed:  # a second round for the fallback emails of texts that failed
-        await notifier.deliver(claimed)
-        attempted += len(claimed)
-        async with db.transaction(write=True) as session:
-            released = await outbox.settle(session, claimed, now)
-            claimed = await outbox.take_released(session, released, now)
-    return attempted
+async def due_jobs(db: Database, jobs: Sequence[Job], now: datetime) -> set[str]:
+    """The names of the queued jobs with something due: one read of one row, however many queues."""
+    asked = [job for job in jobs if job.due is not None]
+    if not asked:
+        return set()
+    async with db.transaction(write=False) as session:
+        row = (await session.execute(select(*(job.due(now) for job in asked if job.due)))).one()
+    return {job.name for job, due in zip(asked, row, strict=True) if due}
 
 
 class Worker:
-    def __init__(
-        self,
-        db: Database,
-        notifier: Notifier,
-        outbound: OutboundClient,
-        clock: Clock,
-        *,
-        reminders: bool = True,
-        delivery_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS,
-        calendar_sync_every: timedelta = timedelta(minutes=10),
-        calendar_timeout_seconds: float = CALENDAR_TIMEOUT_SECONDS,
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, jobs: Sequence[Job] = ()) -> None:
         self.db = db
-        self.delivery_timeout_seconds = delivery_timeout_seconds
-        self.notifier = notifier
-        self.outbound = outbound
         self.clock = clock
-        self.reminders = reminders
-        self.calendar_sync_every = calendar_sync_every
-        self.calendar_timeout_seconds = calendar_timeout_seconds
-        self._sync: asyncio.Task[int] | None = None
-        self._reminded_at: datetime | None = None
+        self.jobs = tuple(jobs)
+        self._last_run: dict[str, datetime] = {}
+        self._running: dict[str, set[asyncio.Task[int]]] = {job.name: set() for job in self.jobs}
         self._wake = asyncio.Event()
         self._committed = False  # woken by a commit (gather a burst) rather than by a finished batch
-        self._attempts: set[asyncio.Task[int]] = set()
 
     def wake(self) -> None:
         """Something is waiting (a request just committed events): start the next pass now."""
         self._committed = True
         self._wake.set()
 
+    def in_flight(self, job: str) -> frozenset[asyncio.Task[int]]:
+        """The background runs of `job` not finished yet."""
+        return frozenset(self._running[job])
+
     async def run_once(self, *, wait_for_deliveries: bool = True) -> Pass:
-        """One pass. Without `wait_for_deliveries` (the loop), webhook attempts run on in the background,
-        so that a receiver that hangs for its 15 s delays neither the next pass's first attempts nor the
-        messages; their leases keep two attempts from overlapping."""
+        """One pass. Without `wait_for_deliveries` (the loop), background jobs run on after the pass,
+        so that a webhook receiver that hangs for its 15 s delays neither the next pass's first
+        attempts nor the messages; their leases keep two attempts from overlapping."""
         now = self.clock.now()
-        async with self.db.transaction(write=False) as session:
-            due = await due_work(session, now)
-        # Holds first: the events of their cancellations go out in this same pass.
-        holds = await expire_due_holds(self.db, self.notifier, now) if due.holds else 0
-        events = await dispatch_events(self.db, now) if due.events or holds else 0
-        deliveries = started = 0
-        # Events just fanned out are due deliveries at once.
-        if (due.deliveries or events) and len(self._attempts) < ATTEMPTS_IN_FLIGHT:
-            attempt = asyncio.create_task(
-                deliver_due(self.db, self.outbound, now, timeout_seconds=self.delivery_timeout_seconds)
-            )
-            self._attempts.add(attempt)
-            attempt.add_done_callback(self._attempt_done)
-            if wait_for_deliveries:
-                deliveries = await attempt
+        due = await due_jobs(self.db, self.jobs, now)
+        done: dict[str, int] = {}
+        started: dict[str, int] = {}
+        for job in self.jobs:
+            if not self._should_run(job, due, done, now):
+                continue
+            if job.in_flight:
+                if len(self._running[job.name]) >= job.in_flight:
+                    continue
+                task = self._start(job, now)
+                if wait_for_deliveries:
+                    done[job.name] = await task
+                else:
+                    started[job.name] = 1
             else:
-                started = 1
-        messages = await send_due_messages(self.db, self.notifier, now) if due.messages else 0
-        reminders = await self._reminders_if_due(now)
-        calendars = syncs = 0
-        # One sync at a time per worker, beside the other queues: a feed's server may take its 10 s.
-        if due.calendars and (self._sync is None or self._sync.done()):
-            self._sync = asyncio.create_task(
-                sync_due_calendars(
-                    self.db,
-                    self.outbound,
-                    now,
-                    self.calendar_sync_every,
-                    timeout_seconds=self.calendar_timeout_seconds,
-                )
-            )
-            self._sync.add_done_callback(_log_failure)
-            if wait_for_deliveries:
-                calendars = await self._sync
-            else:
-                syncs = 1
-        return Pass(events, deliveries, messages, reminders, holds, started, calendars, syncs)
+                done[job.name] = await job.run(now)
+        full = any(job.batch is not None and done.get(job.name, 0) >= job.batch for job in self.jobs)
+        return Pass(done, started, full)
 
-    @property
-    def attempts_in_flight(self) -> frozenset[asyncio.Task[int]]:
-        return frozenset(self._attempts)
+    def _should_run(self, job: Job, due: set[str], done: Mapping[str, int], now: datetime) -> bool:
+        if job.every is not None:
+            last = self._last_run.get(job.name)
+            if last is not None and now - last < job.every:
+                return False
+            if job.due is None:
+                self._last_run[job.name] = now
+                return True
+        return job.name in due or (job.after_work and any(done.values()))
 
-    def _attempt_done(self, attempt: asyncio.Task[int]) -> None:
-        self._attempts.discard(attempt)
-        if attempt.cancelled():
+    def _start(self, job: Job, now: datetime) -> asyncio.Task[int]:
+        task = asyncio.create_task(job.run(now), name=f"booking-{job.name}")
+        self._running[job.name].add(task)
+        task.add_done_callback(lambda finished: self._finished(job, finished))
+        return task
+
+    def _finished(self, job: Job, task: asyncio.Task[int]) -> None:
+        self._running[job.name].discard(task)
+        if task.cancelled():
             return
-        if attempt.exception() is not None:
-            log.error("webhook deliveries failed", exc_info=attempt.exception())
-        elif attempt.result() >= DELIVERY_LIMIT:
+        if task.exception() is not None:
+            log.error("background job %s failed", job.name, exc_info=task.exception())
+        elif job.batch is not None and task.result() >= job.batch:
             self._wake.set()  # a full batch: more are likely waiting, and a slot is free again
-
-    async def _reminders_if_due(self, now: datetime) -> int:
-        if not self.reminders:
-            return 0
-        if self._reminded_at is not None and now - self._reminded_at < REMINDERS_EVERY:
-            return 0
-        self._reminded_at = now
-        return len(await send_due_reminders(self.notifier, self.db, now))
 
     async def run(
         self, stop: asyncio.Event, *, pause_after_failure: float = PAUSE_AFTER_FAILURE_SECONDS
@@ -220,8 +168,9 @@ class Worker:
                 log.exception("worker pass failed; retrying in %.0f s", pause_after_failure)
                 pause = pause_after_failure
             await self._wait(stop, pause)
-        # Stopping finishes the attempts under way rather than abandoning them to their leases.
-        await asyncio.gather(*self._attempts, *filter(None, [self._sync]), return_exceptions=True)
+        # Stopping finishes the runs under way rather than abandoning them to their leases.
+        running = [task for tasks in self._running.values() for task in tasks]
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
         if seconds <= 0:
@@ -236,25 +185,3 @@ class Worker:
         if self._committed and not stop.is_set():
             await asyncio.sleep(GATHER_SECONDS)
         self._committed = False
-
-
-def _log_failure(task: asyncio.Task[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("calendar sync failed", exc_info=task.exception())
-
-
-async def run_worker(settings: Settings) -> None:
-    """`booking worker`: the loop until SIGTERM or SIGINT, which let the current pass finish."""
-    from booking.context import AppContext  # the context owns a worker: import it only here
-
-    context = AppContext.from_settings(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    log.info("worker started (%s)", context.db.dialect)
-    try:
-        await context.worker.run(stop)
-    finally:
-        await context.aclose()
-    log.info("worker stopped")

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.clock import FixedClock
-from booking.models import Booking
+from booking.models.bookings import Booking
 from tests.booking_world import MONDAY, World, make_world
 from tests.conftest import asyncpg_dsn, running_api
 from tests.fake_providers import Providers

@@ -27,7 +27,8 @@ from booking.app import create_app
 from booking.bookings.lifecycle import GRAPH
 from booking.clock import FixedClock
 from booking.enums import BookingStatus
-from booking.models import Booking, BookingEvent, NotificationLog
+from booking.models.bookings import Booking, BookingEvent
+from booking.models.notifications import NotificationLog
 from tests.conftest import _empty
 from tests.figures import FIGURES
 from tests.support import SERVICE, make_settings, user_headers

@@ -39,18 +39,12 @@ from booking.availability.schemas import OverrideIn, SettingsOut, WeeklyWindowIn
 from booking.calendars.parsing import PIECE
 from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus
-from booking.models import (
-    Booking,
-    Brand,
-    BusyInterval,
-    DateOverride,
-    Instructor,
-    InstructorBrand,
-    SchedulingSettings,
-    UTCDateTime,
-    WeeklyRule,
-    status_is,
-)
+from booking.models.availability import DateOverride, SchedulingSettings, WeeklyRule
+from booking.models.base import UTCDateTime
+from booking.models.bookings import Booking, status_is
+from booking.models.brands import Brand
+from booking.models.calendars import BusyInterval
+from booking.models.instructors import Instructor, InstructorBrand
 from booking.scheduling import (
     BusyIndex,
     Interval,

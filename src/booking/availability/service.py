@@ -27,7 +27,8 @@ from booking.availability.schemas import (
 from booking.enums import BookingStatus
 from booking.errors import InstructorNotInBrand, NotFound, field_error
 from booking.instructors.service import get_instructor
-from booking.models import Booking, DateOverride
+from booking.models.availability import DateOverride
+from booking.models.bookings import Booking
 from booking.scheduling import (
     BookingContext,
     Interval,

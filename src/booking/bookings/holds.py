@@ -17,15 +17,17 @@ from booking.bookings import repository
 from booking.bookings.errors import InvalidTransition
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import set_status
+from booking.bookings.messages import booked_session, parties_for, unit_of_work
 from booking.db import Database
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus, EventType, NotificationKind
 from booking.errors import field_error
-from booking.models import Booking
+from booking.models.bookings import Booking
 from booking.notifications import messages
+from booking.notifications.effects import Messages
 from booking.notifications.notifier import Notifier
-from booking.notifications.service import parties_for
 from booking.scheduling import Interval, SchedulingRules
 from booking.unit_of_work import UnitOfWork
+from booking.worker import Job
 
 SYSTEM_ACTOR = "system"  # the history's actor of what nobody asked for
 HOLDS_PER_PASS = 100
@@ -47,18 +49,19 @@ def is_expired_hold(booking: Booking, now: datetime) -> bool:
 async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
     """Cancel each expired hold as the system: history, `booking.cancelled`, an email to the student.
     Flushed at once: the insert or update that follows is judged by the database guard."""
+    outgoing = work.effect(Messages)
     for hold in holds:
         repository.add_change(work.session, hold, BookingStatus.CANCELLED, None, SYSTEM_ACTOR, work.now)
         set_status(hold, BookingStatus.CANCELLED)
         hold.cancellation_reason = HOLD_EXPIRED_REASON
         hold.updated_at = work.now
-        parties = await parties_for(work.session, hold, work.notifier)
-        work.send(
-            work.notifier.email_to(
+        parties = await parties_for(work.session, hold, outgoing.notifier)
+        outgoing.send(
+            outgoing.notifier.email_to(
                 hold.id,
                 NotificationKind.HOLD_EXPIRED,
                 hold.student_email,
-                partial(messages.hold_expired_email, hold, parties, work.now),
+                partial(messages.hold_expired_email, booked_session(hold), parties, work.now),
             )
         )
         emit(work, EventType.CANCELLED, hold)
@@ -139,5 +142,18 @@ async def expire_due_holds(
         await cancel_expired(work, holds)
         cancelled = len(holds)
 
-    await UnitOfWork(db, notifier, now).run(change)
+    await unit_of_work(db, notifier, now).run(change)
     return cancelled
+
+
+def hold_jobs(db: Database, notifier: Notifier) -> list[Job]:
+    """Expired payment holds cancelled (their time is already free: this makes it visible and tells the
+    student); first in a pass, so that their events go out in the same pass."""
+    return [
+        Job(
+            "holds",
+            lambda now: expire_due_holds(db, notifier, now),
+            repository.any_expired_hold,
+            batch=HOLDS_PER_PASS,
+        )
+    ]

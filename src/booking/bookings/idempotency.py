@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.bookings.errors import IdempotencyKeyReused
 from booking.bookings.render import Answer
 from booking.errors import Conflict, field_error
-from booking.models import IdempotencyRecord
+from booking.models.bookings import IdempotencyRecord
 
 KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255

@@ -8,7 +8,7 @@ from enum import StrEnum
 from booking.bookings.errors import CancellationCutoffPassed, InvalidTransition
 from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import Forbidden
-from booking.models import Booking
+from booking.models.bookings import Booking
 
 PENDING, CONFIRMED, COMPLETED, CANCELLED, NO_SHOW = BookingStatus
 

@@ -14,7 +14,7 @@ from booking.auth import Principal
 from booking.bookings.lifecycle import Role
 from booking.bookings.schemas import BookingCreate
 from booking.errors import field_error
-from booking.models import Booking
+from booking.models.bookings import Booking
 from booking.types import E164
 
 

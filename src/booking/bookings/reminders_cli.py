@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from booking.bookings.reminders import send_due_reminders
 from booking.bookings.render import reminder_result
 from booking.clock import SystemClock
 from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.notifications.notifier import Notifier
-from booking.notifications.service import send_due_reminders
 
 
 async def run_reminders(settings: Settings) -> str:

@@ -15,7 +15,7 @@ from booking.bookings.schemas import (
     ReminderResult,
 )
 from booking.enums import BookingStatus, DeliveryStatus
-from booking.models import Booking
+from booking.models.bookings import Booking
 from booking.notifications.results import Delivery
 from booking.notifications.service import BookingMessages, Reminded
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from uuid import UUID
 
@@ -22,14 +22,18 @@ from sqlalchemy import (
     text,
     tuple_,
     union,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from booking.brands.repository import brand_name
 from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
-from booking.models import Booking, BookingEvent, status_is
+from booking.models.bookings import Booking, BookingEvent, status_is
+from booking.models.instructors import Instructor
+from booking.notifications.facts import Parties
 from booking.scheduling import Interval
 from booking.types import LONGEST_BLOCK
 
@@ -309,3 +313,41 @@ async def serialise(session: AsyncSession, keys: Sequence[int]) -> None:
         return
     connection = await session.connection()
     await connection.execute(_lock_statement(len(keys)), {f"k{index}": key for index, key in enumerate(keys)})
+
+
+# --- messages and reminders ------------------------------------------------------------------------
+
+
+async def parties_of(session: AsyncSession, booking: Booking) -> Parties:
+    """Who a booking's messages name: its instructor and brand."""
+    instructor = await session.get(Instructor, booking.instructor_id)
+    return Parties(
+        instructor_name=instructor.name if instructor else "your instructor",
+        instructor_email=instructor.email if instructor else "",
+        brand_name=await brand_name(session, booking.brand_id),
+    )
+
+
+async def claim_due_reminders(session: AsyncSession, now: datetime, horizon: timedelta) -> Sequence[Booking]:
+    """Mark every due, unreminded, confirmed booking as reminded, in one conditional write.
+
+    Concurrent callers (threads, processes, hosts) each get a disjoint set: a row another caller
+    claimed no longer matches `reminder_claimed_at IS NULL` when this write reaches it.
+    """
+    claimed = await session.scalars(
+        update(Booking)
+        .where(
+            status_is(BookingStatus.CONFIRMED),
+            Booking.starts_at > now,
+            Booking.starts_at <= now + horizon,
+            Booking.reminder_claimed_at.is_(None),
+        )
+        .values(reminder_claimed_at=now)
+        .returning(Booking.id)
+    )
+    ids = list(claimed)
+    if not ids:
+        return []
+    return (
+        await session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.starts_at))
+    ).all()

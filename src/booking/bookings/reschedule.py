@@ -26,6 +26,7 @@ from booking.bookings import holds, repository
 from booking.bookings.errors import InvalidTransition, RescheduleCutoffPassed, refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role
+from booking.bookings.messages import booked_session, parties_for
 from booking.bookings.render import Answer
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import Previous, RescheduleRequest
@@ -33,8 +34,9 @@ from booking.bookings.service import Written, cap_locks, idempotent_write, visib
 from booking.db import Database
 from booking.enums import ACTIVE_STATUSES, EventType
 from booking.errors import AppError, Conflict, field_error
-from booking.models import Booking
-from booking.notifications.service import booking_moved_messages, parties_for
+from booking.models.bookings import Booking
+from booking.notifications.effects import Messages
+from booking.notifications.service import booking_moved_messages
 from booking.scheduling import Interval, Rejection, rejection
 from booking.unit_of_work import UnitOfWork
 
@@ -104,9 +106,10 @@ async def move_booking(
         await repository.save_changes(session)  # one UPDATE, judged by the overlap guard
     except OverlapRefused as exc:
         raise refused(Rejection.SLOT_UNAVAILABLE) from exc
-    parties = await parties_for(session, booking, work.notifier)
-    messages = booking_moved_messages(work.notifier, booking, previous, parties, now)
-    work.send(*messages.all)
+    outgoing = work.effect(Messages)
+    parties = await parties_for(session, booking, outgoing.notifier)
+    messages = booking_moved_messages(outgoing.notifier, booked_session(booking), previous, parties, now)
+    outgoing.send(*messages.all)
     was = Previous(starts_at=previous.start, ends_at=previous.end).model_dump(mode="json")
     emit(work, EventType.RESCHEDULED, booking, previous=was)
     return Written(booking, messages, staff)

@@ -18,6 +18,7 @@ from booking.bookings.errors import (
     SlotUnavailable,
 )
 from booking.bookings.lifecycle import Role
+from booking.bookings.reminders import send_due_reminders
 from booking.bookings.render import Answer, reminder_result, render
 from booking.bookings.reschedule import reschedule
 from booking.bookings.schemas import (
@@ -33,7 +34,7 @@ from booking.bookings.schemas import (
 from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
 from booking.enums import BookingStatus
 from booking.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from booking.notifications.service import reminder_key_matches, send_due_reminders
+from booking.notifications.service import reminder_key_matches
 from booking.openapi import errors
 from booking.types import Instant
 

@@ -26,6 +26,7 @@ from booking.bookings import holds, idempotency, repository
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status, status_after_payment
+from booking.bookings.messages import booked_session, parties_for
 from booking.bookings.policy import Viewer, student_of, viewer
 from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
 from booking.bookings.repository import BookingFilter, OverlapRefused
@@ -34,14 +35,11 @@ from booking.brands.repository import brand_name
 from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
 from booking.errors import AppError, NotFound, field_error
 from booking.instructors.repository import instructor_by_id
-from booking.models import Booking, Instructor
-from booking.notifications.messages import Parties
-from booking.notifications.service import (
-    BookingMessages,
-    booking_created_messages,
-    parties_for,
-    status_change_messages,
-)
+from booking.models.bookings import Booking
+from booking.models.instructors import Instructor
+from booking.notifications.effects import Messages
+from booking.notifications.facts import Parties
+from booking.notifications.service import BookingMessages, booking_created_messages, status_change_messages
 from booking.scheduling import Interval, Rejection, rejection
 from booking.unit_of_work import UnitOfWork
 
@@ -126,7 +124,7 @@ async def _store_answer(work: UnitOfWork, caller: str, key: str, status: int, wr
     async def complete(session: AsyncSession) -> None:
         await idempotency.store_answer(session, caller, key, status, written.body())
 
-    work.after_delivery(complete)
+    work.effect(Messages).after_delivery(complete)
 
 
 async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCreate) -> Written:
@@ -174,12 +172,13 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         updated_at=work.now,
     )
     await _insert(session, booking)
+    outgoing = work.effect(Messages)
     parties = Parties(instructor.name, instructor.email, "")
-    if work.notifier.configured:
+    if outgoing.notifier.configured:
         # The brand's name only goes into messages: no query when no provider is configured.
         parties = Parties(instructor.name, instructor.email, await brand_name(session, booking.brand_id))
-    messages = booking_created_messages(work.notifier, booking, parties, work.now)
-    work.send(*messages.all)
+    messages = booking_created_messages(outgoing.notifier, booked_session(booking), parties, work.now)
+    outgoing.send(*messages.all)
     emit(work, EventType.CREATED, booking)
     return Written(booking, messages)
 
@@ -353,8 +352,9 @@ async def update_booking(
     except OverlapRefused as exc:
         raise refused(Rejection.SLOT_UNAVAILABLE) from exc
     if booking.status != previous:
-        parties = await parties_for(session, booking, work.notifier)
-        work.send(*status_change_messages(work.notifier, booking, parties, work.now))
+        outgoing = work.effect(Messages)
+        parties = await parties_for(session, booking, outgoing.notifier)
+        outgoing.send(*status_change_messages(outgoing.notifier, booked_session(booking), parties, work.now))
         emit(work, STATUS_EVENTS[booking.status], booking)
     if refund_due:
         emit(work, EventType.REFUND_DUE, booking)

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.models import Brand, BrandAdmin
+from booking.models.brands import Brand, BrandAdmin
 
 
 async def all_brands(session: AsyncSession) -> Sequence[Brand]:

@@ -13,7 +13,7 @@ from booking.auth import Principal
 from booking.brands import repository
 from booking.brands.schemas import BrandAdminCreate, BrandCreate, BrandUpdate
 from booking.errors import Conflict, Forbidden, NotFound
-from booking.models import Brand, BrandAdmin
+from booking.models.brands import Brand, BrandAdmin
 
 
 async def list_brands(session: AsyncSession) -> Sequence[Brand]:

@@ -12,16 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.availability.repository import DEFAULT_SETTINGS
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus
-from booking.models import (
-    Booking,
-    Brand,
-    BusyCalendar,
-    BusyInterval,
-    CalendarFeed,
-    Instructor,
-    SchedulingSettings,
-    status_is,
-)
+from booking.models.availability import SchedulingSettings
+from booking.models.bookings import Booking, status_is
+from booking.models.brands import Brand
+from booking.models.calendars import BusyCalendar, BusyInterval, CalendarFeed
+from booking.models.instructors import Instructor
 from booking.scheduling import Interval
 from booking.types import MAX_SESSION_MINUTES
 

@@ -7,7 +7,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from booking.models import BusyCalendar
+from booking.models.calendars import BusyCalendar
 from booking.webhooks.schemas import Url
 
 MAX_BUSY_CALENDARS = 10

@@ -26,7 +26,8 @@ from booking.calendars.schemas import BusyCalendarsPut
 from booking.db import Database
 from booking.errors import Forbidden, NotFound
 from booking.instructors.service import get_instructor
-from booking.models import BusyCalendar, Instructor
+from booking.models.calendars import BusyCalendar
+from booking.models.instructors import Instructor
 from booking.notifications.ics import calendar_of, calendar_uid, session_event
 from booking.outbound import check_saved_url
 

@@ -19,6 +19,7 @@ from booking.calendars.repository import SyncClaim, SyncResult
 from booking.db import Database
 from booking.outbound import OutboundClient, OutboundError
 from booking.scheduling import Interval
+from booking.worker import Job
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +99,15 @@ def _conditional_headers(claim: SyncClaim) -> dict[str, str]:
     if claim.last_modified:
         headers["if-modified-since"] = claim.last_modified
     return headers
+
+
+def calendar_jobs(
+    db: Database, outbound: OutboundClient, every: timedelta, *, timeout_seconds: float = TIMEOUT_SECONDS
+) -> list[Job]:
+    """The worker's calendar work: the busy calendars due fetched, one sync at a time, in the background
+    (a feed's server may take its 10 s)."""
+
+    async def sync(now: datetime) -> int:
+        return await sync_due_calendars(db, outbound, now, every, timeout_seconds=timeout_seconds)
+
+    return [Job("calendars", sync, repository.any_calendar_due, in_flight=1)]

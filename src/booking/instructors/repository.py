@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.models import Instructor, InstructorBrand
+from booking.models.instructors import Instructor, InstructorBrand
 
 
 async def instructor_by_id(session: AsyncSession, instructor_id: UUID) -> Instructor | None:

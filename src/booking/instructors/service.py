@@ -16,7 +16,7 @@ from booking.brands.service import get_brand
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.instructors import repository
 from booking.instructors.schemas import InstructorCreate, InstructorOut, InstructorUpdate
-from booking.models import Instructor, InstructorBrand
+from booking.models.instructors import Instructor, InstructorBrand
 
 
 async def get_instructor(session: AsyncSession, instructor_id: UUID) -> Instructor:

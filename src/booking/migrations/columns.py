@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from booking.models import UTCDateTime
+from booking.models.base import UTCDateTime
 
 
 def uuid_column(

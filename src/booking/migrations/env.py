@@ -8,10 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from booking.db import create_engine, parse_database_url
-from booking.models import Base
+from booking.models.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from booking.bookings.lifecycle import CALENDAR_STATUS
 from booking.enums import BookingStatus, NotificationKind
-from booking.models import Booking
+from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.ics import calendar_of, calendar_uid, session_event
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.scheduling import Interval
-
-
-@dataclass(frozen=True)
-class Parties:
-    """Who a booking's messages are about."""
-
-    instructor_name: str
-    instructor_email: str
-    brand_name: str
 
 
 def local_time_span(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
@@ -51,12 +40,12 @@ def _email(
     )
 
 
-def _key(booking: Booking, kind: str, recipient: str) -> str:
+def _key(booking: BookedSession, kind: str, recipient: str) -> str:
     # Resend keeps keys for 24 h: a retry of the same message for the same booking never sends twice.
     return f"booking-{booking.id}/{kind}/{recipient}"
 
 
-def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attachment:
+def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> Attachment:
     """The booking's one calendar event as it stands: every .ics of a booking has the same UID."""
     event = session_event(
         uid=calendar_uid(booking.id),
@@ -65,14 +54,14 @@ def calendar_file(booking: Booking, parties: Parties, stamp: datetime) -> Attach
         stamp=stamp,
         summary=f"Coaching session with {parties.instructor_name} ({parties.brand_name})",
         description=f"Booking {booking.id}",
-        status=CALENDAR_STATUS[booking.status],
+        status=booking.calendar_status,
         sequence=booking.calendar_sequence,
     )
     content = calendar_of([event])
     return Attachment("session.ics", content, "text/calendar")
 
 
-def booking_created_student_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+def booking_created_student_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [
         f"Hello{' ' + booking.student_name if booking.student_name else ''},",
@@ -91,7 +80,7 @@ def booking_created_student_email(booking: Booking, parties: Parties, stamp: dat
     )
 
 
-def booking_created_instructor_email(booking: Booking, parties: Parties) -> Email:
+def booking_created_instructor_email(booking: BookedSession, parties: Parties) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.instructor_timezone)
     student = booking.student_name or booking.student_email or str(booking.student_id)
     lines = [
@@ -103,19 +92,19 @@ def booking_created_instructor_email(booking: Booking, parties: Parties) -> Emai
     return _email(parties.instructor_email, f"New booking: {when}", lines, key)
 
 
-def booking_created_sms(booking: Booking, parties: Parties) -> Sms:
+def booking_created_sms(booking: BookedSession, parties: Parties) -> Sms:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     return Sms(
         str(booking.student_phone), f"Booked: {parties.instructor_name}, {when}. Ref {str(booking.id)[:8]}"
     )
 
 
-def _moved_key(booking: Booking, kind: str, recipient: str) -> str:
+def _moved_key(booking: BookedSession, kind: str, recipient: str) -> str:
     # A booking may move more than once within Resend's 24 h: each move is its own message.
     return _key(booking, f"{kind}-{booking.reschedule_count}", recipient)
 
 
-def _moved(booking: Booking, previous: Interval, zone_name: str) -> tuple[str, str]:
+def _moved(booking: BookedSession, previous: Interval, zone_name: str) -> tuple[str, str]:
     """The old and the new time of a moved booking, in one recipient's zone."""
     return (
         local_time_span(previous.start, previous.end, zone_name),
@@ -124,7 +113,7 @@ def _moved(booking: Booking, previous: Interval, zone_name: str) -> tuple[str, s
 
 
 def booking_moved_student_email(
-    booking: Booking, previous: Interval, parties: Parties, stamp: datetime
+    booking: BookedSession, previous: Interval, parties: Parties, stamp: datetime
 ) -> Email:
     """With the booking's one calendar event at its new time (same UID, higher SEQUENCE)."""
     was, now = _moved(booking, previous, booking.student_timezone)
@@ -140,7 +129,7 @@ def booking_moved_student_email(
     return _email(str(booking.student_email), f"Session moved to {now}", lines, key, attachments)
 
 
-def booking_moved_instructor_email(booking: Booking, previous: Interval, parties: Parties) -> Email:
+def booking_moved_instructor_email(booking: BookedSession, previous: Interval, parties: Parties) -> Email:
     was, now = _moved(booking, previous, booking.instructor_timezone)
     student = booking.student_name or booking.student_email or str(booking.student_id)
     lines = [
@@ -154,12 +143,12 @@ def booking_moved_instructor_email(booking: Booking, previous: Interval, parties
     return _email(parties.instructor_email, f"Session moved to {now}", lines, key)
 
 
-def booking_moved_sms(booking: Booking, previous: Interval, parties: Parties) -> Sms:
+def booking_moved_sms(booking: BookedSession, previous: Interval, parties: Parties) -> Sms:
     was, now = _moved(booking, previous, booking.student_timezone)
     return Sms(str(booking.student_phone), f"Moved: {parties.instructor_name}, now {now} (was {was}).")
 
 
-def status_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+def status_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     if booking.status == BookingStatus.CONFIRMED:
         subject = f"Session confirmed: {when}"
@@ -180,17 +169,17 @@ def status_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
     )
 
 
-def cancellation_sms(booking: Booking, parties: Parties) -> Sms:
+def cancellation_sms(booking: BookedSession, parties: Parties) -> Sms:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     return Sms(str(booking.student_phone), f"Cancelled: your session with {parties.instructor_name}, {when}.")
 
 
-def reminder_sms(booking: Booking, parties: Parties) -> Sms:
+def reminder_sms(booking: BookedSession, parties: Parties) -> Sms:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     return Sms(str(booking.student_phone), f"Reminder: session with {parties.instructor_name}, {when}.")
 
 
-def reminder_email(booking: Booking, parties: Parties) -> Email:
+def reminder_email(booking: BookedSession, parties: Parties) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}."]
     return _email(
@@ -201,7 +190,7 @@ def reminder_email(booking: Booking, parties: Parties) -> Email:
     )
 
 
-def hold_expired_email(booking: Booking, parties: Parties, stamp: datetime) -> Email:
+def hold_expired_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
     """The unpaid hold ran out: the time is free again; paying now may still revive it (SPEC §9)."""
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [

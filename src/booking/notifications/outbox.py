@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.driver import HotStatement
 from booking.enums import OPEN_MESSAGE_STATES, Audience, Channel, MessageState
-from booking.models import OutboxMessage, UTCDateTime, one_of
+from booking.models.base import UTCDateTime, one_of
+from booking.models.notifications import OutboxMessage
 from booking.notifications.notifier import Outgoing
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.notifications.repository import add_log_rows

@@ -1,8 +1,8 @@
-"""Which messages a change causes, and the reminders.
+"""Which messages a change causes, and a reminder's text with its fallback email.
 
 A message whose outcome is known before anything is sent (no recipient, provider not configured) is
 decided at once; the others wait for the caller to deliver them after its commit (see
-`booking.unit_of_work`). Nothing here can fail or roll back a booking.
+`booking.notifications.effects`). Nothing here can fail or roll back a booking.
 """
 
 from __future__ import annotations
@@ -10,35 +10,21 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from booking.db import Database
 from booking.enums import Audience, BookingStatus, NotificationKind
-from booking.models import Booking
-from booking.notifications import messages, repository
-from booking.notifications.messages import Parties
+from booking.notifications import messages
+from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.outbox import FALLBACK_NOT_NEEDED
 from booking.notifications.results import Delivery, skipped
 from booking.scheduling import Interval
-from booking.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-REMINDER_HORIZON = timedelta(hours=24)
-
 # What messages say when none can be sent: no provider configured means no message is composed.
 UNNAMED = Parties(instructor_name="", instructor_email="", brand_name="")
-
-
-async def parties_for(session: AsyncSession, booking: Booking, notifier: Notifier) -> Parties:
-    """Who a booking's messages name; nothing is read when no provider could send a message."""
-    if not notifier.configured:
-        return UNNAMED
-    return await repository.parties_of(session, booking)
 
 
 # --- booking created or moved -----------------------------------------------------------------------
@@ -62,7 +48,7 @@ class BookingMessages:
 
 
 def booking_created_messages(
-    notifier: Notifier, booking: Booking, parties: Parties, now: datetime
+    notifier: Notifier, booking: BookedSession, parties: Parties, now: datetime
 ) -> BookingMessages:
     """An email (with the .ics) and an SMS to the student, an email to the instructor."""
     return BookingMessages(
@@ -89,7 +75,7 @@ def booking_created_messages(
 
 
 def booking_moved_messages(
-    notifier: Notifier, booking: Booking, previous: Interval, parties: Parties, now: datetime
+    notifier: Notifier, booking: BookedSession, previous: Interval, parties: Parties, now: datetime
 ) -> BookingMessages:
     """The same three for a reschedule, each naming the old and the new time (SPEC §11)."""
     return BookingMessages(
@@ -124,7 +110,7 @@ STATUS_CHANGE_KINDS = {
 
 
 def status_change_messages(
-    notifier: Notifier, booking: Booking, parties: Parties, now: datetime
+    notifier: Notifier, booking: BookedSession, parties: Parties, now: datetime
 ) -> list[Outgoing]:
     """Confirmed: email the student. Cancelled: email and text them. Other statuses: nothing."""
     kind = STATUS_CHANGE_KINDS.get(booking.status)
@@ -169,7 +155,7 @@ class Reminder:
         return Reminded(self.booking_id, self.sms.outcome, email)
 
 
-def reminder(notifier: Notifier, booking: Booking, parties: Parties) -> Reminder:
+def reminder(notifier: Notifier, booking: BookedSession, parties: Parties) -> Reminder:
     kind = NotificationKind.REMINDER
     sms = notifier.sms_to(
         booking.id, kind, booking.student_phone, lambda: messages.reminder_sms(booking, parties)
@@ -180,25 +166,6 @@ def reminder(notifier: Notifier, booking: Booking, parties: Parties) -> Reminder
     if sms.waiting:
         email.fallback_of = sms.id
     return Reminder(booking.id, sms, email)
-
-
-async def send_due_reminders(notifier: Notifier, db: Database, now: datetime) -> list[Reminded]:
-    """Claim the due reminders (one conditional write) and queue their messages in that transaction;
-    then the first attempt, the fallback email in a second round for a text that failed."""
-    reminders: list[Reminder] = []
-
-    async def claim(work: UnitOfWork) -> None:
-        reminders.clear()
-        for booking in await repository.claim_due_reminders(work.session, now, REMINDER_HORIZON):
-            planned = reminder(notifier, booking, await parties_for(work.session, booking, notifier))
-            reminders.append(planned)
-            work.send(planned.sms)
-            # A fallback that cannot go out anyway is reported, not logged, unless the text cannot either.
-            if planned.email.waiting or not planned.sms.waiting:
-                work.send(planned.email)
-
-    await UnitOfWork(db, notifier, now).run(claim)
-    return [planned.outcome() for planned in reminders]
 
 
 def reminder_key_matches(configured: str | None, presented: str | None) -> bool:

@@ -30,11 +30,12 @@ from standardwebhooks.webhooks import Webhook
 from booking import metrics
 from booking.db import Database, retrying
 from booking.enums import WebhookDeliveryStatus
-from booking.models import WebhookEndpoint
+from booking.models.webhooks import WebhookEndpoint
 from booking.outbound import OutboundClient, OutboundError, ResponseTooLarge
 from booking.webhooks import repository
 from booking.webhooks.repository import AttemptRecord, Backlog, Claimed, Undispatched
 from booking.webhooks.schemas import ALL_EVENTS
+from booking.worker import Job
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ LEASE = timedelta(seconds=60)
 MAX_ANSWER_BYTES = 64 * 1024
 DISPATCH_LIMIT = 100
 DELIVERY_LIMIT = 100
+# Delivery batches attempted at once by one worker (each holds its deliveries' leases).
+ATTEMPTS_IN_FLIGHT = 4
 
 
 def new_delivery_id() -> str:
@@ -211,3 +214,31 @@ async def backlog(db: Database, now: datetime) -> Backlog:
     """Pending deliveries and the oldest due one, for the worker's metrics."""
     async with db.transaction(write=False) as session:
         return await repository.backlog(session, now)
+
+
+def webhook_jobs(
+    db: Database, outbound: OutboundClient, *, timeout_seconds: float = TIMEOUT_SECONDS
+) -> list[Job]:
+    """The worker's webhook work: events fanned out to deliveries, then the deliveries attempted (in the
+    background, ATTEMPTS_IN_FLIGHT batches at once, so that a receiver that hangs delays no other)."""
+
+    async def deliver(now: datetime) -> int:
+        return await deliver_due(db, outbound, now, timeout_seconds=timeout_seconds)
+
+    return [
+        Job(
+            "events",
+            lambda now: dispatch_events(db, now),
+            repository.any_event_undispatched,
+            batch=DISPATCH_LIMIT,
+            after_work=True,
+        ),
+        Job(
+            "deliveries",
+            deliver,
+            repository.any_delivery_due,
+            batch=DELIVERY_LIMIT,
+            after_work=True,
+            in_flight=ATTEMPTS_IN_FLIGHT,
+        ),
+    ]

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.enums import EventType, WebhookDeliveryStatus
-from booking.models import Event, UTCDateTime, WebhookDelivery, WebhookEndpoint, one_of
+from booking.models.base import UTCDateTime, one_of
+from booking.models.events import Event
+from booking.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 INSERT_DELIVERY = insert(WebhookDelivery)
 
@@ -30,6 +32,20 @@ def due_for_attempt(now: datetime) -> ColumnElement[bool]:
         WebhookDelivery.next_attempt_at <= now,
         or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
     )
+
+
+def any_delivery_due(now: datetime) -> ColumnElement[bool]:
+    """For the worker's idle check: a delivery due to an enabled endpoint (one probe of its index)."""
+    return exists().where(
+        due_for_attempt(now),
+        WebhookEndpoint.id == WebhookDelivery.endpoint_id,
+        WebhookEndpoint.enabled.is_(True),
+    )
+
+
+def any_event_undispatched(now: datetime) -> ColumnElement[bool]:
+    """For the worker's idle check: an event not fanned out yet (ix_events_undispatched)."""
+    return exists().where(Event.dispatched_at.is_(None))
 
 
 # --- endpoints ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from booking.enums import EventType, WebhookDeliveryStatus
-from booking.models import WebhookDelivery, WebhookEndpoint
+from booking.models.webhooks import WebhookDelivery, WebhookEndpoint
 from booking.outbound import MAX_URL_LENGTH
 from booking.types import check_note
 

@@ -21,7 +21,7 @@ from booking.brands.repository import brand_by_id
 from booking.db import Database
 from booking.enums import WebhookDeliveryStatus
 from booking.errors import NotFound
-from booking.models import WebhookDelivery, WebhookEndpoint
+from booking.models.webhooks import WebhookDelivery, WebhookEndpoint
 from booking.outbound import check_saved_url
 from booking.webhooks import repository
 from booking.webhooks.schemas import WebhookCreate, WebhookUpdate

@@ -1,0 +1,56 @@
+"""What the bookings room tells the notifications adapter, and the unit of work its changes run in.
+
+The adapter knows no booking table: a booking goes to it as a `BookedSession` (plain data, with its
+calendar STATUS and SEQUENCE worked out here), and the people it names as `Parties`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.bookings import repository
+from booking.bookings.lifecycle import CALENDAR_STATUS
+from booking.db import Database
+from booking.events import Events
+from booking.models.bookings import Booking
+from booking.notifications.effects import Messages
+from booking.notifications.facts import BookedSession, Parties
+from booking.notifications.notifier import Notifier
+from booking.notifications.service import UNNAMED
+from booking.unit_of_work import UnitOfWork
+
+
+def unit_of_work(
+    db: Database, notifier: Notifier, now: datetime, wake_worker: Callable[[], None] | None = None
+) -> UnitOfWork:
+    """A unit of work with every effect a change may record: its events and its messages."""
+    return UnitOfWork(db, now, (Events(wake_worker), Messages(db, notifier)))
+
+
+def booked_session(booking: Booking) -> BookedSession:
+    return BookedSession(
+        id=booking.id,
+        student_id=booking.student_id,
+        status=booking.status,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        student_timezone=booking.student_timezone,
+        instructor_timezone=booking.instructor_timezone,
+        student_name=booking.student_name,
+        student_email=booking.student_email,
+        student_phone=booking.student_phone,
+        cancellation_reason=booking.cancellation_reason,
+        reschedule_count=booking.reschedule_count,
+        calendar_sequence=booking.calendar_sequence,
+        calendar_status=CALENDAR_STATUS[booking.status],
+    )
+
+
+async def parties_for(session: AsyncSession, booking: Booking, notifier: Notifier) -> Parties:
+    """Who a booking's messages name; nothing is read when no provider could send a message."""
+    if not notifier.configured:
+        return UNNAMED
+    return await repository.parties_of(session, booking)

@@ -1,0 +1,34 @@
+"""The brands room's tables: brands and their admins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.models.base import Base, utcnow
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # A student's pending bookings in the brand (SPEC §10); NULL: no cap.
+    max_pending_per_student: Mapped[int | None] = mapped_column(Integer, default=3, server_default="3")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BrandAdmin(Base):
+    __tablename__ = "brand_admins"
+
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

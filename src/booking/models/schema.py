@@ -1,0 +1,16 @@
+"""Every table on one metadata: what the migrations compare against and the tests create."""
+
+from booking.models import (
+    availability,
+    bookings,
+    brands,
+    calendars,
+    events,
+    instructors,
+    notifications,
+    webhooks,
+)
+from booking.models.base import Base
+
+TABLE_MODULES = (brands, instructors, availability, bookings, events, notifications, webhooks, calendars)
+metadata = Base.metadata
