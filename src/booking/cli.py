@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -143,10 +144,27 @@ async def run_worker(settings: Settings) -> None:
 
 
 def _send_reminders(_: argparse.Namespace) -> int:
-    from booking.bookings.reminders_cli import run_reminders
-
     print(asyncio.run(run_reminders(Settings())))
     return 0
+
+
+async def run_reminders(settings: Settings) -> str:
+    """`booking send-reminders`: the reminder run without HTTP, for cron on a host with database access."""
+    from booking.bookings.reminders import send_due_reminders
+    from booking.bookings.render import reminder_result
+    from booking.clock import SystemClock
+    from booking.db import Database
+    from booking.notifications.notifier import Notifier
+
+    db = Database(parse_database_url(settings.database_url), pool_size=2)
+    notifier = Notifier.from_settings(settings)
+    try:
+        results = await send_due_reminders(notifier, db, SystemClock().now())
+    finally:
+        await notifier.aclose()
+        await db.dispose()
+    results_json = [reminder_result(result).model_dump(mode="json") for result in results]
+    return json.dumps({"reminded": len(results), "results": results_json})
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import require_authenticated, require_instructor_or_brand_admin
 from booking.auth import Principal
-from booking.availability import repository
+from booking.availability import repository, schedule_repository
 from booking.availability.repository import BusyTime, InstructorInBrand, instructor_in_brand
 from booking.availability.schemas import (
     AvailabilityOut,
@@ -67,8 +67,8 @@ async def read_availability(
 ) -> AvailabilityOut:
     instructor = await linked_instructor(session, instructor_id, brand_id)
     first = first or now.astimezone(ZoneInfo(instructor.timezone)).date()
-    weekly = await repository.weekly_rules_of(session, instructor_id, brand_id)
-    overrides = await repository.overrides_between(session, instructor_id, brand_id, first, last)
+    weekly = await schedule_repository.weekly_rules_of(session, instructor_id, brand_id)
+    overrides = await schedule_repository.overrides_between(session, instructor_id, brand_id, first, last)
     return AvailabilityOut(
         instructor_id=instructor_id,
         brand_id=brand_id,
@@ -111,9 +111,9 @@ async def write_availability(
     if data.settings is not None:
         await _upsert_settings(session, instructor_id, data, now)
     if data.weekly is not None:
-        await repository.replace_weekly_rules(session, instructor_id, data.brand_id, data.weekly)
+        await schedule_repository.replace_weekly_rules(session, instructor_id, data.brand_id, data.weekly)
     if data.overrides:
-        await repository.replace_overrides(session, instructor_id, data.brand_id, data.overrides)
+        await schedule_repository.replace_overrides(session, instructor_id, data.brand_id, data.overrides)
     await session.flush()
     return await read_availability(session, instructor_id, data.brand_id, None, None, now)
 
@@ -155,7 +155,7 @@ async def _upsert_settings(
     session: AsyncSession, instructor_id: UUID, data: AvailabilityPut, now: datetime
 ) -> None:
     assert data.settings is not None
-    row = await repository.settings_row(session, instructor_id, data.brand_id)
+    row = await schedule_repository.settings_row(session, instructor_id, data.brand_id)
     for field, value in data.settings.changes().items():
         setattr(row, field, value)
     row.updated_at = now

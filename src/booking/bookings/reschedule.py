@@ -27,10 +27,11 @@ from booking.bookings.errors import InvalidTransition, RescheduleCutoffPassed, r
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role
 from booking.bookings.messages import booked_session, parties_for
+from booking.bookings.reads import visible_booking
 from booking.bookings.render import Answer
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import Previous, RescheduleRequest
-from booking.bookings.service import Written, cap_locks, idempotent_write, visible_booking
+from booking.bookings.service import Written, cap_locks, idempotent_write
 from booking.db import Database
 from booking.enums import ACTIVE_STATUSES, EventType
 from booking.errors import AppError, Conflict, field_error

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import Response
 
-from booking.bookings import idempotency, service
+from booking.bookings import idempotency, reads, service
 from booking.bookings.errors import (
     BOOKING_REFUSALS,
     CancellationCutoffPassed,
@@ -130,9 +130,9 @@ async def list_bookings(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> BookingPage:
     """The caller's bookings in a brand (all of them for staff), oldest first; follow `next_cursor`."""
-    page = service.PageQuery(brand_id, status_, from_, to, limit, cursor)
+    page = reads.PageQuery(brand_id, status_, from_, to, limit, cursor)
     async with ctx.db.transaction(write=False) as session:
-        listed = await service.list_bookings(session, principal, page)
+        listed = await reads.list_bookings(session, principal, page)
         return BookingPage(
             bookings=[render(b, staff=listed.sees_notes) for b in listed.bookings],
             next_cursor=listed.next_cursor,
@@ -142,11 +142,11 @@ async def list_bookings(
 @router.get("/{booking_id}", response_model=BookingEnvelope, responses=errors(NotFound))
 async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipal) -> BookingEnvelope:
     async with ctx.db.transaction(write=False) as session:
-        booking, role = await service.visible_booking(session, principal, booking_id)
+        booking, role = await reads.visible_booking(session, principal, booking_id)
         if role == Role.STUDENT:
             return BookingEnvelope(booking=render(booking, staff=False))
         return BookingEnvelope(
-            booking=render(booking, staff=True), history=await service.history(session, booking)
+            booking=render(booking, staff=True), history=await reads.history(session, booking)
         )
 
 
@@ -179,7 +179,7 @@ async def instructor_calendar(
     """Upcoming pending and confirmed sessions, by start, with instructor-local times and notes."""
     starts_from: datetime = from_ or ctx.clock.now()
     async with ctx.db.transaction(write=False) as session:
-        instructor, sessions = await service.calendar(
+        instructor, sessions = await reads.calendar(
             session, principal, instructor_id, brand_id, starts_from, to
         )
         return CalendarOut(

@@ -6,19 +6,16 @@ handed to it (`work.send`) rather than sent from here.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import metrics
-from booking.access import require_authenticated, require_instructor_or_brand_admin
+from booking.access import require_authenticated
 from booking.auth import Principal
 from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
 from booking.availability.service import Asker, booking_context_and_busy
@@ -27,16 +24,15 @@ from booking.bookings.errors import refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status, status_after_payment
 from booking.bookings.messages import booked_session, parties_for
-from booking.bookings.policy import Viewer, student_of, viewer
+from booking.bookings.policy import student_of
+from booking.bookings.reads import visible_booking
 from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
-from booking.bookings.repository import BookingFilter, OverlapRefused
-from booking.bookings.schemas import BookingCreate, BookingUpdate, HistoryEntry, NotificationsOut
+from booking.bookings.repository import OverlapRefused
+from booking.bookings.schemas import BookingCreate, BookingUpdate, NotificationsOut
 from booking.brands.repository import brand_name
 from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
-from booking.errors import AppError, NotFound, field_error
-from booking.instructors.repository import instructor_by_id
+from booking.errors import AppError, field_error
 from booking.models.bookings import Booking
-from booking.models.instructors import Instructor
 from booking.notifications.effects import Messages
 from booking.notifications.facts import Parties
 from booking.notifications.service import BookingMessages, booking_created_messages, status_change_messages
@@ -203,90 +199,6 @@ async def _insert(session: AsyncSession, booking: Booking) -> None:
         raise refused(Rejection.SLOT_UNAVAILABLE) from exc
 
 
-# --- read -----------------------------------------------------------------------------------------
-
-
-async def visible_booking(
-    session: AsyncSession, principal: Principal, booking_id: UUID, *, for_update: bool = False
-) -> tuple[Booking, Role]:
-    """The booking and the caller's role on it; 404 when the caller may not see it. `for_update`
-    row-locks it (PostgreSQL), so that a change and the worker's hold expiry do not cross."""
-    require_authenticated(principal)
-    booking = await repository.booking_by_id(session, booking_id, for_update=for_update)
-    if booking is None:
-        raise NotFound("booking not found")
-    role = (await viewer(session, principal, booking.brand_id)).role_for(booking)
-    if role is None:
-        raise NotFound("booking not found")
-    return booking, role
-
-
-async def history(session: AsyncSession, booking: Booking) -> list[HistoryEntry]:
-    """Creation (read off the booking row itself), then every recorded change in order."""
-    created = HistoryEntry(
-        from_status=None,
-        to_status=BookingStatus.PENDING,
-        payment_status=None,
-        actor=booking.created_by,
-        created_at=booking.created_at,
-    )
-    changes = await repository.changes_of(session, booking.id)
-    return [created, *(HistoryEntry.model_validate(change) for change in changes)]
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    brand_id: UUID
-    status: BookingStatus | None
-    starts_from: datetime | None
-    starts_to: datetime | None
-    limit: int
-    cursor: str | None
-
-
-def encode_cursor(booking: Booking) -> str:
-    raw = json.dumps([booking.created_at.isoformat(), str(booking.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        created_at, booking_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), UUID(booking_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        message = "cursor is not one this API handed out"
-        raise field_error(message, "query", "cursor") from exc
-
-
-def _visible(who: Viewer, page: PageQuery) -> BookingFilter:
-    return BookingFilter(
-        brand_id=page.brand_id,
-        status=page.status,
-        starts_from=page.starts_from,
-        starts_to=page.starts_to,
-        student_id=who.principal.user_id,
-        instructor_id=who.instructor_id,
-        everyone=who.staff,
-    )
-
-
-@dataclass(frozen=True)
-class Page:
-    bookings: Sequence[Booking]
-    next_cursor: str | None
-    sees_notes: bool
-
-
-async def list_bookings(session: AsyncSession, principal: Principal, page: PageQuery) -> Page:
-    """One page, oldest first by creation (keyset: stable while bookings are added)."""
-    who = await viewer(session, principal, page.brand_id)
-    after = None if page.cursor is None else decode_cursor(page.cursor)
-    rows = await repository.bookings_created_after(session, _visible(who, page), after, page.limit + 1)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return Page(rows, encode_cursor(rows[-1]) if more and rows else None, who.sees_notes)
-
-
 # --- change ---------------------------------------------------------------------------------------
 
 
@@ -359,23 +271,3 @@ async def update_booking(
     if refund_due:
         emit(work, EventType.REFUND_DUE, booking)
     return Changed(booking, role)
-
-
-# --- calendar -------------------------------------------------------------------------------------
-
-
-async def calendar(
-    session: AsyncSession,
-    principal: Principal,
-    instructor_id: UUID,
-    brand_id: UUID,
-    starts_from: datetime,
-    starts_to: datetime | None,
-) -> tuple[Instructor, Sequence[Booking]]:
-    require_authenticated(principal)
-    instructor = await instructor_by_id(session, instructor_id)
-    if instructor is None:
-        raise NotFound("instructor not found")
-    await require_instructor_or_brand_admin(session, principal, instructor, brand_id, "read this calendar")
-    sessions = await repository.active_sessions_of(session, instructor_id, brand_id, starts_from, starts_to)
-    return instructor, sessions
