@@ -199,7 +199,7 @@ class HoldsMachine(RuleBasedStateMachine):
     def worker_pass(self) -> None:
         expired = [b for b in self.bookings if b.expired(self.now)]
         done = self.run(self.app.state.context.worker.run_once())
-        assert done.holds == len(expired)
+        assert done["holds"] == len(expired)
         for booking in expired:
             self.lapse(booking)
 
