@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
+import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -39,6 +42,30 @@ SUPABASE_POOLER_PORT = 6543
 
 # Where a session finds its Transaction (booking.driver runs hot statements on its driver connection).
 TRANSACTION_KEY = "booking.transaction"
+
+# asyncpg waits 60 s for a server that accepts nothing; a request should be a 503 well before that.
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+# SQLSTATEs after which the session is gone: the server ended it (57P01 admin shutdown, 57P02 crash,
+# 57P04 database dropped, 57P05 idle timeout), or the connection failed (class 08).
+SESSION_ENDED_SQLSTATES = frozenset({"57P01", "57P02", "57P04", "57P05"})
+# ... and those of a server that is there but takes no connection now: starting up or shutting down
+# (57P03), or out of connection slots (53300).
+REFUSED_SQLSTATES = frozenset({"57P03", "53300"})
+# SQLite: the file is locked past the busy timeout, or cannot be opened, read or written.
+SQLITE_UNAVAILABLE_CODES = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
+)
+
+# Errors of the database layer that can reach the HTTP layer without SQLAlchemy's DBAPIError around
+# them: the driver's own (hot statements run on asyncpg directly), the asyncpg adapter's, the pool's
+# checkout timeout. OSError (a refused or reset socket) is the other one; SQLAlchemy never wraps it.
+UNWRAPPED_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    AsyncAdapt_asyncpg_dbapi.Error,
+    sa_exc.TimeoutError,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +116,10 @@ def create_engine(target: DatabaseTarget, pool_size: int = 10, busy_timeout: flo
 
 def _postgres_engine(target: DatabaseTarget, pool_size: int) -> AsyncEngine:
     kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800}
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": "booking"}}
+    connect_args: dict[str, Any] = {
+        "server_settings": {"application_name": "booking"},
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+    }
     url = target.url
     if not target.prepared_statements:
         # A transaction-mode pooler hands each transaction another server connection.
@@ -97,7 +127,17 @@ def _postgres_engine(target: DatabaseTarget, pool_size: int) -> AsyncEngine:
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_name_func"] = lambda: f"__booking_{uuid4().hex}__"
         kwargs = {"poolclass": NullPool}
-    return create_async_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", _flag_lost_connection)
+    return engine
+
+
+def _flag_lost_connection(context: ExceptionContext) -> None:
+    """A connection the server ended is a disconnect, so SQLAlchemy invalidates it (and the pool's older
+    connections) instead of handing it out again. The asyncpg dialect only knows one whose socket is
+    closed already, and a raw OSError (a reset) not at all."""
+    if not context.is_disconnect and is_connection_lost(context.original_exception):
+        context.is_disconnect = True
 
 
 def _sqlite_engine(target: DatabaseTarget, busy_timeout: float) -> AsyncEngine:
@@ -228,6 +268,60 @@ class Database:
 
 def is_transient_conflict(error: DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """The connection the error came from cannot be used again: invalidate it, never pool it."""
+    return any(_lost(link) for link in _chain(error))
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database cannot serve now (gone, unreachable, refusing, locked): a 503, not a bug's 500.
+
+    Wrapped or not: SQLAlchemy's DBAPIError, the asyncpg adapter's errors and asyncpg's own."""
+    return any(_lost(link) or _refused(link) for link in _chain(error))
+
+
+async def discard(connection: AsyncConnection, error: BaseException) -> None:
+    """What SQLAlchemy does on a disconnect, for one seen outside it (booking.driver): the connection
+    is invalidated (closed, never pooled again), and the pool's connections opened before it are
+    replaced at their next checkout, since a server that ended one has most likely ended them all."""
+    sync = connection.sync_connection
+    if sync is None or sync.closed or sync.invalidated:
+        return
+    connection.sync_engine.pool._invalidate(sync.connection, error, _checkin=False)
+    await connection.invalidate(error)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and what it wraps: DBAPIError.orig, the adapter's orig, `raise … from`."""
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in chain and len(chain) < 8:
+        chain.append(link)
+        orig = getattr(link, "orig", None)
+        link = orig if isinstance(orig, BaseException) else link.__cause__
+    return chain
+
+
+def _lost(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated
+    if isinstance(error, OSError):  # refused, reset, timed out, unreachable (asyncio.TimeoutError too)
+        return True
+    if isinstance(error, (asyncpg.InterfaceError, AsyncAdapt_asyncpg_dbapi.InterfaceError)):
+        return "connection is closed" in str(error)  # asyncpg's words for a connection already gone
+    sqlstate = getattr(error, "sqlstate", None)  # asyncpg's errors and the adapter's alike
+    return isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in SESSION_ENDED_SQLSTATES)
+
+
+def _refused(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in SQLITE_UNAVAILABLE_CODES  # extended codes too
+    return getattr(error, "sqlstate", None) in REFUSED_SQLSTATES
 
 
 async def retrying(

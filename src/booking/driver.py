@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
-from booking.db import TRANSACTION_KEY, Transaction
+from booking.db import TRANSACTION_KEY, Transaction, discard, is_connection_lost
 from booking.sqlite_driver import InlineConnection
 
 Processor = Callable[[Any], Any] | None
@@ -173,8 +173,9 @@ class _Bound:
             raise await self._translated(error, sql, values) from error
 
     async def _translated(self, error: Exception, sql: str, values: Any) -> Exception:
-        """The error as SQLAlchemy raises it: a DBAPIError subclass whose `orig` is the DBAPI's error.
-        A lost connection is invalidated, as SQLAlchemy does, so the pool never hands it out again."""
+        """The error as SQLAlchemy raises it: a DBAPIError subclass whose `orig` is the DBAPI's error,
+        or an OSError as it is. A lost connection is invalidated, as SQLAlchemy does (booking.db.discard),
+        so the pool never hands it out again."""
         dbapi: Any = self.dialect.loaded_dbapi
         orig: Exception = error
         if not self.sqlite and not isinstance(error, dbapi.Error):
@@ -182,11 +183,14 @@ class _Bound:
                 self.driver._handle_exception(error)  # the asyncpg adapter's translation (sqlstate kept)
             except Exception as adapted:
                 orig = adapted
-        if not isinstance(orig, dbapi.Error):
-            return orig
-        lost = self.dialect.is_disconnect(orig, self.driver, None)
+        is_dbapi_error = isinstance(orig, dbapi.Error)
+        lost = is_connection_lost(orig)
+        if isinstance(orig, dbapi.Error):
+            lost = lost or self.dialect.is_disconnect(orig, self.driver, None)
         if lost:
-            await self.connection.invalidate(orig)
+            await discard(self.connection, orig)
+        if not is_dbapi_error:
+            return orig  # not the driver's (an OSError): raised as it is, as SQLAlchemy raises it
         translated: Exception = exc.DBAPIError.instance(
             sql, values, orig, dbapi.Error, dialect=self.dialect, connection_invalidated=lost
         )
@@ -203,9 +207,13 @@ async def _bound_of(session: AsyncSession) -> _Bound:
         return known
     transaction: Transaction = session.info[TRANSACTION_KEY]
     driver = transaction.driver
-    if transaction.connection.dialect.name == "postgresql" and driver._transaction is None:
-        await driver._start_transaction()
     bound = _Bound(transaction.connection, driver, transaction.connection.dialect)
+    if transaction.connection.dialect.name == "postgresql" and driver._transaction is None:
+        try:
+            # BEGIN: the first I/O on a pooled connection, so where one that died in the pool shows.
+            await driver._start_transaction()
+        except Exception as error:
+            raise await bound._translated(error, "BEGIN", ()) from error
     session.info[_DRIVER_KEY] = bound
     return bound
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from booking.db import is_transient_conflict
+from booking.db import UNWRAPPED_ERRORS, is_transient_conflict, is_unavailable
 from booking.errors import AppError, Unauthorized, error_body
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def allowed_methods(routes: Sequence[BaseRoute], matched: object) -> set[str]:
     return {method for path, methods, _ in table if path in paths for method in methods}
 
 
-async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if is_transient_conflict(exc):
         log.warning("transaction aborted for a concurrent one: %s", exc.orig)
@@ -167,11 +167,15 @@ async def _database_error(_: Request, exc: Exception) -> JSONResponse:
         # Services translate the conflicts they expect; one they did not is still the client's conflict.
         log.warning("unexpected integrity error: %s", exc.orig)
         return envelope_response(409, "conflict", "the change conflicts with existing data")
-    return _database_unavailable(exc)
+    return await _connection_error(request, exc)
 
 
-async def _connection_error(_: Request, exc: Exception) -> JSONResponse:
-    return _database_unavailable(exc)
+async def _connection_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 when the database is away (booking.db.is_unavailable decides); any other database error
+    (a statement the server rejects, a value it cannot take) is a bug, and a 500 says so."""
+    if is_unavailable(exc):
+        return _database_unavailable(exc)
+    return await _unexpected_error(request, exc)
 
 
 def _database_unavailable(exc: Exception) -> JSONResponse:
@@ -191,6 +195,8 @@ def install_error_handlers(app: FastAPI, authenticate: Authenticate) -> None:
     app.add_exception_handler(StarletteHTTPException, partial(_http_error, authenticate))
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _connection_error)
+    for unwrapped in UNWRAPPED_ERRORS:  # also found by hot_paths, which picks handlers as FastAPI does
+        app.add_exception_handler(unwrapped, _connection_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
