@@ -132,10 +132,10 @@ class Worker:
             last = self._last_run.get(job.name)
             if last is not None and now - last < job.every:
                 return False
-            if job.due is None:
-                self._last_run[job.name] = now
-                return True
-        return job.name in due or (job.after_work and any(done.values()))
+        runs = job.due is None or job.name in due or (job.after_work and any(done.values()))
+        if runs and job.every is not None:
+            self._last_run[job.name] = now
+        return runs
 
     def _start(self, job: Job, now: datetime) -> asyncio.Task[int]:
         task = asyncio.create_task(job.run(now), name=f"booking-{job.name}")
