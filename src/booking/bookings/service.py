@@ -1,7 +1,7 @@
-"""Bookings: the rules of creating, reading, listing and changing them (SPEC §5, §6, §8).
+"""Bookings: the rules of creating and changing them (SPEC §5, §8); reads are in `reads.py`.
 
-Writes run inside a `UnitOfWork`: it owns the transaction, and the messages a change causes are
-handed to it (`work.send`) rather than sent from here.
+Writes run inside a `UnitOfWork`: it owns the transaction, and the messages and events a change causes
+are recorded on its effects (`work.effect(Messages).send`, `emit`) rather than sent from here.
 """
 
 from __future__ import annotations
