@@ -158,8 +158,16 @@ def modules() -> dict[str, Path]:
 
 def imports_of(module: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str, int]]:
     """Every `booking` module imported anywhere in the file, with the line that imports it."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    yield from imports_in(module, path.read_text(), path.name == "__init__.py", known)
+
+
+def imports_in(
+    module: str, source: str, is_package: bool, known: dict[str, Path]
+) -> Iterator[tuple[str, int]]:
+    """What `import`, `from … import` (relative too) and `importlib.import_module("booking…")` or
+    `__import__("booking…")` name, each resolved to the deepest module that exists."""
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -170,6 +178,9 @@ def imports_of(module: str, path: Path, known: dict[str, Path]) -> Iterator[tupl
             names = [
                 f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names
             ]
+        elif isinstance(node, ast.Call) and _imports_by_name(node):
+            named = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            names = [named] if isinstance(named, str) else []
         else:
             continue
         for name in names:
@@ -177,6 +188,12 @@ def imports_of(module: str, path: Path, known: dict[str, Path]) -> Iterator[tupl
                 name = name.rpartition(".")[0]
             if name in known and name != module and name.startswith("booking"):
                 yield name, node.lineno
+
+
+def _imports_by_name(call: ast.Call) -> bool:
+    function = call.func
+    called = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+    return called in {"import_module", "__import__"} and bool(call.args)
 
 
 def graph() -> dict[str, dict[str, int]]:
@@ -260,6 +277,29 @@ def test_the_check_catches_an_upward_import() -> None:
         [module for module in group if module in {"booking.bookings.repository", "booking.bookings.routes"}]
         for group in circles(edges)
     ]
+
+
+def test_every_kind_of_import_is_read() -> None:
+    """Relative, aliased, by name, inside a function, under TYPE_CHECKING: none hides an arrow."""
+    source = """
+import importlib
+from typing import TYPE_CHECKING
+from .routes import router
+import booking.app as application
+if TYPE_CHECKING:
+    from booking.deps import Context
+def later() -> None:
+    from ..hot_paths import HotPaths
+    importlib.import_module("booking.cli")
+"""
+    found = {name for name, _ in imports_in("booking.bookings.repository", source, False, modules())}
+    assert found == {
+        "booking.bookings.routes",
+        "booking.app",
+        "booking.deps",
+        "booking.hot_paths",
+        "booking.cli",
+    }
 
 
 @pytest.mark.parametrize(

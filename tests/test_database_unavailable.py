@@ -78,6 +78,12 @@ UNAVAILABLE: dict[str, tuple[ErrorFactory, bool]] = {
     "connect timeout": (lambda: TimeoutError(), True),
     "no address answered": (lambda: OSError("Multiple exceptions: [Errno 111] …, [Errno 99] …"), True),
     "pool checkout timeout": (lambda: sa_exc.TimeoutError("QueuePool limit reached"), False),
+    "statement cancelled or timed out (57014)": (
+        lambda: wrapped(adapted(asyncpg.QueryCanceledError("canceling statement due to statement timeout"))),
+        False,
+    ),
+    "disk full (53100)": (lambda: asyncpg.DiskFullError("could not extend file"), False),
+    "wrong password (28P01)": (lambda: asyncpg.InvalidPasswordError("password authentication failed"), False),
 }
 
 BUGS: dict[str, ErrorFactory] = {
@@ -88,8 +94,6 @@ BUGS: dict[str, ErrorFactory] = {
     "undefined column, raw": lambda: asyncpg.UndefinedColumnError("column x does not exist"),
     "bad argument": lambda: asyncpg.DataError("invalid input for query argument $1"),
     "another operation": lambda: asyncpg.InterfaceError("another operation is in progress"),
-    "statement cancelled (57014)": lambda: asyncpg.QueryCanceledError("canceling statement"),
-    "wrong password": lambda: asyncpg.InvalidPasswordError("password authentication failed"),
     "not a database error": lambda: ValueError("connection is closed"),
 }
 

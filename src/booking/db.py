@@ -51,10 +51,23 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 SESSION_ENDED_SQLSTATES = frozenset({"57P01", "57P02", "57P04", "57P05"})
 # ... and those of a server that is there but takes no connection now: starting up or shutting down
 # (57P03), or out of connection slots (53300).
-REFUSED_SQLSTATES = frozenset({"57P03", "53300"})
-# SQLite: the file is locked past the busy timeout, or cannot be opened, read or written.
+# The server out of resources (class 53: disk full, out of memory), a statement cancelled or timed out
+# under load (57014), credentials the server no longer takes (class 28): the database is away for this
+# request, not a bug of it.
+REFUSED_SQLSTATES = frozenset(
+    {"57P03", "53000", "53100", "53200", "53300", "53400", "57014", "28000", "28P01"}
+)
+# SQLite: the file is locked past the busy timeout, cannot be opened, read or written, is full, or is
+# read-only.
 SQLITE_UNAVAILABLE_CODES = frozenset(
-    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR}
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+    }
 )
 
 # Errors of the database layer that can reach the HTTP layer without SQLAlchemy's DBAPIError around

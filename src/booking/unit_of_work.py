@@ -12,6 +12,7 @@ at the messages, waking the worker); the worker does everything else.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -20,6 +21,8 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db import Database, retrying
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 E = TypeVar("E", bound="Effect")
@@ -53,7 +56,11 @@ class UnitOfWork:
         self.db = db
         self.now = now
         self.change = Change(now)
-        self._effects: dict[type, Effect] = {type(effect): effect for effect in effects}
+        self._effects: dict[type, Effect] = {}
+        for effect in effects:
+            if type(effect) in self._effects:
+                raise ValueError(f"two {type(effect).__name__} effects in one unit of work")
+            self._effects[type(effect)] = effect
         self._session: AsyncSession | None = None
 
     @property
@@ -91,7 +98,10 @@ class UnitOfWork:
 
         result = await retrying(attempt)
         for effect in self._effects.values():
-            await effect.after_commit(self.change)
+            try:
+                await effect.after_commit(self.change)
+            except Exception:  # the change is committed: what failed after it is logged, not answered
+                log.exception("%s failed after a committed change", type(effect).__name__)
         return result
 
     def _forget(self) -> None:

@@ -89,6 +89,9 @@ class Worker:
         self.db = db
         self.clock = clock
         self.jobs = tuple(jobs)
+        names = [job.name for job in self.jobs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two jobs share a name: {names}")
         self._last_run: dict[str, datetime] = {}
         self._running: dict[str, set[asyncio.Task[int]]] = {job.name: set() for job in self.jobs}
         self._wake = asyncio.Event()
@@ -115,8 +118,6 @@ class Worker:
             if not self._should_run(job, due, done, now):
                 continue
             if job.in_flight:
-                if len(self._running[job.name]) >= job.in_flight:
-                    continue
                 task = self._start(job, now)
                 if wait_for_deliveries:
                     done[job.name] = await task
@@ -128,6 +129,8 @@ class Worker:
         return Pass(done, started, full)
 
     def _should_run(self, job: Job, due: set[str], done: Mapping[str, int], now: datetime) -> bool:
+        if job.in_flight and len(self._running[job.name]) >= job.in_flight:
+            return False  # as many runs as it may have are still going: the next pass tries again
         if job.every is not None:
             last = self._last_run.get(job.name)
             if last is not None and now - last < job.every:
