@@ -28,6 +28,7 @@ FILES = {
     "0005": "20261202190000_reschedule.sql",
     "0006": "20261203090000_calendars.sql",
     # 0007 changes SQLite's overlap triggers only: nothing for PostgreSQL, so no file.
+    "0008": "20261206120000_prices.sql",
 }
 
 HEADER = """\

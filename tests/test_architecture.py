@@ -96,6 +96,7 @@ ROOM_LAYERS = {
     "render": SERVICES,
     "reschedule": SERVICES,
     "reads": SERVICES,
+    "prices": SERVICES,
     "reminders": SERVICES,
     "messages": SERVICES,
     "effects": SERVICES,

@@ -21,6 +21,8 @@ DEFAULTS = {
     "max_bookings_per_day": None,
     "max_bookings_per_week": None,
     "reschedule_cutoff_hours": 24,
+    "price_amount": None,
+    "refund_percent": 100,
 }
 MON_FRI_9_TO_17 = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
 

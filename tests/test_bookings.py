@@ -15,7 +15,7 @@ BOOKING_KEYS = {
     "id", "brand_id", "instructor_id", "student_id", "status", "payment_status", "starts_at", "ends_at",
     "duration_minutes", "student_timezone", "instructor_timezone", "student_local", "instructor_local",
     "student_name", "student_email", "student_phone", "instructor_notes", "cancellation_reason",
-    "hold_expires_at", "refund_due", "reschedule_count", "created_at", "updated_at",
+    "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -55,6 +55,8 @@ async def test_student_books_a_session(world: World) -> None:
         "hold_expires_at": "2026-11-30T06:30:00Z",
         "refund_due": False,
         "reschedule_count": 0,
+        "price": None,
+        "payment": {"provider": None, "amount_paid": 0, "amount_refunded": 0, "refund_status": None},
         "created_at": None,
         "updated_at": None,
     }

@@ -36,6 +36,7 @@ def brand_row() -> dict[str, object]:
         "name": "Driver test",
         "slug": "driver-test",
         "max_pending_per_student": 3,
+        "currency": "usd",
         "created_at": now,
     }
 

@@ -29,6 +29,20 @@ class PaymentStatus(StrEnum):
     PAID = "paid"
 
 
+class PaymentProvider(StrEnum):
+    """Who took a booking's payment: staff marking it paid, Stripe, or a package of sessions."""
+
+    MANUAL = "manual"
+    STRIPE = "stripe"
+    PASS = "pass"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"

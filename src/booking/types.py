@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Annotated
 
+from babel.numbers import list_currencies
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +19,9 @@ MAX_BUFFER_MINUTES = 240
 # No booking blocks more than this after its start: a booking that reaches into [since, …) started
 # after `since` minus it, a lower bound that keeps a search's index range independent of history.
 LONGEST_BLOCK = timedelta(minutes=MAX_SESSION_MINUTES + MAX_BUFFER_MINUTES)
+
+# A price, in the smallest unit of its currency (cents; yen): at most a million euros or dollars.
+MAX_PRICE_AMOUNT = 100_000_000
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,6 +36,18 @@ def check_timezone(name: str) -> str:
     if name not in known_timezones():
         raise ValueError(f"unknown IANA timezone {name!r}")
     return name
+
+
+@cache
+def known_currencies() -> frozenset[str]:
+    """ISO 4217 codes in lower case, as Stripe writes them (CLDR's list, through Babel)."""
+    return frozenset(code.lower() for code in list_currencies())
+
+
+def check_currency(code: str) -> str:
+    if code not in known_currencies():
+        raise ValueError(f"not an ISO 4217 currency code in lower case: {code!r}")
+    return code
 
 
 def check_e164(phone: str) -> str:
@@ -105,6 +121,7 @@ def iso_date_text(value: object) -> object:
 
 
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_timezone)]
+Currency = Annotated[str, StringConstraints(max_length=3), AfterValidator(check_currency)]
 Phone = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_e164)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_slug)]
 Name = Annotated[

@@ -62,8 +62,11 @@ DEFAULT_SETTINGS = SettingsOut(
     max_bookings_per_day=None,
     max_bookings_per_week=None,
     reschedule_cutoff_hours=24,
+    price_amount=None,
+    refund_percent=100,
 )
 SETTING_COLUMNS = tuple(SettingsOut.model_fields)
+DEFAULT_CURRENCY = "usd"  # a brand's until it chooses one (and an unknown brand's, never priced)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class InstructorInBrand:
     linked: bool
     settings: SettingsOut
     pending_cap: int | None  # the brand's max_pending_per_student
+    currency: str  # the brand's, of every price in it
 
     @property
     def rules(self) -> SchedulingRules:
@@ -113,6 +117,7 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
         .where(Brand.id == bindparam("brand_id"))
         .scalar_subquery()
         .label("pending_cap"),
+        select(Brand.currency).where(Brand.id == bindparam("brand_id")).scalar_subquery().label("currency"),
     ]
     query = select(*columns).where(Instructor.id == bindparam("instructor_id"))
     if for_booking:
@@ -206,6 +211,7 @@ async def instructor_in_brand(
         linked=row.brand_id is not None,
         settings=settings,
         pending_cap=row.pending_cap,
+        currency=row.currency or DEFAULT_CURRENCY,
     )
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from booking.types import MAX_BUFFER_MINUTES, MAX_SESSION_MINUTES, ApiDate, TimezoneName
+from booking.types import MAX_BUFFER_MINUTES, MAX_PRICE_AMOUNT, MAX_SESSION_MINUTES, ApiDate, TimezoneName
 
 # HH:MM from 00:00 to 23:59; an end may also be 24:00 (the next midnight).
 START_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -86,6 +86,20 @@ class SettingsIn(BaseModel):
         Annotated[StrictInt, Field(ge=0, le=720, description="students move bookings up to this before")]
         | None
     ) = None
+    price_amount: (
+        Annotated[
+            StrictInt,
+            Field(
+                ge=0,
+                le=MAX_PRICE_AMOUNT,
+                description="in the smallest unit of the brand's currency (cents, yen); 0: free; null: none",
+            ),
+        ]
+        | None
+    ) = None
+    refund_percent: (
+        Annotated[StrictInt, Field(ge=0, le=100, description="what a student cancelling gets back")] | None
+    ) = None
 
     def changes(self) -> dict[str, int | None]:
         """The settings this request sets: a given null clears a cap; other nulls change nothing."""
@@ -96,7 +110,7 @@ class SettingsIn(BaseModel):
 
 
 # Settings whose null means something (no cap), so that a PUT may set them back to null.
-NULLABLE_SETTINGS = frozenset({"max_bookings_per_day", "max_bookings_per_week"})
+NULLABLE_SETTINGS = frozenset({"max_bookings_per_day", "max_bookings_per_week", "price_amount"})
 
 
 class AvailabilityPut(BaseModel):
@@ -119,6 +133,8 @@ class SettingsOut(BaseModel):
     max_bookings_per_day: int | None
     max_bookings_per_week: int | None
     reschedule_cutoff_hours: int
+    price_amount: int | None
+    refund_percent: int
 
 
 class WeeklyWindowOut(BaseModel):

@@ -252,8 +252,9 @@ async def booking_context_and_busy(
 async def _student_pending(
     session: AsyncSession, instructor: InstructorInBrand, asker: Asker | None, now: datetime
 ) -> StudentPending:
-    """The asker's other pending bookings in the brand (rule 7); read only when the brand caps them."""
-    if asker is None or instructor.pending_cap is None:
+    """The asker's other pending bookings in the brand (rule 7); read only when the brand caps them. A
+    free session is never pending (it is confirmed when made), so the cap does not hold it back."""
+    if asker is None or instructor.pending_cap is None or instructor.settings.price_amount == 0:
         return StudentPending()
     count = await repository.pending_count_of(session, asker.student_id, instructor.brand_id, now)
     return StudentPending(count - asker.moving_pending, instructor.pending_cap)

@@ -17,6 +17,7 @@ from booking.auth import Principal
 from booking.bookings import repository
 from booking.bookings.lifecycle import Role
 from booking.bookings.policy import Viewer, viewer
+from booking.bookings.prices import starting_state
 from booking.bookings.repository import BookingFilter
 from booking.bookings.schemas import HistoryEntry
 from booking.enums import BookingStatus
@@ -47,7 +48,7 @@ async def history(session: AsyncSession, booking: Booking) -> list[HistoryEntry]
     """Creation (read off the booking row itself), then every recorded change in order."""
     created = HistoryEntry(
         from_status=None,
-        to_status=BookingStatus.PENDING,
+        to_status=starting_state(booking.price_amount)[0],
         payment_status=None,
         actor=booking.created_by,
         created_at=booking.created_at,

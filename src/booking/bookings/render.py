@@ -12,6 +12,8 @@ from booking.bookings.schemas import (
     ChannelResult,
     LocalTimes,
     NotificationsOut,
+    Payment,
+    Price,
     ReminderResult,
 )
 from booking.enums import BookingStatus, DeliveryStatus
@@ -49,9 +51,22 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         hold_expires_at=booking.hold_expires_at if booking.status == BookingStatus.PENDING else None,
         refund_due=booking.refund_due if staff else False,
         reschedule_count=booking.reschedule_count,
+        price=_price(booking),
+        payment=Payment(
+            provider=booking.payment_provider,
+            amount_paid=booking.amount_paid,
+            amount_refunded=booking.amount_refunded,
+            refund_status=booking.refund_status,
+        ),
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )
+
+
+def _price(booking: Booking) -> Price | None:
+    if booking.price_amount is None or booking.price_currency is None:
+        return None
+    return Price(amount=booking.price_amount, currency=booking.price_currency)
 
 
 def channel_result(delivery: Delivery) -> ChannelResult:

@@ -13,7 +13,7 @@ from pydantic import (
     model_serializer,
 )
 
-from booking.enums import BookingStatus, DeliveryStatus, PaymentStatus
+from booking.enums import BookingStatus, DeliveryStatus, PaymentProvider, PaymentStatus, RefundStatus
 from booking.types import MAX_SESSION_MINUTES, Email, Instant, Name, Note, Phone, TimezoneName
 
 
@@ -54,6 +54,18 @@ class LocalTimes(BaseModel):
     ends_at: datetime
 
 
+class Price(BaseModel):
+    amount: int = Field(description="in the currency's smallest unit (cents; yen)")
+    currency: str = Field(description="ISO 4217, lower case")
+
+
+class Payment(BaseModel):
+    provider: PaymentProvider | None = Field(description="who took the payment; null until paid")
+    amount_paid: int = Field(description="in the price's currency's smallest unit")
+    amount_refunded: int
+    refund_status: RefundStatus | None
+
+
 class BookingOut(BaseModel):
     id: UUID
     brand_id: UUID
@@ -76,6 +88,8 @@ class BookingOut(BaseModel):
     hold_expires_at: datetime | None = Field(description="when an unpaid pending booking stops blocking")
     refund_due: bool = Field(description="paid after its expired hold's time was taken (staff, instructor)")
     reschedule_count: int = Field(description="how often the booking was moved (0: never)")
+    price: Price | None = Field(description="fixed when the booking was made; null: the session has no price")
+    payment: Payment
     created_at: datetime
     updated_at: datetime
 

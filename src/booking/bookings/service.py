@@ -25,6 +25,7 @@ from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status, status_after_payment
 from booking.bookings.messages import booked_session, parties_for
 from booking.bookings.policy import student_of
+from booking.bookings.prices import FREE, record_staff_payment, session_price, starting_state
 from booking.bookings.reads import visible_booking
 from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
 from booking.bookings.repository import OverlapRefused
@@ -140,13 +141,18 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         raise refused(reason)
     blocked = Interval(start, end + context.rules.buffer)
     await holds.cancel_expired_overlapping(work, instructor.id, blocked, busy.expired)
+    settings = instructor.settings
+    price = session_price(
+        settings.price_amount, int((end - start).total_seconds()) // 60, settings.session_minutes
+    )
+    status, payment_status = starting_state(price)
     booking = Booking(
         id=uuid4(),
         brand_id=data.brand_id,
         instructor_id=instructor.id,
         student_id=contact.student_id,
-        status=BookingStatus.PENDING,
-        payment_status=PaymentStatus.UNPAID,
+        status=status,
+        payment_status=payment_status,
         starts_at=start,
         ends_at=end,
         blocked_until=blocked.end,
@@ -159,10 +165,17 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         instructor_notes=None,
         cancellation_reason=None,
         reminder_claimed_at=None,
-        hold_expires_at=holds.hold_end(work.now, instructor.settings.payment_hold_minutes),
+        hold_expires_at=None if price == FREE else holds.hold_end(work.now, settings.payment_hold_minutes),
         refund_due=False,
         reschedule_count=0,
         calendar_sequence=0,
+        price_amount=price,
+        price_currency=None if price is None else instructor.currency,
+        refund_percent=settings.refund_percent,
+        payment_provider=None,
+        amount_paid=0,
+        amount_refunded=0,
+        refund_status=None,
         created_by=principal.actor,
         created_at=work.now,
         updated_at=work.now,
@@ -235,6 +248,7 @@ async def update_booking(
     refund_due = False
     if data.payment_status is not None and data.payment_status != booking.payment_status:
         booking.payment_status = data.payment_status
+        record_staff_payment(booking, data.payment_status)
         target = status_after_payment(booking.status, data.payment_status)
         if holds.is_lapsed_hold(booking) and data.payment_status == PaymentStatus.PAID:
             target = await holds.revive_or_refund(work, booking)

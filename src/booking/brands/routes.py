@@ -16,7 +16,7 @@ from booking.brands.schemas import (
     BrandUpdate,
 )
 from booking.deps import PUBLIC, Context, CurrentPrincipal
-from booking.errors import Conflict, Forbidden, NotFound
+from booking.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from booking.openapi import errors
 
 router = APIRouter(prefix="/api/brands", tags=["brands"])
@@ -41,7 +41,9 @@ async def create_brand(body: BrandCreate, ctx: Context, principal: CurrentPrinci
     return BrandEnvelope(brand=BrandOut.model_validate(brand))
 
 
-@router.patch("/{brand_id}", response_model=BrandEnvelope, responses=errors(NotFound, Forbidden))
+@router.patch(
+    "/{brand_id}", response_model=BrandEnvelope, responses=errors(NotFound, Forbidden, ValidationFailed)
+)
 async def update_brand(
     brand_id: UUID, body: BrandUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> BrandEnvelope:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from booking.types import Name, Slug
+from booking.types import Currency, Name, Slug
 
 
 class BrandCreate(BaseModel):
@@ -20,6 +20,9 @@ class BrandSettingsIn(BaseModel):
     max_pending_per_student: Annotated[StrictInt, Field(ge=1, le=50)] | None = Field(
         default=None, description="a student's pending bookings in the brand; null: no cap"
     )
+    currency: Currency | None = Field(
+        default=None, description="ISO 4217, lower case (`eur`, `jpy`): the currency of the brand's prices"
+    )
 
 
 class BrandUpdate(BaseModel):
@@ -31,6 +34,7 @@ class BrandUpdate(BaseModel):
 class BrandSettings(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     max_pending_per_student: int | None
+    currency: str
 
 
 class BrandOut(BaseModel):

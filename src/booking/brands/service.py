@@ -12,7 +12,7 @@ from booking.access import require_authenticated, require_brand_admin
 from booking.auth import Principal
 from booking.brands import repository
 from booking.brands.schemas import BrandAdminCreate, BrandCreate, BrandUpdate
-from booking.errors import Conflict, Forbidden, NotFound
+from booking.errors import Conflict, Forbidden, NotFound, field_error
 from booking.models.brands import Brand, BrandAdmin
 
 
@@ -40,6 +40,9 @@ async def create_brand(session: AsyncSession, principal: Principal, data: BrandC
     return brand
 
 
+NULLABLE_BRAND_SETTINGS = frozenset({"max_pending_per_student"})  # null: no cap
+
+
 async def update_brand(
     session: AsyncSession, principal: Principal, brand_id: UUID, data: BrandUpdate
 ) -> Brand:
@@ -50,6 +53,8 @@ async def update_brand(
         brand.name = data.name
     if data.settings is not None:
         for name, value in data.settings.model_dump(exclude_unset=True).items():
+            if value is None and name not in NULLABLE_BRAND_SETTINGS:
+                raise field_error("may not be null", "body", "settings", name)
             setattr(brand, name, value)
     await session.flush()
     return brand

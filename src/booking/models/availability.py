@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     SmallInteger,
@@ -32,6 +33,9 @@ class SchedulingSettings(Base):
     max_bookings_per_day: Mapped[int | None] = mapped_column(Integer)
     max_bookings_per_week: Mapped[int | None] = mapped_column(Integer)
     reschedule_cutoff_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # In the smallest unit of the brand's currency; NULL: no price.
+    price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refund_percent: Mapped[int] = mapped_column(SmallInteger, default=100, server_default="100")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

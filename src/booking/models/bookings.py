@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     text,
@@ -19,10 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from booking.enums import (
-    BookingStatus,
-    PaymentStatus,
-)
+from booking.enums import BookingStatus, PaymentProvider, PaymentStatus, RefundStatus
 from booking.models.base import Base, one_of, stored_enum, utcnow
 
 
@@ -101,6 +99,15 @@ class Booking(Base):
     reschedule_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The SEQUENCE of the booking's one calendar event (RFC 5545; see bookings.lifecycle.set_status).
     calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The price fixed when the booking was made (smallest unit of `price_currency`); NULL: no price.
+    price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    price_currency: Mapped[str | None] = mapped_column(String(3))
+    # The share a student cancelling gets back, as it was when the booking was made.
+    refund_percent: Mapped[int | None] = mapped_column(SmallInteger)
+    payment_provider: Mapped[PaymentProvider | None] = mapped_column(stored_enum(PaymentProvider))
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refund_status: Mapped[RefundStatus | None] = mapped_column(stored_enum(RefundStatus))
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

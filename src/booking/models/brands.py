@@ -23,6 +23,8 @@ class Brand(Base):
     name: Mapped[str] = mapped_column(String(200))
     # A student's pending bookings in the brand (SPEC §10); NULL: no cap.
     max_pending_per_student: Mapped[int | None] = mapped_column(Integer, default=3, server_default="3")
+    # ISO 4217, lower case (as Stripe writes it): the currency of every price in the brand.
+    currency: Mapped[str] = mapped_column(String(3), default="usd", server_default="usd")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

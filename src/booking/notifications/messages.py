@@ -66,7 +66,9 @@ def booking_created_student_email(booking: BookedSession, parties: Parties, stam
     lines = [
         f"Hello{' ' + booking.student_name if booking.student_name else ''},",
         f"your session with {parties.instructor_name} ({parties.brand_name}) is booked for {when}.",
-        "It is pending until payment is received; we will confirm it then.",
+        "It is confirmed."
+        if booking.status == BookingStatus.CONFIRMED
+        else "It is pending until payment is received; we will confirm it then.",
         f"Booking reference: {booking.id}",
     ]
     subject = f"Session booked with {parties.instructor_name}: {when}"
