@@ -168,6 +168,35 @@ def outcome(page: Any) -> Any:
     return page.get_by_role("status")
 
 
+# --- prices ----------------------------------------------------------------------------------------
+
+
+async def test_a_priced_instructor_shows_the_price_in_the_currencys_own_unit(site: Site, tokyo: Any) -> None:
+    """Amounts are in the currency's smallest unit: 5000 is ¥5,000 but €50.00 (never ¥50.00)."""
+    shown = [
+        ("jpy", 5000, "Price: ¥5,000 for a 60-minute session"),
+        ("eur", 5000, "Price: €50.00 for a 60-minute session"),
+        ("eur", 0, "Free 60-minute session"),
+    ]
+    async with httpx.AsyncClient(base_url=site.base, headers=SERVICE, timeout=10) as client:
+        for currency, amount, text in shown:
+            changed = await client.patch(
+                f"/api/brands/{site.brand_id}", json={"settings": {"currency": currency}}
+            )
+            assert changed.status_code == 200, changed.text
+            priced = await client.put(
+                f"/api/instructors/{site.instructor_id}/availability",
+                json={"brand_id": site.brand_id, "settings": {"price_amount": amount}},
+            )
+            assert priced.status_code == 200, priced.text
+            page = await open_page(tokyo, site)
+            await page.get_by_role("button", name="Maya Keller").click()
+            price = page.locator("#price")
+            await price.wait_for()
+            assert await price.inner_text() == text
+            await page.close()
+
+
 # --- booking ---------------------------------------------------------------------------------------
 
 

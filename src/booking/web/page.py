@@ -16,6 +16,7 @@ class PageConfig:
     brand_id: str
     brand_name: str
     brand_slug: str
+    currency: str  # the brand's, of every price shown
     instructor_id: str | None
     sign_in_url: str | None
     embed_origins: list[str]
@@ -26,6 +27,7 @@ class PageConfig:
             "brandId": self.brand_id,
             "brandName": self.brand_name,
             "brandSlug": self.brand_slug,
+            "currency": self.currency,
             "instructorId": self.instructor_id,
             "signInUrl": self.sign_in_url,
             "embedOrigins": self.embed_origins,
@@ -52,6 +54,7 @@ def booking_page(config: PageConfig) -> str:
 <section aria-labelledby="instructors-heading">
 <h2 id="instructors-heading">Instructor</h2>
 <div id="instructors" class="choices"></div>
+<p id="price" hidden></p>
 </section>
 <section aria-labelledby="when-heading">
 <h2 id="when-heading">When</h2>

@@ -53,6 +53,7 @@ async def page(
         brand_id=str(brand.id),
         brand_name=brand.name,
         brand_slug=brand.slug,
+        currency=brand.currency,
         instructor_id=None if instructor is None else str(instructor),
         sign_in_url=ctx.settings.sign_in_url,
         embed_origins=origins,

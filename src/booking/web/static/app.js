@@ -106,7 +106,30 @@ async function loadInstructors() {
 async function chooseInstructor(id) {
   state.instructorId = id;
   for (const button of $("instructors").children) button.setAttribute("aria-pressed", String(button.dataset.id === id));
-  await loadSlots();
+  await Promise.all([loadSlots(), showPrice(id)]);
+}
+
+// Amounts come in the currency's smallest unit (cents; yen): Intl knows how many digits that unit has.
+function money(amount, currency) {
+  const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() });
+  return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
+}
+
+async function showPrice(id) {
+  const box = $("price");
+  let settings;
+  try {
+    ({ settings } = await api(`/api/instructors/${id}/availability`, { params: { brand_id: config.brandId } }));
+  } catch {
+    box.hidden = true; // the price is shown again once it can be read; booking does not depend on it
+    return;
+  }
+  if (state.instructorId !== id) return; // another instructor was chosen meanwhile
+  const amount = settings.price_amount;
+  box.hidden = amount === null;
+  if (amount === null) return;
+  const each = `${settings.session_minutes}-minute session`;
+  box.textContent = amount === 0 ? `Free ${each}` : `Price: ${money(amount, config.currency)} for a ${each}`;
 }
 
 function instructorName(id) {
