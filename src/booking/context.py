@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from booking.auth import JwksCache, TokenVerifier
 from booking.bookings.messages import unit_of_work
@@ -71,11 +70,10 @@ class AppContext:
             jobs=jobs,
         )
 
-    def unit_of_work(self, now: datetime | None = None) -> UnitOfWork:
+    def unit_of_work(self) -> UnitOfWork:
         """A unit of work for one write of this request, at this request's `now`; its events wake this
         process's worker, so that deliveries start at once."""
-        now = self.clock.now() if now is None else now
-        return unit_of_work(self.db, self.notifier, now, wake_worker=self.worker.wake)
+        return unit_of_work(self.db, self.notifier, self.clock.now(), wake_worker=self.worker.wake)
 
     @asynccontextmanager
     async def background_worker(self) -> AsyncIterator[None]:

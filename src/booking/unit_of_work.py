@@ -68,10 +68,6 @@ class UnitOfWork:
         assert self._session is not None, "the session exists only while run() runs the change"
         return self._session
 
-    @property
-    def change_id(self) -> UUID:
-        return self.change.id
-
     def effect(self, kind: type[E]) -> E:
         """This unit of work's effect of that kind, to record on."""
         effect = self._effects.get(kind)

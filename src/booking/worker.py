@@ -76,12 +76,12 @@ class Pass:
 
 async def due_jobs(db: Database, jobs: Sequence[Job], now: datetime) -> set[str]:
     """The names of the queued jobs with something due: one read of one row, however many queues."""
-    asked = [job for job in jobs if job.due is not None]
+    asked = [(job.name, job.due) for job in jobs if job.due is not None]
     if not asked:
         return set()
     async with db.transaction(write=False) as session:
-        row = (await session.execute(select(*(job.due(now) for job in asked if job.due)))).one()
-    return {job.name for job, due in zip(asked, row, strict=True) if due}
+        row = (await session.execute(select(*(due(now) for _, due in asked)))).one()
+    return {name for (name, _), found in zip(asked, row, strict=True) if found}
 
 
 class Worker:
