@@ -113,11 +113,8 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
         Instructor.active,
         InstructorBrand.brand_id,
         *(getattr(SchedulingSettings, name) for name in SETTING_COLUMNS),
-        select(Brand.max_pending_per_student)
-        .where(Brand.id == bindparam("brand_id"))
-        .scalar_subquery()
-        .label("pending_cap"),
-        select(Brand.currency).where(Brand.id == bindparam("brand_id")).scalar_subquery().label("currency"),
+        Brand.max_pending_per_student.label("pending_cap"),
+        Brand.currency,
     ]
     query = select(*columns).where(Instructor.id == bindparam("instructor_id"))
     if for_booking:
@@ -125,7 +122,9 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
         query = query.join(InstructorBrand, link_matches).with_for_update(read=True, of=InstructorBrand)
     else:
         query = query.outerjoin(InstructorBrand, link_matches)
-    return query.outerjoin(SchedulingSettings, settings_match)
+    # The brand's row once, for its pending cap and its currency (none: an unknown brand).
+    query = query.outerjoin(SchedulingSettings, settings_match)
+    return query.outerjoin(Brand, Brand.id == bindparam("brand_id"))
 
 
 INSTRUCTOR_SEEN_FROM_BRAND = HotStatement(_instructor_in_brand_query(for_booking=False))
