@@ -29,6 +29,7 @@ FILES = {
     "0006": "20261203090000_calendars.sql",
     # 0007 changes SQLite's overlap triggers only: nothing for PostgreSQL, so no file.
     "0008": "20261206120000_prices.sql",
+    "0009": "20261206160000_payments.sql",
 }
 
 HEADER = """\

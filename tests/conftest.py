@@ -29,6 +29,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 TABLES = (
+    "stripe_events",
+    "payment_tasks",
+    "checkout_sessions",
     "busy_intervals",
     "busy_calendars",
     "calendar_feeds",

@@ -27,10 +27,12 @@ LAYER_NAMES = ("vocabulary", "adapters", "tables", "repositories", "services", "
 ROOMS = (
     "notifications",
     "webhooks",
+    "payments",
     "brands",
     "instructors",
     "availability",
     "bookings",
+    "checkout",
     "calendars",
     "web",
 )
@@ -80,6 +82,7 @@ ROOM_LAYERS = {
     "parsing": VOCABULARY,
     "ics": VOCABULARY,
     "results": VOCABULARY,
+    "signature": VOCABULARY,
     "assets": VOCABULARY,
     "providers": ADAPTERS,
     "notifier": ADAPTERS,
@@ -97,6 +100,7 @@ ROOM_LAYERS = {
     "reschedule": SERVICES,
     "reads": SERVICES,
     "prices": SERVICES,
+    "payments": SERVICES,
     "reminders": SERVICES,
     "messages": SERVICES,
     "effects": SERVICES,

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # The booking page (SPEC §14): where a visitor signs in, and the origins that may frame the page.
     sign_in_url: str | None = None
     embed_origins: str = ""
+    # Online payment (Stripe); no secret key: bookings wait for staff to mark them paid.
+    stripe_secret_key: str | None = None
+    # The webhook endpoint's signing secrets (whsec_…), comma-separated: several during a rotation.
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
     # Bearer token of GET /metrics; unset: /metrics is 404.
     metrics_token: str | None = None
 
@@ -53,3 +58,5 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Each provider call; all messages of one request go out in parallel, so this bounds the request too.
     notification_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
+    # Each call to Stripe (a checkout waits for it; refunds and expiries are the worker's).
+    stripe_timeout_seconds: float = Field(default=10.0, gt=0, le=60)

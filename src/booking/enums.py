@@ -43,6 +43,21 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
+class CheckoutStatus(StrEnum):
+    """A Stripe Checkout Session as we last knew it: `open` until paid, expired or failed."""
+
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
+
+
+class PaymentTaskKind(StrEnum):
+    """What the worker asks the payment provider on a booking's behalf."""
+
+    REFUND = "refund"
+    EXPIRE_SESSION = "expire_session"
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
@@ -108,6 +123,9 @@ class EventType(StrEnum):
     COMPLETED = "booking.completed"
     NO_SHOW = "booking.no_show"
     REFUND_DUE = "booking.refund_due"
+    PAID = "booking.paid"
+    REFUNDED = "booking.refunded"
+    REFUND_FAILED = "booking.refund_failed"
 
 
 # The event of a booking that reached this status.

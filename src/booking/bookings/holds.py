@@ -25,6 +25,7 @@ from booking.models.bookings import Booking
 from booking.notifications import messages
 from booking.notifications.effects import Messages
 from booking.notifications.notifier import Notifier
+from booking.payments.effects import PaymentTasks
 from booking.scheduling import Interval, SchedulingRules
 from booking.unit_of_work import UnitOfWork
 from booking.worker import Job
@@ -55,6 +56,7 @@ async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
         set_status(hold, BookingStatus.CANCELLED)
         hold.cancellation_reason = HOLD_EXPIRED_REASON
         hold.updated_at = work.now
+        stop_waiting_for_payment(work, hold)
         parties = await parties_for(work.session, hold, outgoing.notifier)
         outgoing.send(
             outgoing.notifier.email_to(
@@ -78,6 +80,14 @@ async def cancel_expired_overlapping(
         return
     holds = await repository.expired_holds_overlapping(work.session, instructor_id, blocked, work.now)
     await cancel_expired(work, holds)
+
+
+def stop_waiting_for_payment(work: UnitOfWork, booking: Booking) -> None:
+    """The booking's Checkout Session, if it has one, is expired: no payment starts for it any more
+    (Stripe refuses to expire one that is no longer open; the task takes that as done)."""
+    if booking.checkout_session_id is not None:
+        work.effect(PaymentTasks).expire_session(booking.id, booking.checkout_session_id)
+        booking.checkout_session_id = None
 
 
 def is_lapsed_hold(booking: Booking) -> bool:

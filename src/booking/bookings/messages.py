@@ -20,14 +20,16 @@ from booking.notifications.effects import Messages
 from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.notifier import Notifier
 from booking.notifications.service import UNNAMED
+from booking.payments.effects import PaymentTasks
 from booking.unit_of_work import UnitOfWork
 
 
 def unit_of_work(
     db: Database, notifier: Notifier, now: datetime, wake_worker: Callable[[], None] | None = None
 ) -> UnitOfWork:
-    """A unit of work with every effect a change may record: its events and its messages."""
-    return UnitOfWork(db, now, (Events(wake_worker), Messages(db, notifier)))
+    """A unit of work with every effect a change may record: its events, its messages, its payment
+    tasks (refunds, closed Checkout Sessions)."""
+    return UnitOfWork(db, now, (Events(wake_worker), Messages(db, notifier), PaymentTasks(wake_worker)))
 
 
 def booked_session(booking: Booking) -> BookedSession:

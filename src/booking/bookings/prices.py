@@ -27,12 +27,10 @@ def starting_state(price: int | None) -> tuple[BookingStatus, PaymentStatus]:
     return BookingStatus.PENDING, PaymentStatus.UNPAID
 
 
-def record_staff_payment(booking: Booking, payment_status: PaymentStatus) -> None:
-    """Staff mark a booking paid (`manual`, the price as the amount, 0 without one), or take back a mark
-    of their own; a payment a provider recorded stays as the provider reported it."""
-    if payment_status == PaymentStatus.PAID:
-        booking.payment_provider = PaymentProvider.MANUAL
-        booking.amount_paid = booking.price_amount or 0
-    elif booking.payment_provider == PaymentProvider.MANUAL:
+def take_back_staff_payment(booking: Booking) -> None:
+    """Staff mark a booking unpaid: a mark of their own is taken back; a payment a provider recorded
+    stays as the provider reported it."""
+    booking.payment_status = PaymentStatus.UNPAID
+    if booking.payment_provider == PaymentProvider.MANUAL:
         booking.payment_provider = None
         booking.amount_paid = 0

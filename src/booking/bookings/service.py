@@ -22,21 +22,22 @@ from booking.availability.service import Asker, booking_context_and_busy
 from booking.bookings import holds, idempotency, repository
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
-from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status, status_after_payment
-from booking.bookings.messages import booked_session, parties_for
+from booking.bookings.lifecycle import Role, check_fields, check_transition
+from booking.bookings.messages import booked_session
+from booking.bookings.payments import Payment, after_cancel, finish_change, take_payment
 from booking.bookings.policy import student_of
-from booking.bookings.prices import FREE, record_staff_payment, session_price, starting_state
+from booking.bookings.prices import FREE, session_price, starting_state, take_back_staff_payment
 from booking.bookings.reads import visible_booking
 from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import BookingCreate, BookingUpdate, NotificationsOut
 from booking.brands.repository import brand_name
-from booking.enums import STATUS_EVENTS, BookingStatus, EventType, PaymentStatus
+from booking.enums import BookingStatus, EventType, PaymentProvider, PaymentStatus
 from booking.errors import AppError, field_error
 from booking.models.bookings import Booking
 from booking.notifications.effects import Messages
 from booking.notifications.facts import Parties
-from booking.notifications.service import BookingMessages, booking_created_messages, status_change_messages
+from booking.notifications.service import BookingMessages, booking_created_messages
 from booking.scheduling import Interval, Rejection, rejection
 from booking.unit_of_work import UnitOfWork
 
@@ -247,12 +248,11 @@ async def update_booking(
     target = booking.status
     refund_due = False
     if data.payment_status is not None and data.payment_status != booking.payment_status:
-        booking.payment_status = data.payment_status
-        record_staff_payment(booking, data.payment_status)
-        target = status_after_payment(booking.status, data.payment_status)
-        if holds.is_lapsed_hold(booking) and data.payment_status == PaymentStatus.PAID:
-            target = await holds.revive_or_refund(work, booking)
-            refund_due = target == BookingStatus.CANCELLED
+        if data.payment_status == PaymentStatus.PAID:
+            staff_payment = Payment(PaymentProvider.MANUAL, booking.price_amount or 0)
+            target, refund_due = await take_payment(work, booking, staff_payment)
+        else:
+            take_back_staff_payment(booking)
     if data.status is not None and data.status != target:
         settings = await scheduling_settings(session, booking.instructor_id, booking.brand_id)
         cutoff = settings.cancellation_cutoff_hours
@@ -267,21 +267,10 @@ async def update_booking(
         booking.cancellation_reason = data.cancellation_reason
     if "instructor_notes" in changes:
         booking.instructor_notes = data.instructor_notes
-    if target != booking.status or "payment_status" in changes:
-        repository.add_change(session, booking, target, data.payment_status, principal.actor, work.now)
-    if target == BookingStatus.CONFIRMED:
-        booking.hold_expires_at = None  # only a pending booking has a hold
-    set_status(booking, target)
-    booking.updated_at = work.now
-    try:
-        await repository.save_changes(session)
-    except OverlapRefused as exc:
-        raise refused(Rejection.SLOT_UNAVAILABLE) from exc
-    if booking.status != previous:
-        outgoing = work.effect(Messages)
-        parties = await parties_for(session, booking, outgoing.notifier)
-        outgoing.send(*status_change_messages(outgoing.notifier, booked_session(booking), parties, work.now))
-        emit(work, STATUS_EVENTS[booking.status], booking)
+    if target == BookingStatus.CANCELLED and previous != BookingStatus.CANCELLED:
+        after_cancel(work, booking, role)
+    payment_status = data.payment_status if "payment_status" in changes else None
+    await finish_change(work, booking, previous, target, payment_status, principal.actor)
     if refund_due:
         emit(work, EventType.REFUND_DUE, booking)
     return Changed(booking, role)

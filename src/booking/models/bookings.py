@@ -63,6 +63,13 @@ class Booking(Base):
         ),
         # The instructor's calendar feed: every booking of every status, by start.
         Index("ix_bookings_instructor_starts", "instructor_id", "starts_at"),
+        # Stripe's charge events name the payment, not the booking.
+        Index(
+            "ix_bookings_payment_intent",
+            "payment_intent",
+            postgresql_where=text("payment_intent IS NOT NULL"),
+            sqlite_where=text("payment_intent IS NOT NULL"),
+        ),
         Index(
             "ix_bookings_unreminded_starts",
             "starts_at",
@@ -108,6 +115,10 @@ class Booking(Base):
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     refund_status: Mapped[RefundStatus | None] = mapped_column(stored_enum(RefundStatus))
+    # Stripe's payment intent of an online payment (what a refund names), and the latest Checkout
+    # Session made for the booking (expired when it stops waiting for payment).
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255))
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

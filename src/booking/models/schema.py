@@ -8,9 +8,20 @@ from booking.models import (
     events,
     instructors,
     notifications,
+    payments,
     webhooks,
 )
 from booking.models.base import Base
 
-TABLE_MODULES = (brands, instructors, availability, bookings, events, notifications, webhooks, calendars)
+TABLE_MODULES = (
+    brands,
+    instructors,
+    availability,
+    bookings,
+    events,
+    notifications,
+    webhooks,
+    calendars,
+    payments,
+)
 metadata = Base.metadata

@@ -1,0 +1,119 @@
+"""The payments room's queries: a booking's Checkout Sessions, the payment task queue, the Stripe event
+ids already applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.enums import CheckoutStatus
+from booking.models.payments import CheckoutSession, PaymentTask, StripeEvent
+
+RECORD_EVENT = {
+    "postgresql": postgresql.insert(StripeEvent).on_conflict_do_nothing(index_elements=["id"]),
+    "sqlite": sqlite.insert(StripeEvent).on_conflict_do_nothing(index_elements=["id"]),
+}
+
+
+# --- checkout sessions ------------------------------------------------------------------------------
+
+
+async def open_session(session: AsyncSession, booking_id: UUID, now: datetime) -> CheckoutSession | None:
+    """The booking's session a student may still pay through: open, and not past its expiry."""
+    query = (
+        select(CheckoutSession)
+        .where(
+            CheckoutSession.booking_id == booking_id,
+            CheckoutSession.status == CheckoutStatus.OPEN,
+            CheckoutSession.expires_at > now,
+        )
+        .order_by(CheckoutSession.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def session_by_id(session: AsyncSession, session_id: str) -> CheckoutSession | None:
+    return await session.get(CheckoutSession, session_id)
+
+
+async def latest_session(session: AsyncSession, booking_id: UUID) -> CheckoutSession | None:
+    query = (
+        select(CheckoutSession)
+        .where(CheckoutSession.booking_id == booking_id)
+        .order_by(CheckoutSession.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def count_sessions(session: AsyncSession, booking_id: UUID) -> int:
+    query = select(CheckoutSession.id).where(CheckoutSession.booking_id == booking_id)
+    return len((await session.execute(query)).all())
+
+
+def add_session(session: AsyncSession, row: CheckoutSession) -> None:
+    session.add(row)
+
+
+async def set_session_status(session: AsyncSession, session_id: str, status: CheckoutStatus) -> None:
+    await session.execute(
+        update(CheckoutSession).where(CheckoutSession.id == session_id).values(status=status)
+    )
+
+
+# --- payment tasks ----------------------------------------------------------------------------------
+
+
+def is_due(now: datetime) -> ColumnElement[bool]:
+    return and_(PaymentTask.done_at.is_(None), PaymentTask.next_attempt_at <= now)
+
+
+def any_task_due(now: datetime) -> ColumnElement[bool]:
+    """For the worker's idle check (ix_payment_tasks_due)."""
+    return exists().where(is_due(now))
+
+
+async def queue_tasks(session: AsyncSession, rows: Sequence[PaymentTask]) -> None:
+    session.add_all(rows)
+    await session.flush()
+
+
+async def claim_due_tasks(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> Sequence[PaymentTask]:
+    """Due tasks, oldest due first, leased until `lease_until` (their next attempt moved there: a worker
+    dying mid-call leaves them due again then). SKIP LOCKED on PostgreSQL; SQLite's write lock serialises."""
+    query = (
+        select(PaymentTask)
+        .where(is_due(now))
+        .order_by(PaymentTask.next_attempt_at, PaymentTask.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    tasks = (await session.execute(query)).scalars().all()
+    for task in tasks:
+        task.next_attempt_at = lease_until
+    await session.flush()
+    return tasks
+
+
+async def task_by_id(session: AsyncSession, task_id: UUID) -> PaymentTask | None:
+    return await session.get(PaymentTask, task_id, with_for_update=True)
+
+
+# --- Stripe events ----------------------------------------------------------------------------------
+
+
+async def claim_event(session: AsyncSession, event_id: str, event_type: str, now: datetime) -> bool:
+    """Record a Stripe event id in the transaction that applies it; False: it was applied before."""
+    dialect = session.get_bind().dialect.name
+    values: dict[str, Any] = {"id": event_id, "type": event_type, "received_at": now}
+    statement = RECORD_EVENT[dialect].values(values).returning(StripeEvent.id)
+    return (await session.execute(statement)).first() is not None
