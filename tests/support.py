@@ -30,6 +30,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "twilio_from_number": None,
         "booking_reminder_api_key": REMINDER_KEY,
         "cors_origins": "",
+        "stripe_secret_key": None,
+        "stripe_webhook_secret": "",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -101,6 +101,8 @@ ROOM_LAYERS = {
     "reads": SERVICES,
     "prices": SERVICES,
     "payments": SERVICES,
+    "outcomes": SERVICES,
+    "webhook": SERVICES,
     "reminders": SERVICES,
     "messages": SERVICES,
     "effects": SERVICES,

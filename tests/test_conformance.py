@@ -22,6 +22,9 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/instructors/{instructor_id}/slots"),
     ("get", "/api/calendar-feeds/{secret}.ics"),
     ("get", "/health"),
+    # Without a token: the payer back from Stripe (its session id is the proof), and Stripe itself.
+    ("post", "/api/bookings/{booking_id}/checkout/refresh"),
+    ("post", "/api/payments/stripe/webhook"),
 }
 REMINDERS = ("post", "/api/bookings/reminders")
 

@@ -17,6 +17,7 @@ from booking.bookings.routes import router as bookings_router
 from booking.brands.routes import router as brands_router
 from booking.calendars.routes import feed_router as calendar_feed_router
 from booking.calendars.routes import router as calendars_router
+from booking.checkout.routes import router as checkout_router
 from booking.clock import Clock
 from booking.config import Settings
 from booking.context import AppContext
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(availability_router)
     app.include_router(calendar_router)
     app.include_router(bookings_router)
+    app.include_router(checkout_router)
     app.include_router(webhooks_router)
     app.include_router(calendars_router)
     app.include_router(calendar_feed_router)

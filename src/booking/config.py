@@ -60,3 +60,8 @@ class Settings(BaseSettings):
     notification_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
     # Each call to Stripe (a checkout waits for it; refunds and expiries are the worker's).
     stripe_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+
+def origin_list(value: str) -> list[str]:
+    """A comma-separated list of origins (EMBED_ORIGINS), each without a trailing slash."""
+    return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]

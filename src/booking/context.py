@@ -18,6 +18,7 @@ from booking.config import Settings
 from booking.db import Database, parse_database_url
 from booking.notifications.notifier import Notifier
 from booking.outbound import OutboundClient
+from booking.payments.providers import PaymentProvider, StripeProvider
 from booking.unit_of_work import UnitOfWork
 from booking.worker import Job, Worker
 
@@ -29,6 +30,14 @@ def no_jobs(_: AppContext) -> Sequence[Job]:
     return ()
 
 
+def payment_provider(settings: Settings) -> PaymentProvider | None:
+    if not settings.stripe_secret_key:
+        return None
+    return StripeProvider(
+        settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout_seconds
+    )
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -38,6 +47,7 @@ class AppContext:
     outbound: OutboundClient
     clock: Clock = field(default_factory=SystemClock)
     jobs: JobList = no_jobs
+    payments: PaymentProvider | None = None  # Stripe, when STRIPE_SECRET_KEY is set
     worker: Worker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +78,7 @@ class AppContext:
             outbound=OutboundClient(allow_private=settings.allow_private_urls),
             clock=clock or SystemClock(),
             jobs=jobs,
+            payments=payment_provider(settings),
         )
 
     def unit_of_work(self) -> UnitOfWork:
@@ -90,6 +101,8 @@ class AppContext:
             await loop
 
     async def aclose(self) -> None:
+        if self.payments is not None:
+            await self.payments.aclose()
         await self.notifier.aclose()
         await self.outbound.aclose()
         await self.db.dispose()

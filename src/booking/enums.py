@@ -111,6 +111,10 @@ class ErrorCode(StrEnum):
     CANCELLATION_CUTOFF_PASSED = "cancellation_cutoff_passed"
     RESCHEDULE_CUTOFF_PASSED = "reschedule_cutoff_passed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    PAYMENTS_NOT_CONFIGURED = "payments_not_configured"
+    NOTHING_TO_PAY = "nothing_to_pay"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    INVALID_SIGNATURE = "invalid_signature"
 
 
 class EventType(StrEnum):

@@ -12,6 +12,7 @@ from datetime import timedelta
 from booking.bookings.holds import hold_jobs
 from booking.bookings.reminders import reminder_jobs
 from booking.calendars import sync
+from booking.checkout.jobs import payment_jobs
 from booking.context import AppContext
 from booking.notifications.jobs import message_jobs
 from booking.webhooks import delivery
@@ -31,6 +32,7 @@ def background_jobs(
     calendar_every = timedelta(minutes=settings.calendar_sync_minutes)
     return [
         *hold_jobs(context.db, context.notifier),
+        *payment_jobs(context.db, context.notifier, context.payments),
         *delivery.webhook_jobs(context.db, context.outbound, timeout_seconds=delivery_timeout_seconds),
         *message_jobs(context.db, context.notifier),
         *(reminder_jobs(context.db, context.notifier) if remind else []),

@@ -80,6 +80,12 @@ async def booking_by_id(
     return await session.get(Booking, booking_id)
 
 
+async def booking_by_payment_intent(session: AsyncSession, payment_intent: str) -> Booking | None:
+    """The booking a Stripe payment paid (ix_bookings_payment_intent), row-locked on PostgreSQL."""
+    query = select(Booking).where(Booking.payment_intent == payment_intent).limit(1).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 def add_change(
     session: AsyncSession,
     booking: Booking,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from booking.brands.repository import brand_by_slug
+from booking.config import origin_list
 from booking.deps import PUBLIC, Context
 from booking.http import conditional_response
 from booking.web.assets import assets
@@ -15,10 +16,6 @@ from booking.web.page import PageConfig, booking_page, not_found_page, page_head
 router = APIRouter(prefix="/book", include_in_schema=False, dependencies=[PUBLIC])
 
 YEAR = 365 * 24 * 3600
-
-
-def embed_origins(value: str) -> list[str]:
-    return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
 
 
 @router.get("/assets/{name}")
@@ -41,7 +38,7 @@ async def page(
     instructor: Annotated[UUID | None, Query()] = None,
 ) -> HTMLResponse:
     """The booking page of a brand; `?instructor=` preselects one of its instructors."""
-    origins = embed_origins(ctx.settings.embed_origins)
+    origins = origin_list(ctx.settings.embed_origins)
     headers = page_headers(origins)
     async with ctx.db.transaction(write=False) as session:
         brand = await brand_by_slug(session, brand_slug)

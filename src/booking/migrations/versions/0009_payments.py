@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         instant_column("created_at"),
     )
-    op.create_index(
-        "ix_checkout_sessions_booking_created", "checkout_sessions", ["booking_id", "created_at"]
-    )
+    op.create_index("ix_checkout_sessions_booking_created", "checkout_sessions", ["booking_id", "created_at"])
     op.create_table(
         "payment_tasks",
         uuid_column("id", primary_key=True),

@@ -1,0 +1,99 @@
+"""Online payment: checkout and refresh on a booking, and Stripe's webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Header, Request
+
+from booking.bookings.errors import InvalidTransition
+from booking.bookings.schemas import BookingOut
+from booking.checkout import service
+from booking.checkout.errors import (
+    InvalidSignature,
+    NothingToPay,
+    PaymentProviderFailed,
+    PaymentsNotConfigured,
+)
+from booking.checkout.schemas import CheckoutIn, CheckoutOut, PayerView, RefreshIn
+from booking.checkout.webhook import apply_event, verified_event
+from booking.config import origin_list
+from booking.deps import PUBLIC, Context, CurrentPrincipal
+from booking.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from booking.openapi import errors
+from booking.payments.signature import secrets_of
+
+router = APIRouter(tags=["payments"])
+
+
+def allowed_origins(request: Request, public_base_url: str | None, embedding: str) -> list[str]:
+    """Where Stripe may send a payer back: the service's own origin first, then the embedding sites'."""
+    own = (public_base_url or str(request.base_url)).rstrip("/")
+    return [service.origin_of(own) or own, *(origin.lower() for origin in origin_list(embedding))]
+
+
+@router.post(
+    "/api/bookings/{booking_id}/checkout",
+    response_model=CheckoutOut,
+    responses=errors(
+        PaymentsNotConfigured,
+        NothingToPay,
+        InvalidTransition,
+        Forbidden,
+        NotFound,
+        ValidationFailed,
+        PaymentProviderFailed,
+    ),
+)
+async def checkout(
+    booking_id: UUID,
+    request: Request,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[CheckoutIn | None, Body()] = None,
+) -> CheckoutOut:
+    """A Stripe Checkout Session for a pending priced booking: the open one, or a new one."""
+    origins = allowed_origins(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
+    made = await service.start_checkout(
+        ctx.unit_of_work(), ctx.payments, principal, booking_id, body or CheckoutIn(), origins
+    )
+    return CheckoutOut(checkout=made)
+
+
+@router.post(
+    "/api/bookings/{booking_id}/checkout/refresh",
+    dependencies=[PUBLIC],
+    response_model=dict[str, BookingOut | PayerView],
+    responses=errors(PaymentsNotConfigured, Unauthorized, Forbidden, NotFound, PaymentProviderFailed),
+)
+async def refresh_checkout(
+    booking_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> dict[str, BookingOut | PayerView]:
+    """Ask Stripe how the booking's checkout went and apply it (a late webhook never keeps a payer
+    waiting). Without a token, the session id Stripe put in the return URL is the proof."""
+    session_id = body.session_id if body is not None else None
+    booking = await service.refresh(ctx.unit_of_work(), ctx.payments, principal, booking_id, session_id)
+    return {"booking": booking}
+
+
+@router.post(
+    "/api/payments/stripe/webhook",
+    dependencies=[PUBLIC],
+    response_model=dict[str, bool],
+    responses=errors(InvalidSignature),
+)
+async def stripe_webhook(
+    request: Request,
+    ctx: Context,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> dict[str, bool]:
+    """Stripe's events, signed with one of STRIPE_WEBHOOK_SECRET; each applied at most once."""
+    body = await request.body()
+    secrets = secrets_of(ctx.settings.stripe_webhook_secret)
+    event = verified_event(body, stripe_signature, secrets, ctx.clock.now())
+    await ctx.unit_of_work().run(lambda work: apply_event(work, event))
+    return {"received": True}
