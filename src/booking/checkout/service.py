@@ -74,8 +74,9 @@ async def start_checkout(
         if found is not None:
             return CheckoutSessionOut(id=found.id, url=found.url, expires_at=found.expires_at)
         request = await session_request(work, booking, success_url, cancel_url)
+        earlier = await repository.count_sessions(session, booking.id)
         try:
-            made = await stripe.create_session(request, idempotency_key(request))
+            made = await stripe.create_session(request, idempotency_key(request, earlier))
         except PaymentError as exc:
             raise PaymentProviderFailed(f"Stripe did not make the checkout: {exc.reason}") from exc
         if made.url is None:
@@ -164,11 +165,12 @@ def session_expiry(hold_expires_at: datetime | None, now: datetime) -> datetime:
     return ends.replace(microsecond=0)
 
 
-def idempotency_key(request: SessionRequest) -> str:
-    """The same booking and the same parameters: the same key (Stripe answers its first session)."""
+def idempotency_key(request: SessionRequest, earlier: int) -> str:
+    """The same booking, its same count of earlier sessions and the same parameters: the same key
+    (Stripe answers its first session); once a session is closed, the next one gets a new key."""
     params = json.dumps(session_params(request), sort_keys=True, default=str)
     digest = hashlib.sha256(params.encode()).hexdigest()[:32]
-    return f"checkout-{request.booking_id}-{digest}"
+    return f"checkout-{request.booking_id}-{earlier}-{digest}"
 
 
 # --- refresh ------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,8 +54,8 @@ async def latest_session(session: AsyncSession, booking_id: UUID) -> CheckoutSes
 
 
 async def count_sessions(session: AsyncSession, booking_id: UUID) -> int:
-    query = select(CheckoutSession.id).where(CheckoutSession.booking_id == booking_id)
-    return len((await session.execute(query)).all())
+    query = select(func.count()).where(CheckoutSession.booking_id == booking_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 def add_session(session: AsyncSession, row: CheckoutSession) -> None:
