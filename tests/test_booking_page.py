@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from booking.auth import mint_token
+from tests.fake_stripe import FakeStripe, fake_stripe
 from tests.loopback import Recorded, Reply, serve
 from tests.servers import booking_process, free_port
 from tests.support import SECRET, SERVICE, SERVICE_KEY
@@ -106,8 +108,35 @@ def local_hhmm(instant: str, zone: ZoneInfo) -> str:
 
 @pytest.fixture
 def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+    with running_site(database_url, tmp_path, {}) as found:
+        yield found
+
+
+@pytest.fixture
+def stripe() -> Iterator[FakeStripe]:
+    with fake_stripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def paying_site(database_url: str, tmp_path: Path, stripe: FakeStripe) -> Iterator[Site]:
+    """The site with online payment on, Stripe being the loopback fake; Maya at €50.00."""
+    env = {key.upper(): value for key, value in stripe.settings().items()}
+    with running_site(database_url, tmp_path, env) as found:
+        with httpx.Client(base_url=found.base, headers=SERVICE, timeout=10) as client:
+            client.patch(f"/api/brands/{found.brand_id}", json={"settings": {"currency": "eur"}})
+            priced = client.put(
+                f"/api/instructors/{found.instructor_id}/availability",
+                json={"brand_id": found.brand_id, "settings": {"price_amount": 5000}},
+            )
+            assert priced.status_code == 200, priced.text
+        yield found
+
+
+@contextmanager
+def running_site(database_url: str, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Site]:
     embed_port = free_port()
-    env = {
+    env = extra_env | {
         "DATABASE_URL": database_url,
         "SUPABASE_JWT_SECRET": SECRET,
         "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
@@ -303,6 +332,28 @@ async def test_cancel_and_reschedule_from_my_bookings(site: Site, tokyo: Any) ->
     await expect(outcome(page)).to_contain_text("Cancelled")
     await expect(page.locator("#my-bookings")).to_have_text("No upcoming bookings.")
     assert site.bookings()[0]["status"] == "cancelled"
+
+
+async def test_a_student_pays_on_stripe_and_comes_back_confirmed(
+    paying_site: Site, tokyo: Any, stripe: FakeStripe
+) -> None:
+    """Book → Pay → Stripe's hosted page (the fake's) → back: the page asks the service, which asks
+    Stripe (no webhook is sent here), and shows the booking confirmed."""
+    site = paying_site
+    page = await open_page(tokyo, site, site.token())
+    slots = await choose(page, a_monday_ahead())
+    await slots.first.click()
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(outcome(page)).to_contain_text("pending")
+    await expect(page.locator("#my-bookings li").get_by_role("button", name="Pay €50.00")).to_be_visible()
+    await outcome(page).get_by_role("button", name="Pay €50.00").click()
+    await page.wait_for_url(f"{stripe.url}/pay/*")
+    await page.get_by_role("button", name="Pay 5000 eur").click()
+    await page.wait_for_url(f"{site.base}/book/acme*")
+    await expect(outcome(page)).to_contain_text("is confirmed")
+    assert "session_id" not in page.url and "checkout" not in page.url
+    (booking,) = site.bookings()
+    assert (booking["status"], booking["payment"]["provider"]) == ("confirmed", "stripe")
 
 
 async def test_booking_with_the_keyboard_alone(site: Site, tokyo: Any) -> None:

@@ -21,6 +21,7 @@ class PageConfig:
     sign_in_url: str | None
     embed_origins: list[str]
     demo_token: str | None  # only `booking demo` sets it: "Continue as demo student"
+    payments: bool = False  # online payment (Stripe) is on: pending priced bookings show Pay
 
     def as_json(self) -> str:
         data: dict[str, Any] = {
@@ -32,6 +33,7 @@ class PageConfig:
             "signInUrl": self.sign_in_url,
             "embedOrigins": self.embed_origins,
             "demoToken": self.demo_token,
+            "payments": self.payments,
         }
         # `<` escaped, so that no value can close the data block.
         return json.dumps(data).replace("<", "\\u003c")

@@ -55,5 +55,6 @@ async def page(
         sign_in_url=ctx.settings.sign_in_url,
         embed_origins=origins,
         demo_token=getattr(request.app.state, "demo_student_token", None),
+        payments=ctx.payments is not None,
     )
     return HTMLResponse(booking_page(config), headers=headers)

@@ -212,6 +212,7 @@ async function submit(event) {
   try {
     const booking = state.moving ? await move() : await book();
     say(outcomeOf(booking));
+    if (!state.moving && needsPayment(booking)) $("outcome").append(" ", payButton(booking));
     state.moving = null;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -249,6 +250,56 @@ function outcomeOf(booking) {
   return `Booked ${at}: ${booking.status}.`;
 }
 
+// --- paying (when the service takes payments online) -------------------------------------------------
+
+function needsPayment(booking) {
+  return config.payments && booking.status === "pending" && booking.payment_status === "unpaid" && booking.price && booking.price.amount > 0;
+}
+
+function payButton(booking) {
+  const label = `Pay ${money(booking.price.amount, booking.price.currency)}`;
+  return element("button", { type: "button", className: "pay", textContent: label, onclick: () => pay(booking) });
+}
+
+async function pay(booking) {
+  let data;
+  try {
+    data = await api(`/api/bookings/${booking.id}/checkout`, { method: "POST", body: {}, token: state.token });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(error.message);
+    return;
+  }
+  // Stripe's page refuses to be framed: an embedded page opens it in a new tab.
+  if (window.top !== window) window.open(data.checkout.url, "_blank", "noopener");
+  else location.assign(data.checkout.url);
+}
+
+// Back from Stripe: ask the service how the payment went (the token did not survive the trip; the
+// session id Stripe put in the address is the proof), then take the checkout off the address.
+async function returnFromCheckout() {
+  const query = new URLSearchParams(location.search);
+  const bookingId = query.get("booking");
+  const outcome = query.get("checkout");
+  const sessionId = query.get("session_id");
+  if (!bookingId || !outcome) return;
+  for (const name of ["booking", "checkout", "session_id"]) query.delete(name);
+  const rest = query.toString();
+  history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : ""));
+  if (outcome !== "success") {
+    say("Payment cancelled: your booking waits for payment until its hold ends.");
+    return;
+  }
+  try {
+    const data = await api(`/api/bookings/${bookingId}/checkout/refresh`, { method: "POST", body: { session_id: sessionId } });
+    const booking = data.booking;
+    say(booking.status === "confirmed" ? `Paid: your session of ${dayAndTime(booking.starts_at, zone())} is confirmed.` : `Payment received; your booking is ${booking.status}.`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(error.message);
+  }
+}
+
 // --- my bookings -----------------------------------------------------------------------------------
 
 async function loadMine() {
@@ -273,6 +324,7 @@ function myBooking(booking) {
     "li",
     { className: "booking" },
     element("span", { textContent: text }),
+    ...(needsPayment(booking) ? [payButton(booking)] : []),
     element("button", { type: "button", textContent: "Cancel", onclick: () => cancel(booking) }),
     element("button", { type: "button", textContent: "Reschedule", onclick: () => startMoving(booking) }),
   );
@@ -326,7 +378,7 @@ async function start() {
   if (token) signIn(token);
   else if (config.demoToken) explainSignIn();
   try {
-    await loadInstructors();
+    await Promise.all([loadInstructors(), returnFromCheckout()]);
   } catch (error) {
     say(error.message);
   }
