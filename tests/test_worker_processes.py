@@ -1,7 +1,8 @@
 """The worker across real processes (SPEC §12), on both databases.
 
 - a server killed (SIGKILL) right after a booking commits: the next worker still delivers its webhook
-  and sends its messages;
+  and sends its messages; killed right after a cancel of a booking paid through Stripe commits: the
+  next worker still refunds it;
 - `booking worker` delivers on its own and stops cleanly on SIGTERM;
 - three workers and the reminders endpoint racing: each due booking is reminded once.
 """
@@ -26,13 +27,16 @@ import pytest
 from sqlalchemy import select
 
 from booking.clock import FixedClock
+from booking.config import Settings
 from booking.context import AppContext
 from booking.enums import MessageState
 from booking.jobs import background_jobs
 from booking.models.events import Event
 from booking.models.notifications import OutboxMessage
 from booking.notifications.outbox import LEASE
+from tests.conftest import running_api
 from tests.fake_providers import Providers
+from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe, event, fake_stripe, payload, signed
 from tests.loopback import LoopbackServer, Reply, serve
 from tests.servers import booking_process, seed_through, service_env
 from tests.support import REMINDER_KEY, SERVICE, make_settings
@@ -124,6 +128,73 @@ async def test_a_server_killed_right_after_the_commit_loses_nothing(
         created = deliveries_of(hooks, "booking.created")
         assert [body["data"]["booking"]["id"] for body in created] == [str(event.booking_id)]
         assert len(providers.resend.emails()) == 2 and len(providers.twilio.messages()) == 1
+
+
+async def test_a_server_killed_right_after_a_cancel_commits_still_refunds(
+    database_url: str, providers: Providers, tmp_path: Path
+) -> None:
+    """The refund is queued in the cancel's own transaction: the next worker asks Stripe for it."""
+    with fake_stripe() as stripe:
+        stripe_env = {name.upper(): value for name, value in stripe.settings().items()}
+        env = process_env(database_url, providers, **stripe_env)
+        settings = make_settings(database_url, **providers.settings(), **stripe.settings())
+        with booking_process(["serve"], env=env, cwd=tmp_path, module="tests.crash_after_commit") as (
+            base,
+            process,
+            _,
+        ):
+            target = seed_through(base)
+            async with httpx.AsyncClient(base_url=base, headers=SERVICE, timeout=30) as client:
+                priced = await client.put(
+                    f"/api/instructors/{target['instructor_id']}/availability",
+                    json={"brand_id": target["brand_id"], "settings": {"price_amount": 5000}},
+                )
+                assert priced.status_code == 200, priced.text
+            booking_id = await paid_through_stripe(settings, stripe, a_booking(target, 30))
+            with pytest.raises(httpx.HTTPError):
+                await asyncio.to_thread(
+                    httpx.patch,
+                    f"{base}/api/bookings/{booking_id}",
+                    json={"status": "cancelled"},
+                    headers=SERVICE,
+                    timeout=30,
+                )
+            assert process.wait(timeout=15) == -signal.SIGKILL
+        assert stripe.refunds == []
+
+        context = AppContext.from_settings(
+            settings, clock=FixedClock(datetime.now(UTC)), jobs=background_jobs
+        )
+        try:
+            while (await context.worker.run_once()).busy:
+                pass
+        finally:
+            await context.aclose()
+        assert [(refund["amount"], refund["metadata"]) for refund in stripe.refunds] == [
+            (5000, {"booking_id": booking_id})
+        ]
+
+
+async def paid_through_stripe(settings: Settings, stripe: FakeStripe, body: dict[str, Any]) -> str:
+    """A booking made and paid through Stripe (checkout, the payer pays, the signed webhook)."""
+    now = datetime.now(UTC)
+    async with running_api(settings, FixedClock(now)) as api:
+        created = await api.client.post("/api/bookings", json=body, headers=SERVICE)
+        assert created.status_code == 201, created.text
+        booking_id: str = created.json()["booking"]["id"]
+        checkout = await api.client.post(f"/api/bookings/{booking_id}/checkout", json={}, headers=SERVICE)
+        assert checkout.status_code == 200, checkout.text
+        paid = stripe.pay(checkout.json()["checkout"]["id"])
+        raw = payload(event("checkout.session.completed", paid))
+        hook = await api.client.post(
+            "/api/payments/stripe/webhook",
+            content=raw,
+            headers=signed(raw, int(now.timestamp()), WEBHOOK_SECRET),
+        )
+        assert hook.status_code == 200
+        read = await api.client.get(f"/api/bookings/{booking_id}", headers=SERVICE)
+        assert read.json()["booking"]["payment"]["provider"] == "stripe"
+        return booking_id
 
 
 def worker_process(env: dict[str, str], cwd: Path, name: str) -> subprocess.Popen[str]:
