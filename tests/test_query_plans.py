@@ -73,11 +73,12 @@ class Recorder:
 
     current: list[Explained] | None = None
     calls: dict[str, list[Explained]] = field(default_factory=dict)
+    watching: re.Pattern[str] = TOUCHES_BOOKINGS  # the statements explained
 
     def before_cursor_execute(
         self, conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
     ) -> None:
-        if self.current is None or executemany or not TOUCHES_BOOKINGS.search(statement):
+        if self.current is None or executemany or not self.watching.search(statement):
             return
         cursor = conn.connection.cursor()
         try:
@@ -93,7 +94,7 @@ class Recorder:
 
     async def observe_driver(self, statement: str, values: tuple[Any, ...], connection: Any) -> None:
         """The same for a hot statement, which goes to asyncpg without SQLAlchemy (booking.driver)."""
-        if self.current is None or not TOUCHES_BOOKINGS.search(statement):
+        if self.current is None or not self.watching.search(statement):
             return
         savepoint = connection.transaction()
         await savepoint.start()
@@ -312,10 +313,12 @@ def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from nodes(child)
 
 
-def rows_examined(node: dict[str, Any], bookings_indexes: set[str]) -> int:
+def rows_examined(
+    node: dict[str, Any], bookings_indexes: set[str], watched: tuple[str, ...] = WATCHED
+) -> int:
     """Rows of a watched table, or entries of its indexes, that one plan node read (0: another node)."""
     loops = int(node.get("Actual Loops", 1))
-    if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") in WATCHED:
+    if node["Node Type"] in TABLE_SCANS and node.get("Relation Name") in watched:
         removed = node.get("Rows Removed by Filter", 0) + node.get("Rows Removed by Index Recheck", 0)
         return (int(node["Actual Rows"]) + int(removed)) * loops
     if node["Node Type"] == "Bitmap Index Scan" and node.get("Index Name") in bookings_indexes:
