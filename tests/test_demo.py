@@ -46,6 +46,28 @@ def test_demo_prints_working_tokens(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {tokens['Student']}"},
         )
         assert student.status_code == 403
+
+        # Without Stripe: Maya's price is shown, a booking waits, and the brand admin marks it paid.
+        assert '"payments": false' in page.text and '"currency": "eur"' in page.text
+        slot = httpx.get(slots_url).json()["slots"][0]["starts_at"]
+        body = {"brand_id": demo["id"], "starts_at": slot, "student_timezone": "Europe/Berlin"}
+        maya = next(i for i in instructors if i["name"] == "Maya Keller")
+        booked = httpx.post(
+            f"{base}/api/bookings",
+            json=body | {"instructor_id": maya["id"]},
+            headers={"Authorization": f"Bearer {tokens['Student']}"},
+        )
+        assert booked.status_code == 201, booked.text
+        booking = booked.json()["booking"]
+        assert (booking["status"], booking["price"]) == ("pending", {"amount": 6000, "currency": "eur"})
+        paid = httpx.patch(
+            f"{base}/api/bookings/{booking['id']}",
+            json={"payment_status": "paid"},
+            headers={"Authorization": f"Bearer {tokens['Brand admin']}"},
+        )
+        assert paid.status_code == 200, paid.text
+        assert paid.json()["booking"]["status"] == "confirmed"
+        assert paid.json()["booking"]["payment"]["provider"] == "manual"
     assert (tmp_path / "booking-demo.db").exists()
 
 

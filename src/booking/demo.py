@@ -31,8 +31,9 @@ INSTRUCTOR_USER_ID = uuid.UUID("00000000-0000-4000-8000-00000000c001")
 BRAND_ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000ad02")
 STUDENT_ID = uuid.UUID("00000000-0000-4000-8000-000000005001")
 
+DEMO_CURRENCY = "eur"
 DEMO_INSTRUCTORS = (
-    # name, email, timezone, user id, weekdays (0=Sunday), start and end minute
+    # name, email, timezone, user id, weekdays (0=Sunday), start and end minute, price (cents; 0: free)
     (
         "Maya Keller",
         "maya@example.com",
@@ -41,8 +42,9 @@ DEMO_INSTRUCTORS = (
         (1, 2, 3, 4, 5),
         9 * 60,
         17 * 60,
+        6000,
     ),
-    ("Sam Rivera", "sam@example.com", "America/New_York", None, (1, 2, 3, 4), 10 * 60, 18 * 60),
+    ("Sam Rivera", "sam@example.com", "America/New_York", None, (1, 2, 3, 4), 10 * 60, 18 * 60, 0),
 )
 
 
@@ -54,11 +56,11 @@ async def seed(database_url: str) -> tuple[uuid.UUID, uuid.UUID]:
             brand = await brand_by_slug(session, DEMO_SLUG)
             if brand is not None:
                 return brand.id, await _maya(session)
-            brand = Brand(slug=DEMO_SLUG, name="Demo Coaching")
+            brand = Brand(slug=DEMO_SLUG, name="Demo Coaching", currency=DEMO_CURRENCY)
             session.add(brand)
             await session.flush()
             session.add(BrandAdmin(brand_id=brand.id, user_id=BRAND_ADMIN_ID))
-            for name, email, timezone, user_id, weekdays, start, end in DEMO_INSTRUCTORS:
+            for name, email, timezone, user_id, weekdays, start, end, price in DEMO_INSTRUCTORS:
                 instructor = Instructor(
                     name=name, email=email, timezone=timezone, user_id=user_id, active=True
                 )
@@ -66,7 +68,9 @@ async def seed(database_url: str) -> tuple[uuid.UUID, uuid.UUID]:
                 await session.flush()
                 session.add(InstructorBrand(instructor_id=instructor.id, brand_id=brand.id))
                 await session.flush()
-                session.add(SchedulingSettings(instructor_id=instructor.id, brand_id=brand.id))
+                session.add(
+                    SchedulingSettings(instructor_id=instructor.id, brand_id=brand.id, price_amount=price)
+                )
                 session.add_all(
                     WeeklyRule(
                         instructor_id=instructor.id,
@@ -99,7 +103,11 @@ def _try_it(base: str, brand_id: uuid.UUID, instructor_id: uuid.UUID) -> str:
     return f"""  Try it (TOKEN=<the student token>):
     curl '{base}/api/instructors/{instructor_id}/slots?brand_id={brand_id}&{week}'
     curl -X POST {base}/api/bookings -H "Authorization: Bearer $TOKEN" \\
-      -H 'content-type: application/json' -d '{body}'"""
+      -H 'content-type: application/json' -d '{body}'
+  Maya's sessions cost EUR 60.00 (Sam's are free). Without Stripe a booking waits for payment, held for
+  30 minutes; staff mark it paid (ADMIN=<the brand admin token>):
+    curl -X PATCH {base}/api/bookings/<its id> -H "Authorization: Bearer $ADMIN" \\
+      -H 'content-type: application/json' -d '{{"payment_status": "paid"}}'"""
 
 
 def run_demo(*, host: str, port: int) -> int:
