@@ -30,7 +30,7 @@ from tests.fake_stripe import (
     signed,
 )
 from tests.loopback import Reply
-from tests.support import SERVICE, Api, make_settings
+from tests.support import SERVICE, Api, make_settings, new_user
 
 TUESDAY_10 = "2026-12-01T10:00:00+01:00"
 PRICE = 5000
@@ -677,3 +677,17 @@ async def test_refresh_applies_the_session_when_no_webhook_came(world: World, st
     assert (await events_of(world, booking["id"])).count("booking.paid") == 1
     instructor = await world.client.post(url, json={}, headers=world.instructor_headers)
     assert instructor.status_code == 403
+
+
+async def test_strangers_can_neither_pay_nor_refresh_a_booking(world: World, stripe: FakeStripe) -> None:
+    booking = await world.booked(TUESDAY_10)
+    other_brand = await world.api.brand(slug="other", name="Other Coaching")
+    _, other_admin = await world.api.admin_of(other_brand["id"])
+    _, stranger = new_user()
+    url = f"/api/bookings/{booking['id']}/checkout"
+    for headers in (other_admin, stranger):
+        assert (await world.client.post(url, json={}, headers=headers)).status_code == 404
+        assert (await world.client.post(f"{url}/refresh", json={}, headers=headers)).status_code == 404
+    assert stripe.requests == []
+    # The brand's own admin may start the checkout for the student.
+    assert (await world.client.post(url, json={}, headers=world.admin_headers)).status_code == 200

@@ -300,6 +300,16 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             world.book("2026-12-01T14:00:00+01:00", headers=intruder, student_id=str(uuid.uuid4())),
             {403},
         ),
+        # Online payment is off here: refused before any booking is looked at, for everyone alike
+        # (tests/test_payments.py walks them with Stripe on).
+        ("POST", "/api/bookings/{booking_id}/checkout"): (
+            client.post(f"{to_booking}/checkout", json={}, headers=intruder),
+            {409},
+        ),
+        ("POST", "/api/bookings/{booking_id}/checkout/refresh"): (
+            client.post(f"{to_booking}/checkout/refresh", json={}, headers=intruder),
+            {409},
+        ),
         ("POST", "/api/bookings/reminders"): (
             client.post("/api/bookings/reminders", headers=intruder),
             {401},
@@ -346,6 +356,7 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
         ("GET", "/api/instructors/{instructor_id}/slots"),
         ("GET", "/api/calendar-feeds/{secret}.ics"),  # the secret in the address is the credential
         ("GET", "/health"),
+        ("POST", "/api/payments/stripe/webhook"),  # Stripe's, signed with its own secret
     }
     paths = (await world.client.get("/openapi.json")).json()["paths"]
     operations = {(method.upper(), path) for path, item in paths.items() for method in item}
