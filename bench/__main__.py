@@ -1,4 +1,5 @@
-"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|page|all] [--quick]`: tables and JSON.
+"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|page|payments|all] [--quick]`: tables
+and JSON.
 
 The JSON goes to bench/results/<suite>.json.
 
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page"]
+SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page", "payments"]
 
 
 def cpu_model() -> str:
@@ -201,6 +202,23 @@ def run_webhooks(args: argparse.Namespace) -> list[dict[str, Any]]:
     return webhooks.run(args.quick)
 
 
+def run_payments(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import payments, service
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            label = "a price, Stripe on"
+            env = payments.stripe_env()
+            rows.append(
+                service.sequential_bookings(url, backend, label, env=env, price_amount=payments.PRICE)
+            )
+        with database(backend) as url:
+            rows.append(payments.webhook_events(url, backend))
+    return rows
+
+
 def run_page(_: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import page
     from bench.harness import database
@@ -221,6 +239,7 @@ RUNNERS = {
     "scale": run_scale,
     "webhooks": run_webhooks,
     "page": run_page,
+    "payments": run_payments,
 }
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
@@ -231,6 +250,7 @@ TITLES = {
     "scale": "Hot calls through HTTP on PostgreSQL, no history against 1,005,000 bookings (1 process each)",
     "webhooks": "Webhooks sent by `booking worker` processes to a loopback receiver (rates: 1st to last)",
     "page": "The booking page in headless Chromium (Debian's), 1 server process",
+    "payments": "Prices and Stripe through HTTP, 1 server process (Stripe unreachable: never asked)",
 }
 
 

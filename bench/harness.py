@@ -147,7 +147,13 @@ class LightClient:
         if body is not None:
             payload = json.dumps(body).encode()
             sent["Content-Type"] = "application/json"
-        self.connection.request(method, path, body=payload, headers=sent)
+        return self.send(method, path, payload, sent)
+
+    def send(
+        self, method: str, path: str, payload: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """A request with a body sent as it is (a signed webhook's raw bytes)."""
+        self.connection.request(method, path, body=payload, headers=headers)
         response = self.connection.getresponse()
         return response.status, response.read()
 
@@ -170,11 +176,13 @@ def seed(
     buffer_minutes: int = 0,
     pending_cap: int | None = None,
     caps: dict[str, int] | None = None,
+    price_amount: int | None = None,
 ) -> Seeded:
     """A brand with instructors whose availability and settings are as given (60-minute sessions).
 
     Most benchmarks book many sessions for one student, so the brand's pending cap is lifted unless
-    `pending_cap` is given; `caps` sets the instructors' daily and weekly caps."""
+    `pending_cap` is given; `caps` sets the instructors' daily and weekly caps, `price_amount` their
+    price (the brand's currency: usd)."""
     with httpx.Client(base_url=base, headers=SERVICE, timeout=30) as client:
         slug = f"bench-{uuid.uuid4().hex[:8]}"
         brand_id = client.post("/api/brands", json={"name": "Bench", "slug": slug}).json()["brand"]["id"]
@@ -191,6 +199,8 @@ def seed(
             instructor_id = client.post("/api/instructors", json=body).json()["instructor"]["id"]
             settings = {"buffer_minutes": buffer_minutes, "session_minutes": 60, "advance_booking_days": 730}
             settings |= caps or {}
+            if price_amount is not None:
+                settings["price_amount"] = price_amount
             response = client.put(
                 f"/api/instructors/{instructor_id}/availability",
                 json={"brand_id": brand_id, "weekly": weekly, "settings": settings},

@@ -65,6 +65,8 @@ class FakeStripe:
     # Answered, in order, to the next requests of that path kind ("sessions", "refunds", "expire").
     failures: dict[str, list[Reply]] = field(default_factory=dict)
     refund_status: str = "succeeded"
+    # "hang" or "reset": do the work, then lose the answer (a timeout, a dropped connection).
+    lose_answers: str | None = None
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # each session's request, parsed
     _replies: dict[str, tuple[bytes, Reply]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,6 +121,8 @@ class FakeStripe:
             reply = self._answer(request)
             if key is not None and reply.status < 500 and reply.status != 429:
                 self._replies[key] = (request.body, reply)
+            if self.lose_answers is not None:
+                return Reply(hang=self.lose_answers == "hang", reset=self.lose_answers == "reset")
             return reply
 
     def _next_failure(self, kind: str) -> Reply | None:

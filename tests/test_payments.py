@@ -49,6 +49,7 @@ async def paying_api(database_url: str, clock: FixedClock, stripe: FakeStripe) -
         database_url,
         stripe_webhook_secret=f"{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}",
         embed_origins="https://coach.example",
+        stripe_timeout_seconds=1.0,
         **{key: value for key, value in stripe.settings().items() if key != "stripe_webhook_secret"},
     )
     async with running_api(settings, clock) as api:
@@ -554,6 +555,27 @@ async def test_a_refund_is_retried_with_the_same_key_until_stripe_answers(
     assert (await read(world, booking["id"]))["payment"]["refund_status"] == "succeeded"
 
 
+@pytest.mark.parametrize("fault", ["timeout", "connection reset"])
+async def test_a_refund_whose_answer_was_lost_is_asked_again_and_stripe_refunds_once(
+    world: World, stripe: FakeStripe, fault: str
+) -> None:
+    """Stripe may have refunded before the answer was lost: the repeat carries the same key, so Stripe
+    answers the first refund instead of making a second (the fake refunds, then drops the answer)."""
+    booking = await paid_booking(world, stripe)
+    stripe.lose_answers = {"timeout": "hang", "connection reset": "reset"}[fault]
+    await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
+    await worker_pass(world)
+    assert (await read(world, booking["id"]))["payment"]["refund_status"] == "pending"
+    stripe.lose_answers = None
+    advance(world, timedelta(seconds=5))
+    await worker_pass(world)
+    asked = stripe.asked("POST", "/v1/refunds")
+    assert len(asked) == 2 and {r.headers["Idempotency-Key"] for r in asked} == {f"refund-{booking['id']}"}
+    assert len(stripe.refunds) == 1
+    found = await read(world, booking["id"])
+    assert found["payment"]["refund_status"] == "succeeded" and found["payment"]["amount_refunded"] == PRICE
+
+
 async def test_a_refund_stripe_refuses_is_failed_and_said_so(world: World, stripe: FakeStripe) -> None:
     booking = await paid_booking(world, stripe)
     stripe.failures["refunds"] = [
@@ -691,3 +713,15 @@ async def test_strangers_can_neither_pay_nor_refresh_a_booking(world: World, str
     assert stripe.requests == []
     # The brand's own admin may start the checkout for the student.
     assert (await world.client.post(url, json={}, headers=world.admin_headers)).status_code == 200
+
+
+async def test_staff_toggling_a_stripe_payment_keeps_stripes_record_for_the_refund(
+    world: World, stripe: FakeStripe
+) -> None:
+    booking = await paid_booking(world, stripe)
+    await world.patch(booking["id"], {"payment_status": "unpaid"}, SERVICE)
+    again = await world.patch(booking["id"], {"payment_status": "paid"}, SERVICE)
+    assert again.json()["booking"]["payment"]["provider"] == "stripe"
+    await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
+    await worker_pass(world)
+    assert [refund["amount"] for refund in stripe.refunds] == [PRICE]

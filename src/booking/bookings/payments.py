@@ -53,9 +53,10 @@ async def take_payment(work: UnitOfWork, booking: Booking, payment: Payment) -> 
     """Record `payment` on a booking that can take it; answers its status after it and whether the
     payer is owed their money back (a lapsed hold whose time was taken meanwhile)."""
     booking.payment_status = PaymentStatus.PAID
-    booking.payment_provider = payment.provider
-    booking.amount_paid = payment.amount
-    booking.payment_intent = payment.payment_intent
+    if not _provider_payment_kept(booking, payment):
+        booking.payment_provider = payment.provider
+        booking.amount_paid = payment.amount
+        booking.payment_intent = payment.payment_intent
     if booking.checkout_session_id == payment.session_id:
         booking.checkout_session_id = None  # closed by this payment
     holds.stop_waiting_for_payment(work, booking)
@@ -66,6 +67,15 @@ async def take_payment(work: UnitOfWork, booking: Booking, payment: Payment) -> 
         refund(work, booking, booking.amount_paid, booking.payment_intent)
         return target, True
     return target, False
+
+
+def _provider_payment_kept(booking: Booking, payment: Payment) -> bool:
+    """Staff marking paid again a booking whose provider payment is still recorded (they had marked it
+    unpaid): the provider's record stays, so that a cancel still refunds it through the provider."""
+    return payment.provider == PaymentProvider.MANUAL and booking.payment_provider not in (
+        None,
+        PaymentProvider.MANUAL,
+    )
 
 
 async def take_online_payment(work: UnitOfWork, booking: Booking, payment: Payment, actor: str) -> None:
