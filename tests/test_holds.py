@@ -245,7 +245,7 @@ async def test_paid_after_expiry_while_the_time_is_free_is_confirmed(world: Worl
     )
     assert "2026-12-01T09:00:00Z" not in await slot_starts(world)
     kinds = [kind for kind, _ in await events_of(world, held["id"])]
-    assert kinds == ["booking.created", "booking.cancelled", "booking.confirmed"]
+    assert kinds == ["booking.created", "booking.cancelled", "booking.confirmed", "booking.paid"]
 
 
 async def test_paid_after_expiry_but_before_the_worker_is_confirmed(world: World, clock: FixedClock) -> None:
@@ -273,7 +273,7 @@ async def test_paid_after_its_time_was_taken_owes_a_refund(world: World, clock: 
     as_student = await detail(world, held["id"], world.student_headers)
     assert (as_instructor["booking"]["refund_due"], as_student["booking"]["refund_due"]) == (True, False)
     kinds = [kind for kind, _ in await events_of(world, held["id"])]
-    assert kinds == ["booking.created", "booking.cancelled", "booking.refund_due"]
+    assert kinds == ["booking.created", "booking.cancelled", "booking.paid", "booking.refund_due"]
 
 
 async def test_payment_never_revives_a_booking_cancelled_for_another_reason(world: World) -> None:

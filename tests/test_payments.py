@@ -725,3 +725,14 @@ async def test_staff_toggling_a_stripe_payment_keeps_stripes_record_for_the_refu
     await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
     await worker_pass(world)
     assert [refund["amount"] for refund in stripe.refunds] == [PRICE]
+
+
+async def test_a_payment_on_an_existing_booking_emits_booking_paid_and_a_free_one_is_created_confirmed(
+    world: World,
+) -> None:
+    booking = await world.booked(TUESDAY_10)
+    await world.patch(booking["id"], {"payment_status": "paid"}, SERVICE)
+    assert await events_of(world, booking["id"]) == ["booking.created", "booking.confirmed", "booking.paid"]
+    await world.set_availability(settings={"price_amount": 0})
+    free = await world.booked("2026-12-01T12:00:00+01:00")
+    assert await events_of(world, free["id"]) == ["booking.created", "booking.confirmed"]

@@ -190,6 +190,8 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     messages = booking_created_messages(outgoing.notifier, booked_session(booking), parties, work.now)
     outgoing.send(*messages.all)
     emit(work, EventType.CREATED, booking)
+    if booking.status == BookingStatus.CONFIRMED:  # created paid (free): confirmed in the same change
+        emit(work, EventType.CONFIRMED, booking)
     return Written(booking, messages)
 
 
@@ -246,9 +248,10 @@ async def update_booking(
     if "hold_expires_at" in changes:
         holds.change_hold(booking, data.hold_expires_at, work.now)
     target = booking.status
-    refund_due = False
+    refund_due = paid = False
     if data.payment_status is not None and data.payment_status != booking.payment_status:
-        if data.payment_status == PaymentStatus.PAID:
+        paid = data.payment_status == PaymentStatus.PAID
+        if paid:
             staff_payment = Payment(PaymentProvider.MANUAL, booking.price_amount or 0)
             target, refund_due = await take_payment(work, booking, staff_payment)
         else:
@@ -271,6 +274,8 @@ async def update_booking(
         after_cancel(work, booking, role)
     payment_status = data.payment_status if "payment_status" in changes else None
     await finish_change(work, booking, previous, target, payment_status, principal.actor)
+    if paid:
+        emit(work, EventType.PAID, booking)
     if refund_due:
         emit(work, EventType.REFUND_DUE, booking)
     return Changed(booking, role)
