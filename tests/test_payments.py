@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from booking.checkout.service import session_expiry
 from booking.clock import FixedClock
 from booking.models.events import Event
 from booking.models.payments import PaymentTask
@@ -154,13 +155,29 @@ async def test_checkout_makes_one_stripe_session_for_the_booking_price(
     page = f"http://booking.test/book/{world.brand['slug']}?booking={booking['id']}"
     assert form["success_url"] == f"{page}&checkout=success&session_id={{CHECKOUT_SESSION_ID}}"
     assert form["cancel_url"] == f"{page}&checkout=cancelled"
-    # The hold (30 minutes) ends when Stripe's shortest expiry does.
-    assert int(form["expires_at"]) == int((MONDAY + timedelta(minutes=30)).timestamp())
+    # The hold (30 minutes) ends before Stripe's shortest expiry (30 minutes, and a minute of margin).
+    assert int(form["expires_at"]) == int((MONDAY + timedelta(minutes=31)).timestamp())
     assert session["url"] == f"{stripe.url}/pay/{session['id']}"
-    assert session["expires_at"] == "2026-11-30T06:30:00Z"
+    assert session["expires_at"] == "2026-11-30T06:31:00Z"
     # While it is open, every call answers the same session.
     again = await checked_out(world, booking["id"])
     assert again == session and len(stripe.session_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("hold_ends", "expires"),
+    [
+        (timedelta(minutes=10), timedelta(minutes=31)),  # Stripe's shortest, with a minute's margin
+        (timedelta(hours=3, seconds=0.5), timedelta(hours=3)),  # the hold's end, in whole seconds
+        (timedelta(days=3), timedelta(hours=23, minutes=59)),  # Stripe's longest, a minute inside
+        (None, timedelta(hours=23, minutes=59)),  # a hold that never ends
+    ],
+)
+def test_a_session_expires_with_the_hold_within_stripes_bounds(
+    hold_ends: timedelta | None, expires: timedelta
+) -> None:
+    hold = None if hold_ends is None else MONDAY + hold_ends
+    assert session_expiry(hold, MONDAY) == MONDAY + expires
 
 
 async def test_twenty_concurrent_checkouts_make_one_session(world: World, stripe: FakeStripe) -> None:
@@ -294,7 +311,7 @@ def world_actor(world: World) -> str:
 
 @pytest.mark.parametrize(
     "forgery",
-    ["no header", "bad signature", "stale", "wrong secret", "body changed"],
+    ["no header", "bad signature", "stale", "wrong secret", "body changed", "t not ascii", "t too long"],
 )
 async def test_an_unsigned_forged_or_stale_event_is_refused_and_changes_nothing(
     world: World, stripe: FakeStripe, forgery: str
@@ -304,12 +321,15 @@ async def test_an_unsigned_forged_or_stale_event_is_refused_and_changes_nothing(
     paid = stripe.pay(session["id"])
     body = payload(event("checkout.session.completed", paid, "evt_forged"))
     now = int(context_of(world).clock.now().timestamp())
-    headers = {
+    headers: Any = {
         "no header": {"content-type": "application/json"},
         "bad signature": {"Stripe-Signature": f"t={now},v1={'0' * 64}"},
         "stale": signed(body, now - 301, WEBHOOK_SECRET),
         "wrong secret": signed(body, now, "whsec_someone_else"),
         "body changed": signed(body.replace(b"paid", b"PAID"), now, WEBHOOK_SECRET),
+        # "²" is a digit to str.isdigit(), and a header is read as Latin-1.
+        "t not ascii": {"Stripe-Signature": f"t=\u00b2,v1={'0' * 64}".encode("latin-1")},
+        "t too long": {"Stripe-Signature": f"t={'9' * 400},v1={'0' * 64}"},
     }[forgery]
     refused = await world.client.post(WEBHOOK, content=body, headers=headers)
     assert refused.status_code == 400, refused.text
@@ -397,7 +417,11 @@ async def test_a_delayed_payment_waits_then_settles_or_fails(world: World, strip
     waiting = stripe.pay(first["id"], payment_status="unpaid")
     assert (await deliver(world, "checkout.session.completed", waiting)).status_code == 200
     assert (await read(world, booking["id"]))["status"] == "pending"
-    # Completed but unpaid still counts as open: the same session again.
+    # Completed but unpaid still counts as open: the same session again, even past its own expiry
+    # (here the hold was lifted, so the booking still waits for payment hours later).
+    assert (await checked_out(world, booking["id"]))["id"] == first["id"]
+    await world.patch(booking["id"], {"hold_expires_at": None}, SERVICE)
+    advance(world, timedelta(hours=2))
     assert (await checked_out(world, booking["id"]))["id"] == first["id"]
     assert (await deliver(world, "checkout.session.async_payment_failed", waiting)).status_code == 200
     assert (await read(world, booking["id"]))["status"] == "pending"
@@ -610,17 +634,25 @@ async def test_a_pending_refund_settles_on_stripes_refund_and_charge_events(
         await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
     await worker_pass(world)
     assert (await read(world, first["id"]))["payment"]["refund_status"] == "pending"
-    by_refund, _ = stripe.refunds
+    by_refund, by_charge = (
+        next(refund for refund in stripe.refunds if refund["metadata"]["booking_id"] == booking["id"])
+        for booking in (first, second)
+    )
     settled = dict(by_refund, status="succeeded")
     for _ in range(2):
         assert (await deliver(world, "refund.updated", settled)).status_code == 200
     charge = {
         "id": "ch_1",
         "object": "charge",
-        "payment_intent": stripe.refunds[1]["payment_intent"],
+        "payment_intent": by_charge["payment_intent"],
         "refunded": True,
         "amount_refunded": PRICE,
+        "refunds": {"object": "list", "data": [dict(by_charge, status="pending")]},
     }
+    # Still pending at Stripe, though the charge counts it refunded: nothing settles yet.
+    assert (await deliver(world, "charge.refunded", charge)).status_code == 200
+    assert (await read(world, second["id"]))["payment"]["refund_status"] == "pending"
+    charge["refunds"] = {"object": "list", "data": [dict(by_charge, status="succeeded")]}
     assert (await deliver(world, "charge.refunded", charge)).status_code == 200
     for booking in (first, second):
         found = await read(world, booking["id"])
@@ -736,3 +768,24 @@ async def test_a_payment_on_an_existing_booking_emits_booking_paid_and_a_free_on
     await world.set_availability(settings={"price_amount": 0})
     free = await world.booked("2026-12-01T12:00:00+01:00")
     assert await events_of(world, free["id"]) == ["booking.created", "booking.confirmed"]
+
+
+async def test_the_default_return_goes_to_the_booking_page_under_public_base_url(
+    database_url: str, clock: FixedClock, stripe: FakeStripe
+) -> None:
+    settings = make_settings(
+        database_url, public_base_url="https://coach.example/booking/", **stripe.settings()
+    )
+    async with running_api(settings, clock) as api:
+        clock.set(MONDAY)
+        world = await make_world(api)
+        await world.set_availability(settings={"price_amount": PRICE})
+        booking = await world.booked(TUESDAY_10)
+        session = await checked_out(world, booking["id"])
+        page = f"https://coach.example/booking/book/{world.brand['slug']}?booking={booking['id']}"
+        assert stripe.forms[session["id"]]["cancel_url"] == f"{page}&checkout=cancelled"
+        # The request's own origin is not the service's own any more.
+        elsewhere = await checkout(world, booking["id"], success_url="http://booking.test/book/acme")
+        assert elsewhere.status_code == 422
+        here = await checkout(world, booking["id"], success_url="https://coach.example/anywhere")
+        assert here.status_code == 200

@@ -44,9 +44,11 @@ class RefundStatus(StrEnum):
 
 
 class CheckoutStatus(StrEnum):
-    """A Stripe Checkout Session as we last knew it: `open` until paid, expired or failed."""
+    """A Stripe Checkout Session as we last knew it: `open` until paid, expired or failed; `processing`
+    while a delayed payment (a bank debit) is on its way, whatever its own expiry says."""
 
     OPEN = "open"
+    PROCESSING = "processing"
     COMPLETE = "complete"
     EXPIRED = "expired"
 

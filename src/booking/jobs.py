@@ -32,7 +32,7 @@ def background_jobs(
     calendar_every = timedelta(minutes=settings.calendar_sync_minutes)
     return [
         *hold_jobs(context.db, context.notifier),
-        *payment_jobs(context.db, context.notifier, context.payments),
+        *payment_jobs(context.db, context.notifier, context.payments, settings.stripe_timeout_seconds),
         *delivery.webhook_jobs(context.db, context.outbound, timeout_seconds=delivery_timeout_seconds),
         *message_jobs(context.db, context.notifier),
         *(reminder_jobs(context.db, context.notifier) if remind else []),

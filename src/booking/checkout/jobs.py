@@ -1,7 +1,8 @@
 """The worker's payment tasks: refunds and session expiries asked of Stripe until it answers.
 
-A task is leased (its next attempt moved a minute on) before Stripe is asked, so a worker dying
-mid-call leaves it due again. A refund is retried on 429, 5xx, network errors and timeouts after 5 s,
+A task is leased (its next attempt moved past the whole pass's calls) before Stripe is asked, so a
+worker dying mid-call leaves it due again, and no other worker asks about it meanwhile. A refund is
+retried on 409 (the same key still being answered), 429, 5xx, network errors and timeouts after 5 s,
 5 min, 30 min, 2 h, 5 h, 10 h and 10 h: Stripe's Idempotency-Key (`refund-<booking id>`) makes a repeat
 safe. Any other 4xx is final: `refund_status: failed` and `booking.refund_failed`. An expiry Stripe
 refuses (the session is no longer open) has nothing left to do.
@@ -27,7 +28,6 @@ from booking.worker import Job
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = tuple(timedelta(seconds=seconds) for seconds in (5, 300, 1800, 7200, 18000, 36000, 36000))
-LEASE = timedelta(minutes=1)
 TASKS_PER_PASS = 20
 
 
@@ -39,15 +39,20 @@ def refund_key(task: PaymentTask, booking_intent: str | None) -> str:
 
 
 class PaymentTasksRunner:
-    def __init__(self, db: Database, notifier: Notifier, provider: PaymentProvider) -> None:
+    def __init__(
+        self, db: Database, notifier: Notifier, provider: PaymentProvider, call_seconds: float
+    ) -> None:
         self.db = db
         self.notifier = notifier
         self.provider = provider
+        # A pass asks Stripe for its tasks one after another: the lease outlasts every call of it, so
+        # no other worker takes a task this one is still asking about.
+        self.lease = timedelta(seconds=TASKS_PER_PASS * call_seconds * 2 + 60)
 
     async def run_due(self, now: datetime) -> int:
         """One pass: claim what is due, ask Stripe for each, record the outcomes. Answers how many."""
         async with self.db.transaction(write=True) as session:
-            tasks = list(await repository.claim_due_tasks(session, now, now + LEASE, TASKS_PER_PASS))
+            tasks = list(await repository.claim_due_tasks(session, now, now + self.lease, TASKS_PER_PASS))
             session.expunge_all()
         for task in tasks:
             await self._attempt(task, now)
@@ -80,8 +85,8 @@ class PaymentTasksRunner:
         self, work: UnitOfWork, task: PaymentTask, outcome: ProviderRefund | PaymentError | None
     ) -> None:
         row = await repository.task_by_id(work.session, task.id)
-        if row is None:
-            return  # its booking was deleted
+        if row is None or row.done_at is not None:
+            return  # its booking was deleted, or another attempt settled it
         row.attempts += 1
         if isinstance(outcome, PaymentError):
             row.last_error = outcome.reason
@@ -104,9 +109,11 @@ class PaymentTasksRunner:
             await refund_settled(work, booking, outcome.status, amount)
 
 
-def payment_jobs(db: Database, notifier: Notifier, provider: PaymentProvider | None) -> list[Job]:
-    """Refunds and session expiries; none without Stripe (nothing queues them then)."""
+def payment_jobs(
+    db: Database, notifier: Notifier, provider: PaymentProvider | None, call_seconds: float
+) -> list[Job]:
+    """Refunds and session expiries; none without Stripe (what is queued waits until it is set up)."""
     if provider is None:
         return []
-    runner = PaymentTasksRunner(db, notifier, provider)
+    runner = PaymentTasksRunner(db, notifier, provider, call_seconds)
     return [Job("payments", runner.run_due, repository.any_task_due, batch=TASKS_PER_PASS, after_work=True)]

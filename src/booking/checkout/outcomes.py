@@ -36,7 +36,9 @@ async def apply_session(work: UnitOfWork, found: ProviderSession) -> None:
         log.info("Stripe session %s names no booking of ours", found.id)
         return
     if found.open:
-        return  # unpaid yet (a delayed method settles later)
+        if found.status == "complete":  # a delayed method: paid later, or failed
+            await repository.set_session_status(work.session, found.id, CheckoutStatus.PROCESSING)
+        return
     closed = CheckoutStatus.COMPLETE if found.status == "complete" else CheckoutStatus.EXPIRED
     await repository.set_session_status(work.session, found.id, closed)
     if booking.checkout_session_id == found.id and not found.paid:
@@ -77,6 +79,9 @@ async def refund_settled(work: UnitOfWork, booking: Booking, status: str, amount
 
 
 def refund_failed(work: UnitOfWork, booking: Booking) -> None:
+    """Stripe refused the refund (or gave up on it); a refund it reported succeeded stays so."""
+    if booking.refund_status == RefundStatus.SUCCEEDED:
+        return
     booking.refund_status = RefundStatus.FAILED
     booking.updated_at = work.now
     emit(work, EventType.REFUND_FAILED, booking)

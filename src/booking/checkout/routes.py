@@ -27,10 +27,12 @@ from booking.payments.signature import secrets_of
 router = APIRouter(tags=["payments"])
 
 
-def allowed_origins(request: Request, public_base_url: str | None, embedding: str) -> list[str]:
-    """Where Stripe may send a payer back: the service's own origin first, then the embedding sites'."""
-    own = (public_base_url or str(request.base_url)).rstrip("/")
-    return [service.origin_of(own) or own, *(origin.lower() for origin in origin_list(embedding))]
+def return_to(request: Request, public_base_url: str | None, embedding: str) -> service.ReturnTo:
+    """Where Stripe may send a payer back: the service's own origin, then the embedding sites'; by
+    default to the booking page under the service's own base URL (PUBLIC_BASE_URL, path included)."""
+    base = (public_base_url or str(request.base_url)).rstrip("/")
+    origins = [service.origin_of(base) or base, *(origin.lower() for origin in origin_list(embedding))]
+    return service.ReturnTo(base, origins)
 
 
 @router.post(
@@ -54,9 +56,9 @@ async def checkout(
     body: Annotated[CheckoutIn | None, Body()] = None,
 ) -> CheckoutOut:
     """A Stripe Checkout Session for a pending priced booking: the open one, or a new one."""
-    origins = allowed_origins(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
+    back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
     made = await service.start_checkout(
-        ctx.unit_of_work(), ctx.payments, principal, booking_id, body or CheckoutIn(), origins
+        ctx.unit_of_work(), ctx.payments, principal, booking_id, body or CheckoutIn(), back
     )
     return CheckoutOut(checkout=made)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -39,10 +40,21 @@ from booking.payments import repository
 from booking.payments.providers import PaymentError, PaymentProvider, SessionRequest, session_params
 from booking.unit_of_work import UnitOfWork
 
-# Stripe's bounds on a Checkout Session's expiry.
-SHORTEST = timedelta(minutes=30)
-LONGEST = timedelta(hours=24)
+# Stripe's bounds on a Checkout Session's expiry, counted from when Stripe makes it: a minute inside them
+# each way, so that the time the request takes never puts it outside.
+MARGIN = timedelta(minutes=1)
+SHORTEST = timedelta(minutes=30) + MARGIN
+LONGEST = timedelta(hours=24) - MARGIN
 SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
+
+
+@dataclass(frozen=True)
+class ReturnTo:
+    """The service's own base URL (the default return goes to its booking page) and the origins a
+    caller's return URLs may point to."""
+
+    base: str
+    origins: list[str]
 
 
 def require_provider(provider: PaymentProvider | None) -> PaymentProvider:
@@ -57,10 +69,9 @@ async def start_checkout(
     principal: Principal,
     booking_id: UUID,
     data: CheckoutIn,
-    origins: list[str],
+    back: ReturnTo,
 ) -> CheckoutSessionOut:
-    """POST /api/bookings/{id}/checkout: the booking's open session, or a new one. `origins` are those
-    the return URLs may point to: the service's own first, then the embedding sites'."""
+    """POST /api/bookings/{id}/checkout: the booking's open session, or a new one."""
     stripe = require_provider(provider)
 
     async def change(work: UnitOfWork) -> CheckoutSessionOut:
@@ -69,7 +80,7 @@ async def start_checkout(
         if role == Role.INSTRUCTOR:
             raise Forbidden("the instructor does not pay for the session")
         check_payable(booking, work.now)
-        success_url, cancel_url = await return_urls(work, booking, data, origins)
+        success_url, cancel_url = await return_urls(work, booking, data, back)
         found = await repository.open_session(session, booking.id, work.now)
         if found is not None:
             return CheckoutSessionOut(id=found.id, url=found.url, expires_at=found.expires_at)
@@ -110,17 +121,17 @@ def check_payable(booking: Booking, now: datetime) -> None:
 
 
 async def return_urls(
-    work: UnitOfWork, booking: Booking, data: CheckoutIn, origins: list[str]
+    work: UnitOfWork, booking: Booking, data: CheckoutIn, back: ReturnTo
 ) -> tuple[str, str]:
     """The URLs Stripe sends the payer back to: given ones on an allowed origin, else the booking page."""
     for name in ("success_url", "cancel_url"):
         url = getattr(data, name)
-        if url is not None and origin_of(url) not in origins:
+        if url is not None and origin_of(url) not in back.origins:
             raise field_error("must be on the service's own origin or one of EMBED_ORIGINS", "body", name)
     if data.success_url is not None and data.cancel_url is not None:
         return data.success_url, data.cancel_url
     brand = await brand_by_id(work.session, booking.brand_id)
-    page = f"{origins[0]}/book/{brand.slug if brand else ''}?booking={booking.id}"
+    page = f"{back.base}/book/{brand.slug if brand else ''}?booking={booking.id}"
     success = f"{page}&checkout=success&session_id={SESSION_ID_PLACEHOLDER}"
     return data.success_url or success, data.cancel_url or f"{page}&checkout=cancelled"
 
@@ -156,8 +167,9 @@ async def session_request(
 
 
 def session_expiry(hold_expires_at: datetime | None, now: datetime) -> datetime:
-    """The later of the hold's end and now + 30 min, at most now + 24 h (a hold that never ends: 24 h).
-    Whole seconds: Stripe counts in them, and the idempotency key must see what Stripe sees."""
+    """The later of the hold's end and now + 30 min, at most now + 24 h (a hold that never ends: 24 h),
+    each a minute inside Stripe's bounds. Whole seconds: Stripe counts in them, and the idempotency key
+    must see what Stripe sees."""
     if hold_expires_at is None:
         ends = now + LONGEST
     else:

@@ -79,8 +79,18 @@ async def _apply_refund_event(work: UnitOfWork, kind: str, thing: dict[str, Any]
     if kind == "refund.updated":
         amount = booking.amount_refunded + int(thing["amount"]) if thing.get("status") == "succeeded" else 0
         await refund_settled(work, booking, str(thing.get("status")), amount)
-    elif thing.get("refunded") or int(thing.get("amount_refunded") or 0) > 0:
-        await refund_settled(work, booking, "succeeded", int(thing["amount_refunded"]))
+        return
+    # A charge counts a refund as refunded while it is still pending: only the refunds it lists, with
+    # their own status, say how it went (a charge without them leaves it to `refund.updated`).
+    listed = thing.get("refunds")
+    refunds = listed.get("data") if isinstance(listed, dict) else None
+    if not isinstance(refunds, list) or not refunds:
+        return
+    statuses = {str(refund.get("status")) for refund in refunds}
+    if statuses == {"succeeded"}:
+        await refund_settled(work, booking, "succeeded", sum(int(refund["amount"]) for refund in refunds))
+    elif statuses & {"failed", "canceled"}:
+        await refund_settled(work, booking, "failed", booking.amount_refunded)
 
 
 async def _booking_of_refund(work: UnitOfWork, thing: dict[str, Any]) -> Booking | None:

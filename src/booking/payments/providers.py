@@ -179,5 +179,6 @@ async def _call(request: Awaitable[Any]) -> Any:
         raise PaymentError(f"Stripe unreachable: {exc.user_message or exc}", retryable=True) from exc
     except stripe.StripeError as exc:
         status = exc.http_status
-        retryable = status is None or status == 429 or status >= 500
+        # 409: the same Idempotency-Key is still being answered (a concurrent attempt): ask again later.
+        retryable = status is None or status in (409, 429) or status >= 500
         raise PaymentError(f"Stripe {status}: {exc.user_message or exc}", retryable=retryable) from exc

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,14 +25,15 @@ RECORD_EVENT = {
 
 
 async def open_session(session: AsyncSession, booking_id: UUID, now: datetime) -> CheckoutSession | None:
-    """The booking's session a student may still pay through: open, and not past its expiry."""
+    """The booking's session a student may still pay through: open and not past its expiry, or with a
+    delayed payment on its way (a second session could charge twice)."""
+    payable = or_(
+        and_(CheckoutSession.status == CheckoutStatus.OPEN, CheckoutSession.expires_at > now),
+        CheckoutSession.status == CheckoutStatus.PROCESSING,
+    )
     query = (
         select(CheckoutSession)
-        .where(
-            CheckoutSession.booking_id == booking_id,
-            CheckoutSession.status == CheckoutStatus.OPEN,
-            CheckoutSession.expires_at > now,
-        )
+        .where(CheckoutSession.booking_id == booking_id, payable)
         .order_by(CheckoutSession.created_at.desc())
         .limit(1)
     )

@@ -253,7 +253,8 @@ function outcomeOf(booking) {
 // --- paying (when the service takes payments online) -------------------------------------------------
 
 function needsPayment(booking) {
-  return config.payments && booking.status === "pending" && booking.payment_status === "unpaid" && booking.price && booking.price.amount > 0;
+  const held = !booking.hold_expires_at || new Date(booking.hold_expires_at) > new Date();
+  return config.payments && held && booking.status === "pending" && booking.payment_status === "unpaid" && booking.price && booking.price.amount > 0;
 }
 
 function payButton(booking) {
@@ -292,12 +293,18 @@ async function returnFromCheckout() {
   }
   try {
     const data = await api(`/api/bookings/${bookingId}/checkout/refresh`, { method: "POST", body: { session_id: sessionId } });
-    const booking = data.booking;
-    say(booking.status === "confirmed" ? `Paid: your session of ${dayAndTime(booking.starts_at, zone())} is confirmed.` : `Payment received; your booking is ${booking.status}.`);
+    say(paymentOutcome(data.booking));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     say(error.message);
   }
+}
+
+function paymentOutcome(booking) {
+  const when = dayAndTime(booking.starts_at, zone());
+  if (booking.payment_status !== "paid") return `Your payment has not arrived yet: your session of ${when} is ${booking.status}.`;
+  if (booking.status === "confirmed") return `Paid: your session of ${when} is confirmed.`;
+  return `Paid, but your session of ${when} is ${booking.status}: the payment will be refunded.`;
 }
 
 // --- my bookings -----------------------------------------------------------------------------------
