@@ -119,7 +119,9 @@ class FakeStripe:
                     )
                 return Reply(reply.status, reply.body, headers={"Idempotent-Replayed": "true"})
             reply = self._answer(request)
-            if key is not None and reply.status < 500 and reply.status != 429:
+            # Stripe keeps the result of a request that ran: not a 5xx, a rate limit, or a 409 for a
+            # key still in use by another request.
+            if key is not None and reply.status < 500 and reply.status not in (409, 429):
                 self._replies[key] = (request.body, reply)
             if self.lose_answers is not None:
                 return Reply(hang=self.lose_answers == "hang", reset=self.lose_answers == "reset")

@@ -546,37 +546,59 @@ async def test_a_cancelled_stripe_payment_is_refunded_by_who_cancelled(
     assert "booking.refunded" in await events_of(world, booking["id"])
 
 
+SERVER_ERROR = Reply(500, {"error": {"type": "api_error", "message": "Something went wrong"}})
+RATE_LIMITED = Reply(
+    429, {"error": {"type": "invalid_request_error", "message": "Too many requests", "code": "rate_limit"}}
+)
+KEY_IN_USE = Reply(
+    409,
+    {
+        "error": {
+            "type": "idempotency_error",
+            "message": "There is currently another in-progress request using this Idempotent Key",
+        }
+    },
+)
+
+
 async def test_a_refund_is_retried_with_the_same_key_until_stripe_answers(
     world: World, stripe: FakeStripe
 ) -> None:
     booking = await paid_booking(world, stripe)
-    stripe.failures["refunds"] = [
-        Reply(500, {"error": {"type": "api_error", "message": "Something went wrong"}}),
-        Reply(
-            429,
-            {
-                "error": {
-                    "type": "invalid_request_error",
-                    "message": "Too many requests",
-                    "code": "rate_limit",
-                }
-            },
-        ),
-    ]
+    stripe.failures["refunds"] = [SERVER_ERROR, RATE_LIMITED, KEY_IN_USE]
     await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
     await worker_pass(world)
     assert len(stripe.asked("POST", "/v1/refunds")) == 1
     await worker_pass(world)  # not due yet: 5 s
     assert len(stripe.asked("POST", "/v1/refunds")) == 1
-    advance(world, timedelta(seconds=5))
-    await worker_pass(world)
-    advance(world, timedelta(minutes=5))
-    await worker_pass(world)
+    for wait in (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30)):
+        advance(world, wait)
+        await worker_pass(world)
     asked = stripe.asked("POST", "/v1/refunds")
-    assert len(asked) == 3
+    assert len(asked) == 4
     assert {r.headers["Idempotency-Key"] for r in asked} == {f"refund-{booking['id']}"}
     assert len(stripe.refunds) == 1
     assert (await read(world, booking["id"]))["payment"]["refund_status"] == "succeeded"
+
+
+async def test_a_refund_stripe_never_answers_fails_after_the_last_retry(
+    world: World, stripe: FakeStripe
+) -> None:
+    booking = await paid_booking(world, stripe)
+    stripe.failures["refunds"] = [SERVER_ERROR] * 8
+    await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
+    await worker_pass(world)
+    schedule = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    for seconds in schedule:
+        assert (await read(world, booking["id"]))["payment"]["refund_status"] == "pending"
+        advance(world, timedelta(seconds=seconds - 1))
+        await worker_pass(world)  # a second early: not asked
+        advance(world, timedelta(seconds=1))
+        await worker_pass(world)
+    assert len(stripe.asked("POST", "/v1/refunds")) == 1 + len(schedule)
+    found = await read(world, booking["id"])
+    assert found["payment"]["refund_status"] == "failed"
+    assert (await events_of(world, booking["id"]))[-1] == "booking.refund_failed"
 
 
 @pytest.mark.parametrize("fault", ["timeout", "connection reset"])
