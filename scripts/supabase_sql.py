@@ -30,6 +30,7 @@ FILES = {
     # 0007 changes SQLite's overlap triggers only: nothing for PostgreSQL, so no file.
     "0008": "20261206120000_prices.sql",
     "0009": "20261206160000_payments.sql",
+    "0010": "20261206170000_brand_timezone_locale.sql",
 }
 
 HEADER = """\

@@ -95,3 +95,34 @@ async def test_admin_of_unknown_brand_is_404(api: Api) -> None:
         f"/api/brands/{uuid.uuid4()}/admins", json={"user_id": str(uuid.uuid4())}, headers=SERVICE
     )
     assert response.status_code == 404
+
+
+async def test_a_brand_has_its_own_timezone_and_locale(api: Api) -> None:
+    brand = await api.brand()
+    assert (brand["settings"]["timezone"], brand["settings"]["locale"]) == ("UTC", "en")
+    url = f"/api/brands/{brand['id']}"
+    changed = await api.client.patch(
+        url, json={"settings": {"timezone": "Europe/Paris", "locale": "pt-BR"}}, headers=SERVICE
+    )
+    assert changed.status_code == 200, changed.text
+    assert (
+        changed.json()["brand"]["settings"]["timezone"],
+        changed.json()["brand"]["settings"]["locale"],
+    ) == (
+        "Europe/Paris",
+        "pt-BR",
+    )
+    for settings in (
+        {"timezone": "Mars/Olympus"},
+        {"timezone": None},
+        {"timezone": "europe/paris"},
+        {"locale": "pt"},
+        {"locale": "EN"},
+        {"locale": None},
+        {"locale": 7},
+    ):
+        refused = await api.client.patch(url, json={"settings": settings}, headers=SERVICE)
+        assert refused.status_code == 422, (settings, refused.text)
+    listed = (await api.client.get("/api/brands")).json()["brands"]
+    (found,) = [b for b in listed if b["id"] == brand["id"]]
+    assert (found["settings"]["timezone"], found["settings"]["locale"]) == ("Europe/Paris", "pt-BR")

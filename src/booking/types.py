@@ -50,6 +50,16 @@ def check_currency(code: str) -> str:
     return code
 
 
+# The languages the service speaks (its pages and messages); a locale field takes only these.
+LOCALES = ("en", "de", "fr", "es", "pt-BR", "ja", "ar")
+
+
+def check_locale(code: str) -> str:
+    if code not in LOCALES:
+        raise ValueError(f"not a supported locale: {code!r} (one of {', '.join(LOCALES)})")
+    return code
+
+
 def check_e164(phone: str) -> str:
     if not E164.match(phone):
         raise ValueError("phone must be an E.164 number: '+' and 7 to 15 digits")
@@ -122,6 +132,7 @@ def iso_date_text(value: object) -> object:
 
 TimezoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_timezone)]
 Currency = Annotated[str, StringConstraints(max_length=3), AfterValidator(check_currency)]
+Locale = Annotated[str, StringConstraints(max_length=8), AfterValidator(check_locale)]
 Phone = Annotated[str, StringConstraints(max_length=16), AfterValidator(check_e164)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_slug)]
 Name = Annotated[

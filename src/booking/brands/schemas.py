@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from booking.types import Currency, Name, Slug
+from booking.types import LOCALES, Currency, Locale, Name, Slug, TimezoneName
 
 
 class BrandCreate(BaseModel):
@@ -23,6 +23,12 @@ class BrandSettingsIn(BaseModel):
     currency: Currency | None = Field(
         default=None, description="ISO 4217, lower case (`eur`, `jpy`): the currency of the brand's prices"
     )
+    timezone: TimezoneName | None = Field(
+        default=None, description="IANA zone of the brand's own dates (a pass's validity)"
+    )
+    locale: Locale | None = Field(
+        default=None, description="the language of the brand's pages and messages: " + ", ".join(LOCALES)
+    )
 
 
 class BrandUpdate(BaseModel):
@@ -35,6 +41,8 @@ class BrandSettings(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     max_pending_per_student: int | None
     currency: str
+    timezone: str
+    locale: str
 
 
 class BrandOut(BaseModel):

@@ -25,6 +25,10 @@ class Brand(Base):
     max_pending_per_student: Mapped[int | None] = mapped_column(Integer, default=3, server_default="3")
     # ISO 4217, lower case (as Stripe writes it): the currency of every price in the brand.
     currency: Mapped[str] = mapped_column(String(3), default="usd", server_default="usd")
+    # The brand's own dates (a pass's validity, the console's days) are dates in this IANA zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The language of the brand's pages and messages, unless a booking or an instructor says otherwise.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
