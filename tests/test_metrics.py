@@ -39,6 +39,7 @@ QUEUE_INDEXES = {
     "events": "ix_events_undispatched",
     "webhook_deliveries": "ix_webhook_deliveries_due",
     "outbox_messages": "ix_outbox_messages_due",
+    "payment_tasks": "ix_payment_tasks_due",
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from booking.checkout.service import session_expiry
 from booking.clock import FixedClock
+from booking.metrics import build_registry
 from booking.models.events import Event
 from booking.models.payments import PaymentTask
 from tests.booking_world import MONDAY, World, context_of, make_world
@@ -811,3 +812,34 @@ async def test_the_default_return_goes_to_the_booking_page_under_public_base_url
         assert elsewhere.status_code == 422
         here = await checkout(world, booking["id"], success_url="https://coach.example/anywhere")
         assert here.status_code == 200
+
+
+async def test_stripe_events_and_payment_tasks_are_counted_for_metrics(
+    world: World, stripe: FakeStripe
+) -> None:
+    registry = build_registry()
+
+    def counted(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    names = [
+        ("booking_stripe_events_total", {"outcome": o}) for o in ("applied", "repeat", "ignored", "refused")
+    ]
+    names += [
+        ("booking_payment_task_attempts_total", {"kind": "refund", "outcome": o}) for o in ("retry", "done")
+    ]
+    before = [counted(name, **labels) for name, labels in names]
+    booking = await world.booked(TUESDAY_10)
+    paid = stripe.pay((await checked_out(world, booking["id"]))["id"])
+    await deliver(world, "checkout.session.completed", paid, "evt_counted")
+    await deliver(world, "checkout.session.completed", paid, "evt_counted")
+    await deliver(world, "customer.created", {"id": "cus_1"})
+    forged = await world.client.post(WEBHOOK, content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
+    assert forged.status_code == 400
+    stripe.failures["refunds"] = [SERVER_ERROR]
+    await world.patch(booking["id"], {"status": "cancelled"}, SERVICE)
+    await worker_pass(world)
+    advance(world, timedelta(seconds=5))
+    await worker_pass(world)
+    after = [counted(name, **labels) for name, labels in names]
+    assert [now - then for now, then in zip(after, before, strict=True)] == [1, 1, 1, 1, 1, 1]

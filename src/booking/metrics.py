@@ -50,6 +50,8 @@ UNMATCHED = "unmatched"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "OTHER"
 DELIVERY_OUTCOMES = ("delivered", "failed", "retry")
+STRIPE_EVENT_OUTCOMES = ("applied", "repeat", "ignored", "refused")
+PAYMENT_TASK_KINDS = ("refund", "expire_session")
 
 # A booking takes milliseconds: finer buckets at the low end than prometheus-client's defaults.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -90,6 +92,18 @@ _PROVIDER_SECONDS = Histogram(
     buckets=PROVIDER_BUCKETS,
     registry=None,
 )
+_STRIPE_EVENTS = Counter(
+    "booking_stripe_events",
+    "Stripe webhook events, by outcome (applied, a repeat of an applied one, ignored, refused signature)",
+    ("outcome",),
+    registry=None,
+)
+_PAYMENT_TASK_ATTEMPTS = Counter(
+    "booking_payment_task_attempts",
+    "Refunds and session expiries asked of Stripe, by kind and outcome (done, failed for good, retry)",
+    ("kind", "outcome"),
+    registry=None,
+)
 PROCESS_METRICS: tuple[Collector, ...] = (
     _REQUESTS,
     _REQUEST_SECONDS,
@@ -97,10 +111,18 @@ PROCESS_METRICS: tuple[Collector, ...] = (
     _BOOKINGS_REFUSED,
     _DELIVERY_ATTEMPTS,
     _PROVIDER_SECONDS,
+    _STRIPE_EVENTS,
+    _PAYMENT_TASK_ATTEMPTS,
 )
+# Exposed at 0 from the start, so that rate() sees the first one.
 for _outcome in DELIVERY_OUTCOMES:
-    # Exposed at 0 from the start, so that rate() sees the first attempt.
     _DELIVERY_ATTEMPTS.labels(_outcome)
+for _outcome in STRIPE_EVENT_OUTCOMES:
+    _STRIPE_EVENTS.labels(_outcome)
+for _kind in PAYMENT_TASK_KINDS:
+    for _outcome in DELIVERY_OUTCOMES[1:]:
+        _PAYMENT_TASK_ATTEMPTS.labels(_kind, _outcome)
+    _PAYMENT_TASK_ATTEMPTS.labels(_kind, "done")
 
 # The children of each (route, method, status): `labels()` validates and locks on every call, a dict
 # lookup does not. Bounded like the labels themselves.
@@ -140,6 +162,17 @@ def booking_refused(code: str) -> None:
 def delivery_attempt(outcome: str) -> None:
     """One webhook delivery attempt: `delivered`, `failed` (given up) or `retry` (another one is due)."""
     _DELIVERY_ATTEMPTS.labels(outcome).inc()
+
+
+def stripe_event(outcome: str) -> None:
+    """One Stripe webhook call: `applied`, `repeat` (its id was applied before), `ignored` (a type or a
+    booking we do not know) or `refused` (its signature)."""
+    _STRIPE_EVENTS.labels(outcome).inc()
+
+
+def payment_task_attempt(kind: str, outcome: str) -> None:
+    """One refund or session expiry asked of Stripe: `done`, `failed` (given up) or `retry`."""
+    _PAYMENT_TASK_ATTEMPTS.labels(kind, outcome).inc()
 
 
 def provider_call(provider: str, outcome: str, seconds: float) -> None:

@@ -1,9 +1,10 @@
 """The queue reads of GET /metrics: how many jobs wait in each queue, and since when.
 
 One statement per queue, each answered from the queue's partial index (`ix_events_undispatched`,
-`ix_webhook_deliveries_due`, `ix_outbox_messages_due`): the statuses are written into the SQL, not sent
-as parameters, so that SQLite and a prepared statement's generic plan on PostgreSQL can see that the
-filter implies the index's `WHERE`. A scrape reads index entries of waiting jobs only, never history.
+`ix_webhook_deliveries_due`, `ix_outbox_messages_due`, `ix_payment_tasks_due`): the statuses are written
+into the SQL, not sent as parameters, so that SQLite and a prepared statement's generic plan on
+PostgreSQL can see that the filter implies the index's `WHERE`. A scrape reads index entries of waiting
+jobs only, never history.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from booking.enums import OPEN_MESSAGE_STATES, WebhookDeliveryStatus
 from booking.models.base import one_of
 from booking.models.events import Event
 from booking.models.notifications import OutboxMessage
+from booking.models.payments import PaymentTask
 from booking.models.webhooks import WebhookDelivery
 
 EVENTS = "events"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
 OUTBOX_MESSAGES = "outbox_messages"
+PAYMENT_TASKS = "payment_tasks"
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,17 @@ def _due_messages() -> Select[int, datetime | None]:
     )
 
 
+def _due_payment_tasks() -> Select[int, datetime | None]:
+    return select(func.count(), func.min(PaymentTask.next_attempt_at)).where(
+        PaymentTask.done_at.is_(None), PaymentTask.next_attempt_at <= bindparam("now")
+    )
+
+
 QUEUE_STATEMENTS: tuple[tuple[str, Select[int, datetime | None]], ...] = (
     (EVENTS, _undispatched_events()),
     (WEBHOOK_DELIVERIES, _due_deliveries()),
     (OUTBOX_MESSAGES, _due_messages()),
+    (PAYMENT_TASKS, _due_payment_tasks()),
 )
 
 

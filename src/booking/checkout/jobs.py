@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from booking import metrics
 from booking.bookings.messages import unit_of_work
 from booking.bookings.repository import booking_by_id
 from booking.checkout.outcomes import refund_failed, refund_settled
@@ -92,8 +93,10 @@ class PaymentTasksRunner:
             row.last_error = outcome.reason
             if outcome.retryable and row.attempts <= len(RETRY_AFTER):
                 row.next_attempt_at = work.now + RETRY_AFTER[row.attempts - 1]
+                metrics.payment_task_attempt(row.kind, "retry")
                 return
             log.warning("payment task %s (%s) failed: %s", row.id, row.kind, outcome.reason)
+        metrics.payment_task_attempt(row.kind, "failed" if isinstance(outcome, PaymentError) else "done")
         row.done_at = work.now
         if row.kind == PaymentTaskKind.EXPIRE_SESSION:
             if outcome is None:

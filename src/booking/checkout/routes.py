@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request
 
+from booking import metrics
 from booking.bookings.errors import InvalidTransition
 from booking.bookings.schemas import BookingOut
 from booking.checkout import service
@@ -96,6 +97,11 @@ async def stripe_webhook(
     """Stripe's events, signed with one of STRIPE_WEBHOOK_SECRET; each applied at most once."""
     body = await request.body()
     secrets = secrets_of(ctx.settings.stripe_webhook_secret)
-    event = verified_event(body, stripe_signature, secrets, ctx.clock.now())
-    await ctx.unit_of_work().run(lambda work: apply_event(work, event))
+    try:
+        event = verified_event(body, stripe_signature, secrets, ctx.clock.now())
+    except InvalidSignature:
+        metrics.stripe_event("refused")
+        raise
+    outcome = await ctx.unit_of_work().run(lambda work: apply_event(work, event))
+    metrics.stripe_event(outcome)
     return {"received": True}

@@ -45,15 +45,19 @@ def verified_event(body: bytes, header: str | None, secrets: list[str], now: dat
     return event
 
 
-async def apply_event(work: UnitOfWork, event: Mapping[str, Any]) -> None:
-    """Apply one event in one transaction with the record of its id; a repeat changes nothing."""
+APPLIED, REPEAT, IGNORED = "applied", "repeat", "ignored"
+
+
+async def apply_event(work: UnitOfWork, event: Mapping[str, Any]) -> str:
+    """Apply one event in one transaction with the record of its id; a repeat changes nothing.
+    Answers what became of it: applied, repeat or ignored."""
     kind = str(event.get("type") or "")
     data = event.get("data")
     thing = data.get("object") if isinstance(data, dict) else None
     if kind not in SESSION_EVENTS | REFUND_EVENTS or not isinstance(thing, dict):
-        return
+        return IGNORED
     if not await repository.claim_event(work.session, str(event["id"]), kind, work.now):
-        return
+        return REPEAT
     try:
         if kind in SESSION_EVENTS:
             await _apply_session_event(work, kind, thing)
@@ -61,6 +65,8 @@ async def apply_event(work: UnitOfWork, event: Mapping[str, Any]) -> None:
             await _apply_refund_event(work, kind, thing)
     except (KeyError, TypeError, ValueError):
         log.warning("Stripe event %s (%s) has a shape we do not know: ignored", event["id"], kind)
+        return IGNORED
+    return APPLIED
 
 
 async def _apply_session_event(work: UnitOfWork, kind: str, thing: dict[str, Any]) -> None:
