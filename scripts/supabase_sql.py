@@ -31,6 +31,7 @@ FILES = {
     "0008": "20261206120000_prices.sql",
     "0009": "20261206160000_payments.sql",
     "0010": "20261206170000_brand_timezone_locale.sql",
+    "0011": "20261206180000_series.sql",
 }
 
 HEADER = """\

@@ -43,6 +43,7 @@ TABLES = (
     "idempotency_keys",
     "booking_events",
     "bookings",
+    "series",
     "availability_overrides",
     "availability_weekly",
     "instructor_scheduling_settings",

@@ -101,6 +101,8 @@ ROOM_LAYERS = {
     "reads": SERVICES,
     "prices": SERVICES,
     "payments": SERVICES,
+    "creation": SERVICES,
+    "series": SERVICES,
     "outcomes": SERVICES,
     "webhook": SERVICES,
     "reminders": SERVICES,

@@ -43,6 +43,13 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
+class SeriesConflicts(StrEnum):
+    """What a weekly series does with occurrences the rules refuse: nothing is made, or they are left out."""
+
+    ALL_OR_NOTHING = "all_or_nothing"
+    SKIP = "skip"
+
+
 class CheckoutStatus(StrEnum):
     """A Stripe Checkout Session as we last knew it: `open` until paid, expired or failed; `processing`
     while a delayed payment (a bank debit) is on its way, whatever its own expiry says."""
@@ -82,6 +89,8 @@ class NotificationKind(StrEnum):
     HOLD_EXPIRED = "payment_hold_expired"
     BOOKING_RESCHEDULED = "booking_rescheduled"
     BOOKING_RESCHEDULED_INSTRUCTOR = "booking_rescheduled_instructor"
+    SERIES_CREATED = "series_created"
+    SERIES_CREATED_INSTRUCTOR = "series_created_instructor"
 
 
 class ErrorCode(StrEnum):
@@ -117,6 +126,7 @@ class ErrorCode(StrEnum):
     NOTHING_TO_PAY = "nothing_to_pay"
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     INVALID_SIGNATURE = "invalid_signature"
+    SERIES_CONFLICT = "series_conflict"
 
 
 class EventType(StrEnum):

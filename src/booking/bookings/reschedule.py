@@ -23,6 +23,7 @@ from booking.auth import Principal
 from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
 from booking.availability.service import Asker, booking_context_and_busy, list_slots
 from booking.bookings import holds, repository
+from booking.bookings.creation import cap_locks
 from booking.bookings.errors import InvalidTransition, RescheduleCutoffPassed, refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role
@@ -31,7 +32,7 @@ from booking.bookings.reads import visible_booking
 from booking.bookings.render import Answer
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import Previous, RescheduleRequest
-from booking.bookings.service import Written, cap_locks, idempotent_write
+from booking.bookings.service import Written, idempotent_write
 from booking.db import Database
 from booking.enums import ACTIVE_STATUSES, EventType
 from booking.errors import AppError, Conflict, field_error

@@ -10,33 +10,31 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import metrics
 from booking.access import require_authenticated
 from booking.auth import Principal
-from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
+from booking.availability.repository import instructor_in_brand, scheduling_settings
 from booking.availability.service import Asker, booking_context_and_busy
 from booking.bookings import holds, idempotency, repository
+from booking.bookings.creation import cap_locks, emit_created, insert, new_booking, parties_of_new
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, check_fields, check_transition
 from booking.bookings.messages import booked_session
 from booking.bookings.payments import Payment, after_cancel, finish_change, take_payment
 from booking.bookings.policy import student_of
-from booking.bookings.prices import FREE, session_price, starting_state, take_back_staff_payment
+from booking.bookings.prices import take_back_staff_payment
 from booking.bookings.reads import visible_booking
 from booking.bookings.render import PENDING_NOTIFICATIONS, Answer, answer_body, notifications_report
-from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import BookingCreate, BookingUpdate, NotificationsOut
-from booking.brands.repository import brand_name
 from booking.enums import BookingStatus, EventType, PaymentProvider, PaymentStatus
 from booking.errors import AppError, field_error
 from booking.models.bookings import Booking
 from booking.notifications.effects import Messages
-from booking.notifications.facts import Parties
 from booking.notifications.service import BookingMessages, booking_created_messages
 from booking.scheduling import Interval, Rejection, rejection
 from booking.unit_of_work import UnitOfWork
@@ -142,77 +140,14 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
         raise refused(reason)
     blocked = Interval(start, end + context.rules.buffer)
     await holds.cancel_expired_overlapping(work, instructor.id, blocked, busy.expired)
-    settings = instructor.settings
-    price = session_price(
-        settings.price_amount, int((end - start).total_seconds()) // 60, settings.session_minutes
-    )
-    status, payment_status = starting_state(price)
-    booking = Booking(
-        id=uuid4(),
-        brand_id=data.brand_id,
-        instructor_id=instructor.id,
-        student_id=contact.student_id,
-        status=status,
-        payment_status=payment_status,
-        starts_at=start,
-        ends_at=end,
-        blocked_until=blocked.end,
-        buffer_minutes=context.rules.buffer_minutes,
-        student_timezone=data.student_timezone,
-        instructor_timezone=instructor.timezone,
-        student_name=contact.name,
-        student_email=contact.email,
-        student_phone=contact.phone,
-        instructor_notes=None,
-        cancellation_reason=None,
-        reminder_claimed_at=None,
-        hold_expires_at=None if price == FREE else holds.hold_end(work.now, settings.payment_hold_minutes),
-        refund_due=False,
-        reschedule_count=0,
-        calendar_sequence=0,
-        price_amount=price,
-        price_currency=None if price is None else instructor.currency,
-        refund_percent=settings.refund_percent,
-        payment_provider=None,
-        amount_paid=0,
-        amount_refunded=0,
-        refund_status=None,
-        created_by=principal.actor,
-        created_at=work.now,
-        updated_at=work.now,
-    )
-    await _insert(session, booking)
+    booking = new_booking(work, principal, data, contact, instructor, blocked, Interval(start, end))
+    await insert(session, booking)
     outgoing = work.effect(Messages)
-    parties = Parties(instructor.name, instructor.email, "")
-    if outgoing.notifier.configured:
-        # The brand's name only goes into messages: no query when no provider is configured.
-        parties = Parties(instructor.name, instructor.email, await brand_name(session, booking.brand_id))
+    parties = await parties_of_new(work, instructor, booking.brand_id)
     messages = booking_created_messages(outgoing.notifier, booked_session(booking), parties, work.now)
     outgoing.send(*messages.all)
-    emit(work, EventType.CREATED, booking)
-    if booking.status == BookingStatus.CONFIRMED:  # created paid (free): confirmed in the same change
-        emit(work, EventType.CONFIRMED, booking)
+    emit_created(work, booking)
     return Written(booking, messages)
-
-
-def cap_locks(instructor: InstructorInBrand, student_id: UUID) -> list[int]:
-    """The locks that make the caps exact under concurrency (PostgreSQL): one serialises the bookings
-    of this instructor in this brand, one those of this student in this brand; each only when its cap
-    is set, so that uncapped bookings of one instructor still run side by side. Always in this order."""
-    keys = []
-    if instructor.rules.capped:
-        keys.append(repository.lock_key("instructor-caps", instructor.id, instructor.brand_id))
-    if instructor.pending_cap is not None:
-        keys.append(repository.lock_key("student-pending", student_id, instructor.brand_id))
-    return keys
-
-
-async def _insert(session: AsyncSession, booking: Booking) -> None:
-    try:
-        await repository.insert_booking(session, booking)
-    except OverlapRefused as exc:
-        # Another request booked the time after our check: the database had the last word.
-        raise refused(Rejection.SLOT_UNAVAILABLE) from exc
 
 
 # --- change ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The bookings room's tables: bookings, their history, stored idempotent answers."""
+"""The bookings room's tables: bookings, their weekly series, their history, stored idempotent answers."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ class Booking(Base):
         ),
         # The instructor's calendar feed: every booking of every status, by start.
         Index("ix_bookings_instructor_starts", "instructor_id", "starts_at"),
+        # A series' occurrences, in order.
+        Index(
+            "ix_bookings_series_index",
+            "series_id",
+            "series_index",
+            postgresql_where=text("series_id IS NOT NULL"),
+            sqlite_where=text("series_id IS NOT NULL"),
+        ),
         # Stripe's charge events name the payment, not the booking.
         Index(
             "ix_bookings_payment_intent",
@@ -119,10 +127,29 @@ class Booking(Base):
     # Session made for the booking (expired when it stops waiting for payment).
     payment_intent: Mapped[str | None] = mapped_column(String(255))
     checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    # The weekly series the booking is an occurrence of, and which one (0..count-1); NULL: a single one.
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    series_index: Mapped[int | None] = mapped_column(SmallInteger)
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Series(Base):
+    """N bookings at the same local time every `every_weeks` weeks, made in one transaction; each is a
+    booking like any other (`bookings.series_id`, `series_index`)."""
+
+    __tablename__ = "series"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    instructor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instructors.id", ondelete="CASCADE"))
+    student_id: Mapped[uuid.UUID] = mapped_column()
+    count: Mapped[int] = mapped_column(SmallInteger)  # as asked, also when `skip` left some out
+    every_weeks: Mapped[int] = mapped_column(SmallInteger)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class BookingEvent(Base):

@@ -20,6 +20,7 @@ from booking.scheduling.windows import (
     local_weeks_around,
     merge,
     monday_of,
+    weekly_occurrences,
 )
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "local_weeks_around",
     "merge",
     "monday_of",
+    "weekly_occurrences",
     "rejection",
 ]

@@ -146,3 +146,18 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
         else:
             merged.append(interval)
     return merged
+
+
+def weekly_occurrences(first: Interval, zone: ZoneInfo, count: int, every_weeks: int) -> list[Interval]:
+    """`count` sessions at `first`'s local wall-clock time in `zone`, on the local dates `first`'s date
+    + 7 * `every_weeks` * k, each as long as `first`: 18:00 stays 18:00 across a DST change, and a time
+    a change skips moves forward as a booking's would. Any two are at least a week apart, so no two fall
+    on one local day or week, or overlap (a session and its buffer last at most a day)."""
+    local = first.start.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    length = first.end - first.start
+    occurrences = []
+    for k in range(count):
+        start = local_instant(local.date() + timedelta(days=7 * every_weeks * k), minute, zone)
+        occurrences.append(Interval(start, start + length))
+    return occurrences
