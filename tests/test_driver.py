@@ -37,6 +37,8 @@ def brand_row() -> dict[str, object]:
         "slug": "driver-test",
         "max_pending_per_student": 3,
         "currency": "usd",
+        "timezone": "UTC",
+        "locale": "en",
         "created_at": now,
     }
 

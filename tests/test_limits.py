@@ -182,7 +182,12 @@ async def test_a_cap_set_to_null_is_lifted_and_left_out_stays(world: World) -> N
 async def test_a_student_holds_at_most_three_pending_bookings_by_default(
     world: World, clock: FixedClock
 ) -> None:
-    assert world.brand["settings"] == {"max_pending_per_student": 3, "currency": "usd"}
+    assert world.brand["settings"] == {
+        "max_pending_per_student": 3,
+        "currency": "usd",
+        "timezone": "UTC",
+        "locale": "en",
+    }
     booked = [await world.booked(f"2026-12-01T{hour:02d}:00:00+01:00") for hour in (9, 11, 13)]
     fourth = await world.book("2026-12-01T15:00:00+01:00")
     assert code(fourth) == (409, "too_many_pending_bookings")
@@ -233,15 +238,25 @@ async def test_brand_settings_are_changed_by_service_and_its_admin_only(world: W
         "id": None,
         "slug": "acme",
         "name": "Acme II",
-        "settings": {"max_pending_per_student": 5, "currency": "usd"},
+        "settings": {"max_pending_per_student": 5, "currency": "usd", "timezone": "UTC", "locale": "en"},
         "created_at": None,
     }
     lifted = await world.client.patch(
         url, json={"settings": {"max_pending_per_student": None}}, headers=SERVICE
     )
-    assert lifted.json()["brand"]["settings"] == {"max_pending_per_student": None, "currency": "usd"}
+    assert lifted.json()["brand"]["settings"] == {
+        "max_pending_per_student": None,
+        "currency": "usd",
+        "timezone": "UTC",
+        "locale": "en",
+    }
     listed = (await world.client.get("/api/brands")).json()["brands"]
-    assert listed[0]["settings"] == {"max_pending_per_student": None, "currency": "usd"}
+    assert listed[0]["settings"] == {
+        "max_pending_per_student": None,
+        "currency": "usd",
+        "timezone": "UTC",
+        "locale": "en",
+    }
     for headers in (
         world.student_headers,
         world.instructor_headers,

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
 from booking.availability.routes import router as availability_router
-from booking.bookings.routes import calendar_router
+from booking.bookings.routes import calendar_router, series_router
 from booking.bookings.routes import router as bookings_router
 from booking.brands.routes import router as brands_router
 from booking.calendars.routes import feed_router as calendar_feed_router
@@ -89,6 +89,7 @@ def create_app(
     app.include_router(availability_router)
     app.include_router(calendar_router)
     app.include_router(bookings_router)
+    app.include_router(series_router)
     app.include_router(checkout_router)
     app.include_router(webhooks_router)
     app.include_router(calendars_router)

@@ -59,6 +59,11 @@ CODES: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.CANCELLATION_CUTOFF_PASSED: (409, "too close to the start for a student to cancel"),
     ErrorCode.RESCHEDULE_CUTOFF_PASSED: (409, "too close to the start for a student to reschedule"),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "this Idempotency-Key was used for a different request"),
+    ErrorCode.SERIES_CONFLICT: (
+        409,
+        "occurrences of the series the rules refuse: `details.occurrences` names each "
+        "(index, starts_at, code)",
+    ),
     ErrorCode.PAYMENTS_NOT_CONFIGURED: (409, "online payment is off: STRIPE_SECRET_KEY is not set"),
     ErrorCode.NOTHING_TO_PAY: (409, "the booking has no price, or a price of 0"),
     ErrorCode.PAYMENT_PROVIDER_ERROR: (

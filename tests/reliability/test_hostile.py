@@ -300,6 +300,27 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             world.book("2026-12-01T14:00:00+01:00", headers=intruder, student_id=str(uuid.uuid4())),
             {403},
         ),
+        # A series is booked like a booking (tests/test_series.py reads a real one as a stranger).
+        ("POST", "/api/series"): (
+            client.post(
+                "/api/series",
+                json=world.body("2026-12-01T14:00:00+01:00", student_id=str(uuid.uuid4()), count=2),
+                headers=intruder,
+            ),
+            {403},
+        ),
+        ("POST", "/api/series/preview"): (
+            client.post(
+                "/api/series/preview",
+                json=world.body("2026-12-01T14:00:00+01:00", student_id=str(uuid.uuid4()), count=2),
+                headers=intruder,
+            ),
+            {403},
+        ),
+        ("GET", "/api/series/{series_id}"): (
+            client.get(f"/api/series/{uuid.uuid4()}", headers=intruder),
+            {404},
+        ),
         # Online payment is off here: refused before any booking is looked at, for everyone alike
         # (tests/test_payments.py walks them with Stripe on).
         ("POST", "/api/bookings/{booking_id}/checkout"): (

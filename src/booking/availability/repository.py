@@ -302,8 +302,9 @@ async def busy_time(
     return BusyTime(BusyIndex.of(blocking), BusyIndex.of(external), tuple(expired), tuple(counted))
 
 
+# A pending series counts once toward the cap (its occurrences share one payment and one hold).
 PENDING_OF_STUDENT = HotStatement(
-    select(func.count().label("pending")).where(
+    select(func.count(func.distinct(func.coalesce(Booking.series_id, Booking.id))).label("pending")).where(
         Booking.student_id == bindparam("student_id"),
         Booking.brand_id == bindparam("brand_id"),
         status_is(BookingStatus.PENDING),
@@ -316,7 +317,7 @@ PENDING_OF_STUDENT = HotStatement(
 
 
 async def pending_count_of(session: AsyncSession, student_id: UUID, brand_id: UUID, now: datetime) -> int:
-    """The student's pending bookings in the brand whose hold has not expired."""
+    """The student's pending bookings in the brand whose hold has not expired, a series counting once."""
     params = {"student_id": student_id, "brand_id": brand_id, "now": now}
     return int((await PENDING_OF_STUDENT.first(session, params)).pending)
 

@@ -35,6 +35,12 @@ class TooManyPendingBookings(Conflict):
     code = ErrorCode.TOO_MANY_PENDING_BOOKINGS
 
 
+class SeriesConflict(Conflict):
+    """Occurrences of a series the rules refuse (`details.occurrences`: index, starts_at, code)."""
+
+    code = ErrorCode.SERIES_CONFLICT
+
+
 class InvalidTransition(Conflict):
     code = ErrorCode.INVALID_TRANSITION
 

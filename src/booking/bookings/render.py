@@ -58,6 +58,8 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
             amount_refunded=booking.amount_refunded,
             refund_status=booking.refund_status,
         ),
+        series_id=booking.series_id,
+        series_index=booking.series_index,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )

@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from booking.brands.repository import brand_name
 from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
-from booking.models.bookings import Booking, BookingEvent, status_is
+from booking.models.bookings import Booking, BookingEvent, Series, status_is
 from booking.models.instructors import Instructor
 from booking.notifications.facts import Parties
 from booking.scheduling import Interval
@@ -78,6 +78,16 @@ async def booking_by_id(
     if for_update:
         return await session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     return await session.get(Booking, booking_id)
+
+
+async def series_by_id(session: AsyncSession, series_id: UUID) -> Series | None:
+    return await session.get(Series, series_id)
+
+
+async def bookings_of_series(session: AsyncSession, series_id: UUID) -> Sequence[Booking]:
+    """A series' occurrences by index (ix_bookings_series_index)."""
+    query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.series_index)
+    return (await session.scalars(query)).all()
 
 
 async def booking_by_payment_intent(session: AsyncSession, payment_intent: str) -> Booking | None:

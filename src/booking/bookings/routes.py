@@ -8,13 +8,14 @@ import orjson
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import Response
 
-from booking.bookings import idempotency, reads, service
+from booking.bookings import idempotency, reads, series, service
 from booking.bookings.errors import (
     BOOKING_REFUSALS,
     CancellationCutoffPassed,
     IdempotencyKeyReused,
     InvalidTransition,
     RescheduleCutoffPassed,
+    SeriesConflict,
     SlotUnavailable,
 )
 from booking.bookings.lifecycle import Role
@@ -30,10 +31,14 @@ from booking.bookings.schemas import (
     CalendarOut,
     RemindersOut,
     RescheduleRequest,
+    SeriesCreate,
+    SeriesCreated,
+    SeriesEnvelope,
+    SeriesPreview,
 )
 from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
 from booking.enums import BookingStatus
-from booking.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from booking.errors import Conflict, Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.notifications.service import reminder_key_matches
 from booking.openapi import errors
 from booking.types import Instant
@@ -188,3 +193,48 @@ async def instructor_calendar(
             timezone=instructor.timezone,
             sessions=[render(b, staff=True) for b in sessions],
         )
+
+
+# --- weekly series ----------------------------------------------------------------------------------
+
+series_router = APIRouter(prefix="/api/series", tags=["series"])
+# An occurrence's refusal is named in series_conflict's details; these answer as a booking's would.
+SERIES_REFUSALS = (SeriesConflict, InstructorNotInBrand, IdempotencyKeyReused, Forbidden, Conflict)
+
+
+@series_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SeriesCreated,
+    responses=errors(*SERIES_REFUSALS, ValidationFailed),
+)
+async def create_series(
+    body: SeriesCreate,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None, Header(description="retries with the same key replay the answer")
+    ] = None,
+) -> Response:
+    """Book `count` sessions at the same local time every `every_weeks` weeks, in one transaction: every
+    occurrence judged by the rules of a booking; one email, one SMS and one instructor email for all."""
+    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    answer = await series.book_series(ctx.unit_of_work(), principal, body, key)
+    return answered(answer)
+
+
+@series_router.post(
+    "/preview",
+    response_model=SeriesPreview,
+    responses=errors(InstructorNotInBrand, Forbidden, ValidationFailed),
+)
+async def preview_series(body: SeriesCreate, ctx: Context, principal: CurrentPrincipal) -> SeriesPreview:
+    """Each occurrence as creation would judge it now (`bookable`, the first rule it fails); no write."""
+    return await series.preview(ctx.db, principal, body, ctx.clock.now())
+
+
+@series_router.get("/{series_id}", response_model=SeriesEnvelope, responses=errors(NotFound))
+async def get_series(series_id: UUID, ctx: Context, principal: CurrentPrincipal) -> SeriesEnvelope:
+    """The series and its occurrences, for whoever may see its bookings."""
+    async with ctx.db.transaction(write=False) as session:
+        return SeriesEnvelope(series=await series.read_series(session, principal, series_id))

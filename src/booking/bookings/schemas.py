@@ -13,7 +13,14 @@ from pydantic import (
     model_serializer,
 )
 
-from booking.enums import BookingStatus, DeliveryStatus, PaymentProvider, PaymentStatus, RefundStatus
+from booking.enums import (
+    BookingStatus,
+    DeliveryStatus,
+    PaymentProvider,
+    PaymentStatus,
+    RefundStatus,
+    SeriesConflicts,
+)
 from booking.types import MAX_SESSION_MINUTES, Email, Instant, Name, Note, Phone, TimezoneName
 
 
@@ -38,6 +45,17 @@ class BookingUpdate(BaseModel):
     cancellation_reason: Note | None = None
     hold_expires_at: Instant | None = Field(
         default=None, description="service or brand admin: a later end of a pending hold, or null for none"
+    )
+
+
+class SeriesCreate(BookingCreate):
+    """A booking's body, and how many sessions at that local time, how many weeks apart."""
+
+    count: Annotated[StrictInt, Field(ge=2, le=52)]
+    every_weeks: Annotated[StrictInt, Field(ge=1, le=4)] = 1
+    conflicts: SeriesConflicts = Field(
+        default=SeriesConflicts.ALL_OR_NOTHING,
+        description="all_or_nothing: any refused occurrence refuses the series; skip: leave those out",
     )
 
 
@@ -90,6 +108,8 @@ class BookingOut(BaseModel):
     reschedule_count: int = Field(description="how often the booking was moved (0: never)")
     price: Price | None = Field(description="fixed when the booking was made; null: the session has no price")
     payment: Payment
+    series_id: UUID | None = Field(description="the weekly series it is an occurrence of; null: a single one")
+    series_index: int | None = Field(description="which occurrence of its series (0 first); null: none")
     created_at: datetime
     updated_at: datetime
 
@@ -119,6 +139,47 @@ class NotificationsOut(_WithoutNulls):
 class BookingCreated(BaseModel):
     booking: BookingOut
     notifications: NotificationsOut
+
+
+class Occurrence(BaseModel):
+    """One occurrence of a series as the rules judge it; `code` is the first rule it fails."""
+
+    index: int
+    starts_at: datetime
+    ends_at: datetime
+    bookable: bool
+    code: str | None
+
+
+class SeriesPreview(BaseModel):
+    occurrences: list[Occurrence]
+
+
+class Skipped(BaseModel):
+    index: int
+    starts_at: datetime
+    code: str
+
+
+class SeriesOut(BaseModel):
+    id: UUID
+    brand_id: UUID
+    instructor_id: UUID
+    student_id: UUID
+    count: int = Field(description="as asked, also when `skip` left some out")
+    every_weeks: int
+    created_at: datetime
+    bookings: list[BookingOut] = Field(description="by series_index")
+    skipped: list[Skipped] = Field(description="occurrences `skip` left out (creation only)")
+
+
+class SeriesCreated(BaseModel):
+    series: SeriesOut
+    notifications: NotificationsOut
+
+
+class SeriesEnvelope(BaseModel):
+    series: SeriesOut
 
 
 class HistoryEntry(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,13 +79,22 @@ async def book(work: UnitOfWork, principal: Principal, data: BookingCreate, key:
     return answer
 
 
+class Outcome(Protocol):
+    """What a booking write answers: a booking (`Written`), or a series."""
+
+    @property
+    def messages(self) -> BookingMessages | None: ...
+
+    def body(self, notifications: NotificationsOut | None = None) -> dict[str, Any]: ...
+
+
 async def idempotent_write(
     work: UnitOfWork,
     principal: Principal,
     key: str | None,
     request: dict[str, Any],
     status: int,
-    write: Callable[[UnitOfWork], Awaitable[Written]],
+    write: Callable[[UnitOfWork], Awaitable[Outcome]],
 ) -> Answer:
     """Run `write` in one transaction and answer `status` with its booking and notifications.
 
@@ -94,7 +103,7 @@ async def idempotent_write(
     """
     fingerprint = None if key is None else idempotency.request_fingerprint(request)
 
-    async def change(work: UnitOfWork) -> Written | Answer:
+    async def change(work: UnitOfWork) -> Outcome | Answer:
         if key is not None and fingerprint is not None:
             replay = await idempotency.claim_or_replay(
                 work.session, principal.actor, key, fingerprint, work.now
@@ -110,7 +119,7 @@ async def idempotent_write(
     return outcome if isinstance(outcome, Answer) else Answer(status, outcome.body())
 
 
-async def _store_answer(work: UnitOfWork, caller: str, key: str, status: int, written: Written) -> None:
+async def _store_answer(work: UnitOfWork, caller: str, key: str, status: int, written: Outcome) -> None:
     """The answer as known at the commit; completed with the delivery outcomes once they are known."""
     if written.messages is None or not written.messages.waiting:
         await idempotency.store_answer(work.session, caller, key, status, written.body())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
+
+from icalendar import Event
 
 from booking.enums import BookingStatus, NotificationKind
 from booking.notifications.facts import BookedSession, Parties
@@ -45,9 +48,9 @@ def _key(booking: BookedSession, kind: str, recipient: str) -> str:
     return f"booking-{booking.id}/{kind}/{recipient}"
 
 
-def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> Attachment:
+def calendar_event(booking: BookedSession, parties: Parties, stamp: datetime) -> Event:
     """The booking's one calendar event as it stands: every .ics of a booking has the same UID."""
-    event = session_event(
+    return session_event(
         uid=calendar_uid(booking.id),
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
@@ -57,8 +60,10 @@ def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> 
         status=booking.calendar_status,
         sequence=booking.calendar_sequence,
     )
-    content = calendar_of([event])
-    return Attachment("session.ics", content, "text/calendar")
+
+
+def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> Attachment:
+    return Attachment("session.ics", calendar_of([calendar_event(booking, parties, stamp)]), "text/calendar")
 
 
 def booking_created_student_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
@@ -209,3 +214,52 @@ def hold_expired_email(booking: BookedSession, parties: Parties, stamp: datetime
         _key(booking, NotificationKind.HOLD_EXPIRED, "student"),
         (calendar_file(booking, parties, stamp),),
     )
+
+
+# --- weekly series --------------------------------------------------------------------------------------
+
+
+def series_created_student_email(
+    sessions: Sequence[BookedSession], parties: Parties, stamp: datetime
+) -> Email:
+    """One email for a whole series: every occurrence in the student's zone, and one .ics with one event
+    per occurrence (each with its own booking's UID, as every later message of that booking has)."""
+    first = sessions[0]
+    times = [local_time_span(s.starts_at, s.ends_at, first.student_timezone) for s in sessions]
+    lines = [
+        f"Hello{' ' + first.student_name if first.student_name else ''},",
+        f"your {len(sessions)} sessions with {parties.instructor_name} ({parties.brand_name}) are booked:",
+        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+        "They are confirmed."
+        if first.status == BookingStatus.CONFIRMED
+        else "They are pending until payment is received; we will confirm them then.",
+        f"Booking reference of the first: {first.id}",
+    ]
+    subject = f"{len(sessions)} sessions booked with {parties.instructor_name}, from {times[0]}"
+    content = calendar_of([calendar_event(s, parties, stamp) for s in sessions])
+    attachments = (Attachment("sessions.ics", content, "text/calendar"),)
+    key = _key(first, NotificationKind.SERIES_CREATED, "student")
+    return _email(str(first.student_email), subject, lines, key, attachments)
+
+
+def series_created_instructor_email(sessions: Sequence[BookedSession], parties: Parties) -> Email:
+    first = sessions[0]
+    student = first.student_name or first.student_email or str(first.student_id)
+    times = [local_time_span(s.starts_at, s.ends_at, first.instructor_timezone) for s in sessions]
+    lines = [
+        f"Hello {parties.instructor_name},",
+        f"{student} booked {len(sessions)} sessions with you ({parties.brand_name}):",
+        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+        f"Booking reference of the first: {first.id}",
+    ]
+    key = _key(first, NotificationKind.SERIES_CREATED, "instructor")
+    return _email(parties.instructor_email, f"New series of {len(sessions)} sessions: {times[0]}", lines, key)
+
+
+def series_created_sms(sessions: Sequence[BookedSession], parties: Parties) -> Sms:
+    first = sessions[0]
+    when = local_time_span(first.starts_at, first.ends_at, first.student_timezone)
+    text = (
+        f"Booked {len(sessions)} sessions: {parties.instructor_name}, first {when}. Ref {str(first.id)[:8]}"
+    )
+    return Sms(str(first.student_phone), text)

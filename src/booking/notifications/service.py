@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -96,6 +97,35 @@ def booking_moved_messages(
             NotificationKind.BOOKING_RESCHEDULED_INSTRUCTOR,
             parties.instructor_email,
             lambda: messages.booking_moved_instructor_email(booking, previous, parties),
+            Audience.INSTRUCTOR,
+        ),
+    )
+
+
+def series_created_messages(
+    notifier: Notifier, sessions: Sequence[BookedSession], parties: Parties, now: datetime
+) -> BookingMessages:
+    """A new series: one email to the student (every occurrence, one .ics of them all), one SMS (the
+    first time and the count), one email to the instructor; logged against the first occurrence."""
+    first = sessions[0]
+    return BookingMessages(
+        student_email=notifier.email_to(
+            first.id,
+            NotificationKind.SERIES_CREATED,
+            first.student_email,
+            lambda: messages.series_created_student_email(sessions, parties, now),
+        ),
+        student_sms=notifier.sms_to(
+            first.id,
+            NotificationKind.SERIES_CREATED,
+            first.student_phone,
+            lambda: messages.series_created_sms(sessions, parties),
+        ),
+        instructor_email=notifier.email_to(
+            first.id,
+            NotificationKind.SERIES_CREATED_INSTRUCTOR,
+            parties.instructor_email,
+            lambda: messages.series_created_instructor_email(sessions, parties),
             Audience.INSTRUCTOR,
         ),
     )

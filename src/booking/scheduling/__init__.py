@@ -40,6 +40,6 @@ __all__ = [
     "local_weeks_around",
     "merge",
     "monday_of",
-    "weekly_occurrences",
     "rejection",
+    "weekly_occurrences",
 ]

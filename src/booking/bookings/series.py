@@ -1,0 +1,244 @@
+"""Weekly series: `count` bookings at the same local time every `every_weeks` weeks, judged and made in
+one transaction (SPEC §16).
+
+Every occurrence is judged by the one `rejection()` a single booking is, in one context read for the
+whole span: the same locks, the same busy read, the same caps. The series' earlier occurrences need no
+adding to that context: occurrences are whole weeks apart (`weekly_occurrences`), so no two share a
+local day or week, or overlap. Toward the student's pending cap a series counts once: its occurrences
+are judged with the student's other pending bookings only, so they pass or fail it together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.auth import Principal
+from booking.availability.repository import BusyTime, InstructorInBrand, instructor_in_brand
+from booking.availability.service import Asker, booking_context_and_busy
+from booking.bookings import holds, repository
+from booking.bookings.creation import cap_locks, emit_created, new_booking, parties_of_new
+from booking.bookings.errors import SeriesConflict, refused
+from booking.bookings.lifecycle import Role
+from booking.bookings.messages import booked_session
+from booking.bookings.policy import Contact, student_of, viewer
+from booking.bookings.render import Answer, notifications_report, render
+from booking.bookings.repository import OverlapRefused
+from booking.bookings.schemas import (
+    NotificationsOut,
+    Occurrence,
+    SeriesCreate,
+    SeriesCreated,
+    SeriesOut,
+    SeriesPreview,
+    Skipped,
+)
+from booking.bookings.service import idempotent_write
+from booking.db import Database
+from booking.enums import SeriesConflicts
+from booking.errors import NotFound
+from booking.models.bookings import Booking, Series
+from booking.notifications.effects import Messages
+from booking.notifications.service import BookingMessages, series_created_messages
+from booking.scheduling import Interval, Rejection, rejection, weekly_occurrences
+from booking.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A series' occurrences and the first rule each fails (None: bookable), as of one moment."""
+
+    contact: Contact
+    instructor: InstructorInBrand
+    occurrences: list[Interval]
+    verdicts: list[Rejection | None]
+    busy: BusyTime
+
+    @property
+    def judged(self) -> list[tuple[int, Interval, Rejection | None]]:
+        return [
+            (index, *pair) for index, pair in enumerate(zip(self.occurrences, self.verdicts, strict=True))
+        ]
+
+    @property
+    def refused(self) -> list[tuple[int, Interval, Rejection]]:
+        return [
+            (index, occurrence, verdict) for index, occurrence, verdict in self.judged if verdict is not None
+        ]
+
+
+async def judge(
+    session: AsyncSession, principal: Principal, data: SeriesCreate, now: datetime, *, lock: bool
+) -> Judged:
+    """Every occurrence judged as a booking of that student would be; `lock` takes the caps' locks
+    first (a write). Errors not about one occurrence answer as a booking's would."""
+    contact = await student_of(session, principal, data)
+    instructor = await instructor_in_brand(session, data.instructor_id, data.brand_id, for_booking=True)
+    if instructor is None:
+        raise refused(Rejection.INSTRUCTOR_NOT_IN_BRAND)
+    start = data.starts_at.astimezone(UTC)
+    length = timedelta(minutes=data.duration_minutes or instructor.settings.session_minutes)
+    zone = ZoneInfo(instructor.timezone)
+    occurrences = weekly_occurrences(Interval(start, start + length), zone, data.count, data.every_weeks)
+    if lock:
+        await repository.serialise(session, cap_locks(instructor, contact.student_id))
+    span = Interval(occurrences[0].start, occurrences[-1].end)
+    context, busy = await booking_context_and_busy(
+        session, instructor, data.brand_id, now, span, Asker(contact.student_id)
+    )
+    verdicts = [rejection(context, occurrence.start, occurrence.end) for occurrence in occurrences]
+    return Judged(contact, instructor, occurrences, verdicts, busy)
+
+
+# --- preview --------------------------------------------------------------------------------------
+
+
+async def preview(db: Database, principal: Principal, data: SeriesCreate, now: datetime) -> SeriesPreview:
+    """POST /api/series/preview: what creation would answer now, occurrence by occurrence; writes nothing."""
+    async with db.transaction(write=False) as session:
+        judged = await judge(session, principal, data, now, lock=False)
+    return SeriesPreview(
+        occurrences=[
+            Occurrence(
+                index=index,
+                starts_at=occurrence.start,
+                ends_at=occurrence.end,
+                bookable=verdict is None,
+                code=None if verdict is None else verdict.value,
+            )
+            for index, (occurrence, verdict) in enumerate(
+                zip(judged.occurrences, judged.verdicts, strict=True)
+            )
+        ]
+    )
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesWritten:
+    """A new series as its write left it, and the one set of messages it causes."""
+
+    series: Series
+    bookings: list[Booking]
+    skipped: list[Skipped]
+    messages: BookingMessages | None
+    staff: bool = field(default=False)
+
+    def body(self, notifications: NotificationsOut | None = None) -> dict[str, Any]:
+        created = SeriesCreated(
+            series=series_out(self.series, self.bookings, self.skipped, staff=self.staff),
+            notifications=notifications or notifications_report(self.messages),
+        )
+        return created.model_dump(mode="json")
+
+
+class _RaceLost(Exception):
+    """Another request took an occurrence's time after the judgement: judge again."""
+
+
+async def book_series(work: UnitOfWork, principal: Principal, data: SeriesCreate, key: str | None) -> Answer:
+    """POST /api/series: judge every occurrence and insert the series in one transaction. A race lost
+    to another request at the insert is judged once more, with that request's bookings seen."""
+    request = data.model_dump(mode="json")
+    try:
+        return await idempotent_write(
+            work, principal, key, request, 201, lambda w: create_series(w, principal, data)
+        )
+    except _RaceLost:
+        return await idempotent_write(
+            work, principal, key, request, 201, lambda w: create_series(w, principal, data, last_try=True)
+        )
+
+
+async def create_series(
+    work: UnitOfWork, principal: Principal, data: SeriesCreate, *, last_try: bool = False
+) -> SeriesWritten:
+    session = work.session
+    judged = await judge(session, principal, data, work.now, lock=True)
+    refusals = judged.refused
+    if refusals and (data.conflicts == SeriesConflicts.ALL_OR_NOTHING or len(refusals) == data.count):
+        raise conflict(refusals)
+    instructor, contact = judged.instructor, judged.contact
+    series = Series(
+        id=uuid4(),
+        brand_id=data.brand_id,
+        instructor_id=instructor.id,
+        student_id=contact.student_id,
+        count=data.count,
+        every_weeks=data.every_weeks,
+        created_by=principal.actor,
+        created_at=work.now,
+    )
+    session.add(series)
+    await session.flush()  # before its bookings, which name it
+    made: list[Booking] = []
+    for index, occurrence, verdict in judged.judged:
+        if verdict is not None:
+            continue
+        blocked = Interval(occurrence.start, occurrence.end + instructor.rules.buffer)
+        await holds.cancel_expired_overlapping(work, instructor.id, blocked, judged.busy.expired)
+        booking = new_booking(
+            work, principal, data, contact, instructor, blocked, occurrence, series=(series.id, index)
+        )
+        try:
+            await repository.insert_booking(session, booking)
+        except OverlapRefused as exc:
+            if last_try:
+                raise conflict([(index, occurrence, Rejection.SLOT_UNAVAILABLE)]) from exc
+            raise _RaceLost from exc
+        made.append(booking)
+    outgoing = work.effect(Messages)
+    parties = await parties_of_new(work, instructor, data.brand_id)
+    sessions = [booked_session(booking) for booking in made]
+    messages = series_created_messages(outgoing.notifier, sessions, parties, work.now)
+    outgoing.send(*messages.all)
+    for booking in made:
+        emit_created(work, booking)
+    skipped = [Skipped(index=index, starts_at=o.start, code=code.value) for index, o, code in refusals]
+    return SeriesWritten(series, made, skipped, messages)
+
+
+def conflict(refusals: list[tuple[int, Interval, Rejection]]) -> SeriesConflict:
+    """409 series_conflict naming every refused occurrence and the first rule it fails."""
+    occurrences = [
+        {"index": index, "starts_at": occurrence.start.isoformat().replace("+00:00", "Z"), "code": code.value}
+        for index, occurrence, code in refusals
+    ]
+    indexes = ", ".join(str(index) for index, _, _ in refusals)
+    return SeriesConflict(f"occurrences {indexes} cannot be booked", {"occurrences": occurrences})
+
+
+# --- read -----------------------------------------------------------------------------------------
+
+
+def series_out(series: Series, bookings: list[Booking], skipped: list[Skipped], *, staff: bool) -> SeriesOut:
+    return SeriesOut(
+        id=series.id,
+        brand_id=series.brand_id,
+        instructor_id=series.instructor_id,
+        student_id=series.student_id,
+        count=series.count,
+        every_weeks=series.every_weeks,
+        created_at=series.created_at,
+        bookings=[render(booking, staff=staff) for booking in bookings],
+        skipped=skipped,
+    )
+
+
+async def read_series(session: AsyncSession, principal: Principal, series_id: UUID) -> SeriesOut:
+    """GET /api/series/{id}: for whoever may see its bookings (404 for anyone else)."""
+    series = await repository.series_by_id(session, series_id)
+    bookings = [] if series is None else list(await repository.bookings_of_series(session, series_id))
+    if series is None or not bookings:
+        raise NotFound("series not found")
+    role = (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
+    if role is None:
+        raise NotFound("series not found")
+    return series_out(series, bookings, [], staff=role != Role.STUDENT)
