@@ -1,5 +1,5 @@
-"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|page|payments|all] [--quick]`: tables
-and JSON.
+"""`python -m bench [core|slots|booking|load|peer|scale|webhooks|page|payments|series|all] [--quick]`:
+tables and JSON.
 
 The JSON goes to bench/results/<suite>.json.
 
@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 RESULTS = Path(__file__).parent / "results"
-SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page", "payments"]
+SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page", "payments", "series"]
 
 
 def cpu_model() -> str:
@@ -219,6 +219,17 @@ def run_payments(_: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def run_series(_: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import series
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            rows.append(series.series_of_52(url, backend))
+    return rows
+
+
 def run_page(_: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import page
     from bench.harness import database
@@ -240,6 +251,7 @@ RUNNERS = {
     "webhooks": run_webhooks,
     "page": run_page,
     "payments": run_payments,
+    "series": run_series,
 }
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
@@ -251,6 +263,7 @@ TITLES = {
     "webhooks": "Webhooks sent by `booking worker` processes to a loopback receiver (rates: 1st to last)",
     "page": "The booking page in headless Chromium (Debian's), 1 server process",
     "payments": "Prices and Stripe through HTTP, 1 server process (Stripe unreachable: never asked)",
+    "series": "POST /api/series through HTTP, 1 server process, providers unconfigured",
 }
 
 
