@@ -62,6 +62,17 @@ async def insert_booking(session: AsyncSession, booking: Booking) -> None:
         raise
 
 
+async def insert_bookings(session: AsyncSession, bookings: Sequence[Booking]) -> None:
+    """Several bookings with the prebuilt statement in one driver call (a series' occurrences); the
+    guard refusing any of them refuses them all (OverlapRefused)."""
+    rows = [{key: getattr(booking, key) for key in BOOKING_COLUMNS} for booking in bookings]
+    try:
+        await INSERT_BOOKING.execute_many(session, rows)
+    except IntegrityError as exc:
+        _raise_if_overlap(exc)
+        raise
+
+
 async def save_changes(session: AsyncSession) -> None:
     """Flush changed bookings; the overlap guard has the last word on a status that holds time again."""
     try:

@@ -184,16 +184,10 @@ async def create_series(
             continue
         blocked = Interval(occurrence.start, occurrence.end + instructor.rules.buffer)
         await holds.cancel_expired_overlapping(work, instructor.id, blocked, judged.busy.expired)
-        booking = new_booking(
-            work, principal, data, contact, instructor, blocked, occurrence, series=(series.id, index)
+        made.append(
+            new_booking(work, principal, data, contact, instructor, blocked, occurrence, (series.id, index))
         )
-        try:
-            await repository.insert_booking(session, booking)
-        except OverlapRefused as exc:
-            if last_try:
-                raise conflict([(index, occurrence, Rejection.SLOT_UNAVAILABLE)]) from exc
-            raise _RaceLost from exc
-        made.append(booking)
+    await insert_all(session, made, last_try)
     outgoing = work.effect(Messages)
     parties = await parties_of_new(work, instructor, data.brand_id)
     sessions = [booked_session(booking) for booking in made]
@@ -203,6 +197,23 @@ async def create_series(
         emit_created(work, booking)
     skipped = [Skipped(index=index, starts_at=o.start, code=code.value) for index, o, code in refusals]
     return SeriesWritten(series, made, skipped, messages)
+
+
+async def insert_all(session: AsyncSession, made: list[Booking], last_try: bool) -> None:
+    """The occurrences in one driver call. The database guard refusing one means another request took
+    its time after the judgement: judge again, or on the last try insert one by one to name it."""
+    try:
+        if not last_try:
+            await repository.insert_bookings(session, made)
+            return
+        for booking in made:
+            await repository.insert_booking(session, booking)
+    except OverlapRefused as exc:
+        if not last_try:
+            raise _RaceLost from exc
+        assert booking.series_index is not None
+        interval = Interval(booking.starts_at, booking.ends_at)
+        raise conflict([(booking.series_index, interval, Rejection.SLOT_UNAVAILABLE)]) from exc
 
 
 def conflict(refusals: list[tuple[int, Interval, Rejection]]) -> SeriesConflict:
