@@ -266,3 +266,61 @@ async def test_one_email_one_sms_and_one_instructor_email_for_a_series(
     uids = [str(event["UID"]) for event in calendar.walk("VEVENT")]
     assert uids == [f"{b['id']}@booking" for b in made["bookings"]]
     assert "4 sessions" in providers.twilio.messages()[0]["Body"]
+
+
+async def cancel(world: World, series_id: str, headers: dict[str, str], **body: Any) -> httpx.Response:
+    return await world.client.post(f"/api/series/{series_id}/cancel", json=body, headers=headers)
+
+
+async def test_a_student_cancels_from_an_index_and_keeps_what_is_inside_the_cutoff(
+    world: World, clock: FixedClock
+) -> None:
+    await world.set_availability(settings={"price_amount": 0, "cancellation_cutoff_hours": 24})
+    made = await created(world)
+    assert {b["status"] for b in made["bookings"]} == {"confirmed"}
+    # Occurrence 5 (6 April, 18:00 in Paris) is 20 hours away; 0 to 4 are over.
+    clock.set(datetime(2027, 4, 5, 20, 0, tzinfo=UTC))
+    answer = await cancel(
+        world, made["id"], world.student_headers, from_index=3, cancellation_reason="moving"
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["kept"] == [{"index": 5, "code": "cancellation_cutoff_passed"}]
+    ids = [b["id"] for b in made["bookings"]]
+    assert body["cancelled"] == ids[6:]
+    statuses = [b["status"] for b in body["series"]["bookings"]]
+    assert statuses == ["confirmed"] * 6 + ["cancelled"] * 2
+    assert {b["cancellation_reason"] for b in body["series"]["bookings"][6:]} == {"moving"}
+    # Staff are held to no cutoff: the kept one goes too; nothing is left to cancel after.
+    staff = await cancel(world, made["id"], SERVICE, from_index=5)
+    assert (staff.json()["cancelled"], staff.json()["kept"]) == ([ids[5]], [])
+    again = await cancel(world, made["id"], SERVICE)
+    assert (again.json()["cancelled"], again.json()["kept"]) == ([], [])
+
+
+async def test_only_those_who_may_change_its_bookings_cancel_a_series(world: World) -> None:
+    made = await created(world)
+    stranger = await cancel(world, made["id"], user_headers(uuid.uuid4()))
+    assert stranger.status_code == 404
+    assert (await cancel(world, str(uuid.uuid4()), SERVICE)).status_code == 404
+    assert (await cancel(world, made["id"], SERVICE, from_index=52)).status_code == 422
+    assert (await cancel(world, made["id"], SERVICE, some="thing")).status_code == 422
+    assert {b["status"] for b in await world.all_bookings()} == {"pending"}
+    instructor = await cancel(world, made["id"], world.instructor_headers, from_index=6)
+    assert len(instructor.json()["cancelled"]) == 2
+
+
+async def test_a_series_cancellation_sends_one_email_with_every_cancelled_event(
+    notifying_api: Api, clock: FixedClock, providers: Providers
+) -> None:
+    world = await paris_world(notifying_api, clock)
+    made = (await series(world, count=4)).json()["series"]
+    before = len(providers.resend.emails())
+    answer = await cancel(world, made["id"], SERVICE, from_index=1)
+    assert answer.status_code == 200, answer.text
+    emails = providers.resend.emails()[before:]
+    assert len(emails) == 1 and emails[0]["to"] == ["student@example.com"]
+    calendar = Calendar.from_ical(providers.resend.calendar(emails[0]))
+    events = list(calendar.walk("VEVENT"))
+    assert [str(e["UID"]) for e in events] == [f"{b['id']}@booking" for b in made["bookings"][1:]]
+    assert {str(e["STATUS"]) for e in events} == {"CANCELLED"}

@@ -91,6 +91,7 @@ class NotificationKind(StrEnum):
     BOOKING_RESCHEDULED_INSTRUCTOR = "booking_rescheduled_instructor"
     SERIES_CREATED = "series_created"
     SERIES_CREATED_INSTRUCTOR = "series_created_instructor"
+    SERIES_CANCELLED = "series_cancelled"
 
 
 class ErrorCode(StrEnum):

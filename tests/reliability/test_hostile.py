@@ -321,6 +321,10 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.get(f"/api/series/{uuid.uuid4()}", headers=intruder),
             {404},
         ),
+        ("POST", "/api/series/{series_id}/cancel"): (
+            client.post(f"/api/series/{uuid.uuid4()}/cancel", json={}, headers=intruder),
+            {404},
+        ),
         # Online payment is off here: refused before any booking is looked at, for everyone alike
         # (tests/test_payments.py walks them with Stripe on).
         ("POST", "/api/bookings/{booking_id}/checkout"): (

@@ -95,9 +95,13 @@ async def series_by_id(session: AsyncSession, series_id: UUID) -> Series | None:
     return await session.get(Series, series_id)
 
 
-async def bookings_of_series(session: AsyncSession, series_id: UUID) -> Sequence[Booking]:
-    """A series' occurrences by index (ix_bookings_series_index)."""
+async def bookings_of_series(
+    session: AsyncSession, series_id: UUID, *, for_update: bool = False
+) -> Sequence[Booking]:
+    """A series' occurrences by index (ix_bookings_series_index); `for_update` row-locks them."""
     query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.series_index)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).all()
 
 

@@ -31,6 +31,8 @@ from booking.bookings.schemas import (
     CalendarOut,
     RemindersOut,
     RescheduleRequest,
+    SeriesCancel,
+    SeriesCancelled,
     SeriesCreate,
     SeriesCreated,
     SeriesEnvelope,
@@ -238,3 +240,15 @@ async def get_series(series_id: UUID, ctx: Context, principal: CurrentPrincipal)
     """The series and its occurrences, for whoever may see its bookings."""
     async with ctx.db.transaction(write=False) as session:
         return SeriesEnvelope(series=await series.read_series(session, principal, series_id))
+
+
+@series_router.post(
+    "/{series_id}/cancel", response_model=SeriesCancelled, responses=errors(NotFound, ValidationFailed)
+)
+async def cancel_series(
+    series_id: UUID, body: SeriesCancel, ctx: Context, principal: CurrentPrincipal
+) -> SeriesCancelled:
+    """Cancel every occurrence from `from_index` on that is pending or confirmed and has not started, as
+    cancelling each would (refunds included); `kept`: those this caller may not cancel, and why."""
+    done = await ctx.unit_of_work().run(lambda work: series.cancel_series(work, principal, series_id, body))
+    return SeriesCancelled(series=done.series, cancelled=done.cancelled, kept=done.kept)

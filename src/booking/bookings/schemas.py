@@ -182,6 +182,25 @@ class SeriesEnvelope(BaseModel):
     series: SeriesOut
 
 
+class SeriesCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_index: Annotated[StrictInt, Field(ge=0, le=51)] = Field(
+        default=0, description="occurrences from this index on are cancelled"
+    )
+    cancellation_reason: Note | None = None
+
+
+class Kept(BaseModel):
+    index: int
+    code: str = Field(description="why it was not cancelled (cancellation_cutoff_passed, …)")
+
+
+class SeriesCancelled(BaseModel):
+    series: SeriesOut
+    cancelled: list[UUID]
+    kept: list[Kept]
+
+
 class HistoryEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     from_status: BookingStatus | None

@@ -19,19 +19,28 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.auth import Principal
-from booking.availability.repository import BusyTime, InstructorInBrand, instructor_in_brand
+from booking.availability.repository import (
+    BusyTime,
+    InstructorInBrand,
+    instructor_in_brand,
+    scheduling_settings,
+)
 from booking.availability.service import Asker, booking_context_and_busy
 from booking.bookings import holds, repository
 from booking.bookings.creation import cap_locks, emit_created, new_booking, parties_of_new
 from booking.bookings.errors import SeriesConflict, refused
-from booking.bookings.lifecycle import Role
-from booking.bookings.messages import booked_session
+from booking.bookings.events import emit
+from booking.bookings.lifecycle import Role, check_transition, set_status
+from booking.bookings.messages import booked_session, parties_for
+from booking.bookings.payments import after_cancel
 from booking.bookings.policy import Contact, student_of, viewer
 from booking.bookings.render import Answer, notifications_report, render
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import (
+    Kept,
     NotificationsOut,
     Occurrence,
+    SeriesCancel,
     SeriesCreate,
     SeriesCreated,
     SeriesOut,
@@ -40,11 +49,15 @@ from booking.bookings.schemas import (
 )
 from booking.bookings.service import idempotent_write
 from booking.db import Database
-from booking.enums import SeriesConflicts
-from booking.errors import NotFound
+from booking.enums import BookingStatus, EventType, SeriesConflicts
+from booking.errors import AppError, NotFound
 from booking.models.bookings import Booking, Series
 from booking.notifications.effects import Messages
-from booking.notifications.service import BookingMessages, series_created_messages
+from booking.notifications.service import (
+    BookingMessages,
+    series_cancelled_messages,
+    series_created_messages,
+)
 from booking.scheduling import Interval, Rejection, rejection, weekly_occurrences
 from booking.unit_of_work import UnitOfWork
 
@@ -253,3 +266,76 @@ async def read_series(session: AsyncSession, principal: Principal, series_id: UU
     if role is None:
         raise NotFound("series not found")
     return series_out(series, bookings, [], staff=role != Role.STUDENT)
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    series: SeriesOut
+    cancelled: list[UUID]
+    kept: list[Kept]
+
+
+async def cancel_series(
+    work: UnitOfWork, principal: Principal, series_id: UUID, data: SeriesCancel
+) -> Cancelled:
+    """POST /api/series/{id}/cancel: every occurrence from `from_index` on that is pending or confirmed
+    and has not started, each as a cancel of that booking by this caller would go (refunds included);
+    what the caller may not cancel (a student inside the cutoff) is kept and said why."""
+    session = work.session
+    series = await repository.series_by_id(session, series_id)
+    if series is None:
+        raise NotFound("series not found")
+    bookings = list(await repository.bookings_of_series(session, series_id, for_update=True))
+    role = None if not bookings else (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
+    if role is None:
+        raise NotFound("series not found")
+    settings = await scheduling_settings(session, series.instructor_id, series.brand_id)
+    cancelled: list[Booking] = []
+    kept: list[Kept] = []
+    for booking in bookings:
+        if not _cancellable(booking, data.from_index, work.now):
+            continue
+        try:
+            check_transition(
+                role,
+                booking.status,
+                BookingStatus.CANCELLED,
+                starts_at=booking.starts_at,
+                now=work.now,
+                cutoff_hours=settings.cancellation_cutoff_hours,
+            )
+        except AppError as refusal:
+            kept.append(Kept(index=booking.series_index or 0, code=refusal.code.value))
+            continue
+        _cancel(work, booking, role, principal.actor, data.cancellation_reason)
+        cancelled.append(booking)
+    await repository.save_changes(session)
+    if cancelled:
+        outgoing = work.effect(Messages)
+        parties = await parties_for(session, cancelled[0], outgoing.notifier)
+        sessions = [booked_session(booking) for booking in cancelled]
+        outgoing.send(*series_cancelled_messages(outgoing.notifier, sessions, parties, work.now))
+    out = series_out(series, bookings, [], staff=role != Role.STUDENT)
+    return Cancelled(out, [booking.id for booking in cancelled], kept)
+
+
+def _cancellable(booking: Booking, from_index: int, now: datetime) -> bool:
+    return (
+        (booking.series_index or 0) >= from_index
+        and booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+        and booking.starts_at > now
+    )
+
+
+def _cancel(work: UnitOfWork, booking: Booking, role: Role, actor: str, reason: str | None) -> None:
+    """One occurrence cancelled as a PATCH of it would: history, refund or closed checkout, event."""
+    repository.add_change(work.session, booking, BookingStatus.CANCELLED, None, actor, work.now)
+    after_cancel(work, booking, role)
+    set_status(booking, BookingStatus.CANCELLED)
+    if reason is not None:
+        booking.cancellation_reason = reason
+    booking.updated_at = work.now
+    emit(work, EventType.CANCELLED, booking)

@@ -263,3 +263,21 @@ def series_created_sms(sessions: Sequence[BookedSession], parties: Parties) -> S
         f"Booked {len(sessions)} sessions: {parties.instructor_name}, first {when}. Ref {str(first.id)[:8]}"
     )
     return Sms(str(first.student_phone), text)
+
+
+def series_cancelled_email(sessions: Sequence[BookedSession], parties: Parties, stamp: datetime) -> Email:
+    """One email for the occurrences a series cancellation cancelled, with one CANCELLED event each."""
+    first = sessions[0]
+    times = [local_time_span(s.starts_at, s.ends_at, first.student_timezone) for s in sessions]
+    lines = [
+        f"Hello{' ' + first.student_name if first.student_name else ''},",
+        f"{len(sessions)} of your sessions with {parties.instructor_name} ({parties.brand_name})"
+        " are cancelled:",
+        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+    ]
+    content = calendar_of([calendar_event(s, parties, stamp) for s in sessions])
+    attachments = (Attachment("sessions.ics", content, "text/calendar"),)
+    # Each cancellation of a series is its own message: keyed by the first cancelled occurrence.
+    key = _key(first, NotificationKind.SERIES_CANCELLED, "student")
+    subject = f"{len(sessions)} sessions cancelled with {parties.instructor_name}, from {times[0]}"
+    return _email(str(first.student_email), subject, lines, key, attachments)

@@ -131,6 +131,21 @@ def series_created_messages(
     )
 
 
+def series_cancelled_messages(
+    notifier: Notifier, sessions: Sequence[BookedSession], parties: Parties, now: datetime
+) -> list[Outgoing]:
+    """A series cancellation: one email to the student for every occurrence it cancelled."""
+    first = sessions[0]
+    return [
+        notifier.email_to(
+            first.id,
+            NotificationKind.SERIES_CANCELLED,
+            first.student_email,
+            lambda: messages.series_cancelled_email(sessions, parties, now),
+        )
+    ]
+
+
 # --- status changes ---------------------------------------------------------------------------------
 
 STATUS_CHANGE_KINDS = {
