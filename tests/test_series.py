@@ -324,3 +324,27 @@ async def test_a_series_cancellation_sends_one_email_with_every_cancelled_event(
     events = list(calendar.walk("VEVENT"))
     assert [str(e["UID"]) for e in events] == [f"{b['id']}@booking" for b in made["bookings"][1:]]
     assert {str(e["STATUS"]) for e in events} == {"CANCELLED"}
+
+
+async def test_staff_pay_every_pending_occurrence_of_a_series(world: World) -> None:
+    await world.set_availability(settings={"price_amount": 5000})
+    made = await created(world, count=3)
+    url = f"/api/series/{made['id']}"
+    first = made["bookings"][0]["id"]
+    assert (await world.patch(first, {"status": "cancelled"}, SERVICE)).status_code == 200
+    assert (
+        await world.client.patch(url, json={"payment_status": "paid"}, headers=world.student_headers)
+    ).status_code == 403
+    stranger = user_headers(uuid.uuid4())
+    assert (
+        await world.client.patch(url, json={"payment_status": "paid"}, headers=stranger)
+    ).status_code == 404
+    assert (
+        await world.client.patch(url, json={"payment_status": "unpaid"}, headers=SERVICE)
+    ).status_code == 422
+    paid = await world.client.patch(url, json={"payment_status": "paid"}, headers=world.admin_headers)
+    assert paid.status_code == 200, paid.text
+    found = paid.json()["series"]["bookings"]
+    assert [b["status"] for b in found] == ["cancelled", "confirmed", "confirmed"]
+    assert [b["payment"]["provider"] for b in found] == [None, "manual", "manual"]
+    assert [b["payment"]["amount_paid"] for b in found] == [0, 5000, 5000]

@@ -321,6 +321,10 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.get(f"/api/series/{uuid.uuid4()}", headers=intruder),
             {404},
         ),
+        ("PATCH", "/api/series/{series_id}"): (
+            client.patch(f"/api/series/{uuid.uuid4()}", json={"payment_status": "paid"}, headers=intruder),
+            {404},
+        ),
         ("POST", "/api/series/{series_id}/cancel"): (
             client.post(f"/api/series/{uuid.uuid4()}/cancel", json={}, headers=intruder),
             {404},

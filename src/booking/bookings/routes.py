@@ -37,6 +37,7 @@ from booking.bookings.schemas import (
     SeriesCreated,
     SeriesEnvelope,
     SeriesPreview,
+    SeriesUpdate,
 )
 from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
 from booking.enums import BookingStatus
@@ -252,3 +253,14 @@ async def cancel_series(
     cancelling each would (refunds included); `kept`: those this caller may not cancel, and why."""
     done = await ctx.unit_of_work().run(lambda work: series.cancel_series(work, principal, series_id, body))
     return SeriesCancelled(series=done.series, cancelled=done.cancelled, kept=done.kept)
+
+
+@series_router.patch(
+    "/{series_id}", response_model=SeriesEnvelope, responses=errors(Forbidden, NotFound, ValidationFailed)
+)
+async def pay_series(
+    series_id: UUID, body: SeriesUpdate, ctx: Context, principal: CurrentPrincipal
+) -> SeriesEnvelope:
+    """Staff: every pending occurrence paid (confirmed), each as a staff payment of that booking."""
+    paid = await ctx.unit_of_work().run(lambda work: series.pay_series(work, principal, series_id, body))
+    return SeriesEnvelope(series=paid)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -180,6 +180,13 @@ class SeriesCreated(BaseModel):
 
 class SeriesEnvelope(BaseModel):
     series: SeriesOut
+
+
+class SeriesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payment_status: Literal[PaymentStatus.PAID] = Field(
+        description="service or brand admin: every pending occurrence paid"
+    )
 
 
 class SeriesCancel(BaseModel):

@@ -30,13 +30,14 @@ from booking.bookings import holds, repository
 from booking.bookings.creation import cap_locks, emit_created, new_booking, parties_of_new
 from booking.bookings.errors import SeriesConflict, refused
 from booking.bookings.events import emit
-from booking.bookings.lifecycle import Role, check_transition, set_status
+from booking.bookings.lifecycle import Role, check_fields, check_transition, set_status
 from booking.bookings.messages import booked_session, parties_for
 from booking.bookings.payments import after_cancel
 from booking.bookings.policy import Contact, student_of, viewer
 from booking.bookings.render import Answer, notifications_report, render
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import (
+    BookingUpdate,
     Kept,
     NotificationsOut,
     Occurrence,
@@ -45,9 +46,10 @@ from booking.bookings.schemas import (
     SeriesCreated,
     SeriesOut,
     SeriesPreview,
+    SeriesUpdate,
     Skipped,
 )
-from booking.bookings.service import idempotent_write
+from booking.bookings.service import idempotent_write, update_booking
 from booking.db import Database
 from booking.enums import BookingStatus, EventType, SeriesConflicts
 from booking.errors import AppError, NotFound
@@ -339,3 +341,27 @@ def _cancel(work: UnitOfWork, booking: Booking, role: Role, actor: str, reason: 
         booking.cancellation_reason = reason
     booking.updated_at = work.now
     emit(work, EventType.CANCELLED, booking)
+
+
+# --- pay ------------------------------------------------------------------------------------------
+
+
+async def pay_series(
+    work: UnitOfWork, principal: Principal, series_id: UUID, data: SeriesUpdate
+) -> SeriesOut:
+    """PATCH /api/series/{id} `{"payment_status": "paid"}` (staff): every pending occurrence paid, each
+    exactly as a staff PATCH of that booking (confirmed, `booking.paid`)."""
+    session = work.session
+    series = await repository.series_by_id(session, series_id)
+    if series is None:
+        raise NotFound("series not found")
+    bookings = list(await repository.bookings_of_series(session, series_id, for_update=True))
+    role = None if not bookings else (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
+    if role is None:
+        raise NotFound("series not found")
+    check_fields(role, payment=True, notes=False)
+    paid = BookingUpdate(payment_status=data.payment_status)
+    for booking in bookings:
+        if booking.status == BookingStatus.PENDING and booking.payment_status != data.payment_status:
+            await update_booking(work, principal, booking.id, paid)
+    return series_out(series, bookings, [], staff=True)
