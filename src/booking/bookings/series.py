@@ -258,15 +258,24 @@ def series_out(series: Series, bookings: list[Booking], skipped: list[Skipped], 
     )
 
 
-async def read_series(session: AsyncSession, principal: Principal, series_id: UUID) -> SeriesOut:
-    """GET /api/series/{id}: for whoever may see its bookings (404 for anyone else)."""
+async def visible_series(
+    session: AsyncSession, principal: Principal, series_id: UUID, *, for_update: bool = False
+) -> tuple[Series, list[Booking], Role]:
+    """The series, its occurrences by index (row-locked with `for_update`) and the caller's role on
+    them; 404 for whoever may not see its bookings."""
     series = await repository.series_by_id(session, series_id)
-    bookings = [] if series is None else list(await repository.bookings_of_series(session, series_id))
-    if series is None or not bookings:
+    if series is None:
         raise NotFound("series not found")
-    role = (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
+    bookings = list(await repository.bookings_of_series(session, series_id, for_update=for_update))
+    role = None if not bookings else (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
     if role is None:
         raise NotFound("series not found")
+    return series, bookings, role
+
+
+async def read_series(session: AsyncSession, principal: Principal, series_id: UUID) -> SeriesOut:
+    """GET /api/series/{id}: for whoever may see its bookings (404 for anyone else)."""
+    series, bookings, role = await visible_series(session, principal, series_id)
     return series_out(series, bookings, [], staff=role != Role.STUDENT)
 
 
@@ -287,13 +296,7 @@ async def cancel_series(
     and has not started, each as a cancel of that booking by this caller would go (refunds included);
     what the caller may not cancel (a student inside the cutoff) is kept and said why."""
     session = work.session
-    series = await repository.series_by_id(session, series_id)
-    if series is None:
-        raise NotFound("series not found")
-    bookings = list(await repository.bookings_of_series(session, series_id, for_update=True))
-    role = None if not bookings else (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
-    if role is None:
-        raise NotFound("series not found")
+    series, bookings, role = await visible_series(session, principal, series_id, for_update=True)
     settings = await scheduling_settings(session, series.instructor_id, series.brand_id)
     cancelled: list[Booking] = []
     kept: list[Kept] = []
@@ -352,13 +355,7 @@ async def pay_series(
     """PATCH /api/series/{id} `{"payment_status": "paid"}` (staff): every pending occurrence paid, each
     exactly as a staff PATCH of that booking (confirmed, `booking.paid`)."""
     session = work.session
-    series = await repository.series_by_id(session, series_id)
-    if series is None:
-        raise NotFound("series not found")
-    bookings = list(await repository.bookings_of_series(session, series_id, for_update=True))
-    role = None if not bookings else (await viewer(session, principal, series.brand_id)).role_for(bookings[0])
-    if role is None:
-        raise NotFound("series not found")
+    series, bookings, role = await visible_series(session, principal, series_id, for_update=True)
     check_fields(role, payment=True, notes=False)
     paid = BookingUpdate(payment_status=data.payment_status)
     for booking in bookings:
