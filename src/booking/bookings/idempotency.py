@@ -33,6 +33,11 @@ CLAIM = {
 }
 
 
+def checked(key: str | None) -> str | None:
+    """An Idempotency-Key header as sent (None: none was), checked."""
+    return None if key is None else check_key(key)
+
+
 def check_key(key: str) -> str:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         message = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"

@@ -47,6 +47,7 @@ from booking.openapi import errors
 from booking.types import Instant
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
+IdempotencyKey = Annotated[str | None, Header(description="retries with the same key replay the answer")]
 
 
 def answered(answer: Answer) -> Response:
@@ -71,12 +72,10 @@ async def create_booking(
     body: BookingCreate,
     ctx: Context,
     principal: CurrentPrincipal,
-    idempotency_key: Annotated[
-        str | None, Header(description="retries with the same key replay the answer")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Book a session. Notifications go out after the commit and never undo the booking."""
-    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    key = idempotency.checked(idempotency_key)
     answer = await service.book(ctx.unit_of_work(), principal, body, key)
     return answered(answer)
 
@@ -99,13 +98,11 @@ async def reschedule_booking(
     body: RescheduleRequest,
     ctx: Context,
     principal: CurrentPrincipal,
-    idempotency_key: Annotated[
-        str | None, Header(description="retries with the same key replay the answer")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Move the booking to a new time in one transaction: the same id, status, payment and hold.
     Conflict: another request moved it meanwhile, or one with the same Idempotency-Key is in progress."""
-    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    key = idempotency.checked(idempotency_key)
     answer = await reschedule(ctx.unit_of_work(), principal, booking_id, body, key)
     return answered(answer)
 
@@ -215,13 +212,11 @@ async def create_series(
     body: SeriesCreate,
     ctx: Context,
     principal: CurrentPrincipal,
-    idempotency_key: Annotated[
-        str | None, Header(description="retries with the same key replay the answer")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Book `count` sessions at the same local time every `every_weeks` weeks, in one transaction: every
     occurrence judged by the rules of a booking; one email, one SMS and one instructor email for all."""
-    key = None if idempotency_key is None else idempotency.check_key(idempotency_key)
+    key = idempotency.checked(idempotency_key)
     answer = await series.book_series(ctx.unit_of_work(), principal, body, key)
     return answered(answer)
 
