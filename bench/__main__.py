@@ -14,6 +14,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
         print("  ".join(str(row.get(k, "")).ljust(widths[k]) for k in keys))
 
 
+def on_each_database(measure: Callable[[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """`measure(url, backend)` on a fresh SQLite database, then on a fresh PostgreSQL one."""
+    from bench.harness import database
+
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with database(backend) as url:
+            rows.append(measure(url, backend))
+    return rows
+
+
 def run_core(args: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import core
 
@@ -69,10 +81,7 @@ def run_booking(_: argparse.Namespace) -> list[dict[str, Any]]:
     from bench.fakes import accepting_providers
     from bench.harness import database
 
-    rows = []
-    for backend in ("sqlite", "postgresql"):
-        with database(backend) as url:
-            rows.append(service.sequential_bookings(url, backend))
+    rows = on_each_database(service.sequential_bookings)
     with database("sqlite") as url, accepting_providers() as env:
         rows.append(service.sequential_bookings(url, "sqlite", label="with loopback fake providers", env=env))
     return rows
@@ -221,24 +230,14 @@ def run_payments(_: argparse.Namespace) -> list[dict[str, Any]]:
 
 def run_series(_: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import series
-    from bench.harness import database
 
-    rows = []
-    for backend in ("sqlite", "postgresql"):
-        with database(backend) as url:
-            rows.append(series.series_of_52(url, backend))
-    return rows
+    return on_each_database(series.series_of_52)
 
 
 def run_page(_: argparse.Namespace) -> list[dict[str, Any]]:
     from bench import page
-    from bench.harness import database
 
-    rows = []
-    for backend in ("sqlite", "postgresql"):
-        with database(backend) as url:
-            rows.append(page.first_slot_times(url, backend))
-    return rows
+    return on_each_database(page.first_slot_times)
 
 
 RUNNERS = {
