@@ -52,6 +52,7 @@ OTHER_METHOD = "OTHER"
 DELIVERY_OUTCOMES = ("delivered", "failed", "retry")
 STRIPE_EVENT_OUTCOMES = ("applied", "repeat", "ignored", "refused")
 PAYMENT_TASK_KINDS = ("refund", "expire_session")
+PAYMENT_TASK_OUTCOMES = ("done", "failed", "retry")
 
 # A booking takes milliseconds: finer buckets at the low end than prometheus-client's defaults.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -120,9 +121,8 @@ for _outcome in DELIVERY_OUTCOMES:
 for _outcome in STRIPE_EVENT_OUTCOMES:
     _STRIPE_EVENTS.labels(_outcome)
 for _kind in PAYMENT_TASK_KINDS:
-    for _outcome in DELIVERY_OUTCOMES[1:]:
+    for _outcome in PAYMENT_TASK_OUTCOMES:
         _PAYMENT_TASK_ATTEMPTS.labels(_kind, _outcome)
-    _PAYMENT_TASK_ATTEMPTS.labels(_kind, "done")
 
 # The children of each (route, method, status): `labels()` validates and locks on every call, a dict
 # lookup does not. Bounded like the labels themselves.

@@ -69,13 +69,15 @@ async def apply_event(work: UnitOfWork, event: Mapping[str, Any]) -> str:
     return APPLIED
 
 
+# What an async payment event says of its session, whatever the object's own fields still show.
+ASYNC_OUTCOMES = {
+    "checkout.session.async_payment_failed": {"status": "expired", "payment_status": "unpaid"},
+    "checkout.session.async_payment_succeeded": {"status": "complete", "payment_status": "paid"},
+}
+
+
 async def _apply_session_event(work: UnitOfWork, kind: str, thing: dict[str, Any]) -> None:
-    found = session_from(thing)
-    if kind == "checkout.session.async_payment_failed":
-        found = session_from({**thing, "status": "expired", "payment_status": "unpaid"})
-    elif kind == "checkout.session.async_payment_succeeded":
-        found = session_from({**thing, "status": "complete", "payment_status": "paid"})
-    await apply_session(work, found)
+    await apply_session(work, session_from(thing | ASYNC_OUTCOMES.get(kind, {})))
 
 
 async def _apply_refund_event(work: UnitOfWork, kind: str, thing: dict[str, Any]) -> None:
