@@ -32,6 +32,7 @@ FILES = {
     "0009": "20261206160000_payments.sql",
     "0010": "20261206170000_brand_timezone_locale.sql",
     "0011": "20261206180000_series.sql",
+    "0012": "20261206190000_packages.sql",
 }
 
 HEADER = """\

@@ -44,6 +44,8 @@ TABLES = (
     "booking_events",
     "bookings",
     "series",
+    "passes",
+    "packages",
     "availability_overrides",
     "availability_weekly",
     "instructor_scheduling_settings",

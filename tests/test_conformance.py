@@ -20,6 +20,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/instructors"),
     ("get", "/api/instructors/{instructor_id}/availability"),
     ("get", "/api/instructors/{instructor_id}/slots"),
+    ("get", "/api/brands/{brand_id}/packages"),  # what a brand sells
     ("get", "/api/calendar-feeds/{secret}.ics"),
     ("get", "/health"),
     # Without a token: the payer back from Stripe (its session id is the proof), and Stripe itself.
@@ -221,6 +222,7 @@ async def test_booking_creation_documents_each_of_its_codes(api: Api) -> None:
         "slot_unavailable",
         "booking_limit_reached",
         "too_many_pending_bookings",
+        "pass_not_usable",
         "conflict",
     }
     assert codes_of(document, "post", "/api/bookings", 422) == {
@@ -231,7 +233,8 @@ async def test_booking_creation_documents_each_of_its_codes(api: Api) -> None:
         "outside_availability",
         "idempotency_key_reused",
     }
-    assert codes_of(document, "post", "/api/bookings", 404) == {"instructor_not_in_brand"}
+    # not_found: a pass_id naming another student's pass.
+    assert codes_of(document, "post", "/api/bookings", 404) == {"instructor_not_in_brand", "not_found"}
     assert codes_of(document, "post", "/api/bookings", 403) == {"forbidden"}
     description = document["paths"]["/api/bookings"]["post"]["responses"]["422"]["description"]
     assert "`too_soon`" in description

@@ -274,3 +274,48 @@ def test_supabase_file_equals_the_migration_history(backend: str) -> None:
     assert all(enabled for _, enabled in file["row_security"]), "RLS on every table"
     assert {"bookings", "notification_log", "instructors_brands"} <= {t for t, _ in file["row_security"]}
     assert ("btree_gist",) in file["extensions"]
+
+
+async def test_sqlite_0012_keeps_every_event_and_delivery(tmp_path: Path) -> None:
+    """0012 copies `events` to let its booking be NULL; dropping the old table would delete its
+    deliveries by cascade (foreign keys are on): they are all still there afterwards."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    await asyncio.to_thread(upgrade, url, "0011")
+    db = Database(parse_database_url(url))
+    try:
+        brand, _, instructor = await _seed_pair(db)
+        row = booking_row(brand, instructor, START)
+        await _insert(db, row)
+    finally:
+        await db.dispose()
+    endpoint, event = uuid.uuid4().hex, uuid.uuid4().hex
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        now = "2027-01-01T00:00:00.000000+00:00"
+        connection.execute(
+            "INSERT INTO webhook_endpoints VALUES "
+            "(?, ?, 'https://example.com', '[\"*\"]', 1, NULL, 's', ?, ?)",
+            (endpoint, brand.hex, now, now),
+        )
+        connection.execute(
+            "INSERT INTO events (id, type, brand_id, booking_id, data, created_at) "
+            "VALUES (?, ?, ?, ?, '{}', ?)",
+            (event, "booking.created", brand.hex, row["id"].hex, now),
+        )
+        connection.execute(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, booking_id, status, "
+            "attempts, created_at) VALUES ('msg_1', ?, ?, 'booking.created', ?, 'pending', 0, ?)",
+            (endpoint, event, row["id"].hex, now),
+        )
+    await asyncio.to_thread(upgrade, url)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("PRAGMA foreign_keys = ON")
+        assert connection.execute("SELECT id, event_id FROM webhook_deliveries").fetchall() == [
+            ("msg_1", event)
+        ]
+        assert connection.execute("SELECT count(*) FROM events").fetchone() == (1,)
+        connection.execute(
+            "INSERT INTO events (id, type, brand_id, booking_id, data, created_at) "
+            "VALUES (?, ?, ?, NULL, '{}', ?)",
+            (uuid.uuid4().hex, "pass.activated", brand.hex, now),
+        )
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -662,3 +662,33 @@ async def test_the_webhook_operations_are_documented_as_bearer_only_with_their_e
     for operation in operations.values():
         assert operation["security"] == [{"HTTPBearer": []}]
         assert {"401", "404", "422"} <= set(operation["responses"])
+
+
+async def test_a_pass_activated_is_delivered_with_the_pass_and_no_booking(hooks: Hooks) -> None:
+    """A free package's pass is active at once; its event names no booking (SPEC §17)."""
+    with receiver() as server:
+        webhook = await hooks.create(server.url, ["pass.activated"])
+        made = await hooks.http.post(
+            f"/api/brands/{hooks.brand_id}/packages",
+            json={"name": "Trial", "sessions": 1, "valid_days": 30, "price_amount": 0},
+            headers=SERVICE,
+        )
+        bought = await hooks.http.post(
+            "/api/passes",
+            json={"package_id": made.json()["package"]["id"]},
+            headers=hooks.world.student_headers,
+        )
+        assert bought.status_code == 201 and bought.json()["pass"]["status"] == "active"
+        await hooks.world.booked(f"{TUESDAY}T10:00:00+01:00")  # booking.created: not subscribed
+        assert await hooks.dispatch() == 2
+        assert await hooks.deliver() == 1
+        (request,) = server.requests
+        assert verified(webhook["secret"], request, hooks.clock.now())["data"] == {
+            "pass": bought.json()["pass"]
+        }
+        delivery = await hooks.delivery(webhook["id"])
+        assert (delivery["event_type"], delivery["booking_id"], delivery["status"]) == (
+            "pass.activated",
+            None,
+            "delivered",
+        )

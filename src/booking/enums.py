@@ -50,6 +50,26 @@ class SeriesConflicts(StrEnum):
     SKIP = "skip"
 
 
+class PassStatus(StrEnum):
+    """A pass as shown: `pending` until paid (unusable), `active`, `expired` (its `valid_until` has
+    passed; shown, never stored) or `cancelled`."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class PassRefusal(StrEnum):
+    """Why a pass cannot pay for a booking (`details.reason` of `pass_not_usable`), in the order checked."""
+
+    WRONG_BRAND = "wrong_brand"
+    NOT_ACTIVE = "not_active"
+    INSTRUCTOR_NOT_INCLUDED = "instructor_not_included"
+    NO_SESSIONS_LEFT = "no_sessions_left"
+    EXPIRES_BEFORE_SESSION = "expires_before_session"
+
+
 class CheckoutStatus(StrEnum):
     """A Stripe Checkout Session as we last knew it: `open` until paid, expired or failed; `processing`
     while a delayed payment (a bank debit) is on its way, whatever its own expiry says."""
@@ -128,6 +148,7 @@ class ErrorCode(StrEnum):
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     INVALID_SIGNATURE = "invalid_signature"
     SERIES_CONFLICT = "series_conflict"
+    PASS_NOT_USABLE = "pass_not_usable"
 
 
 class EventType(StrEnum):
@@ -143,6 +164,7 @@ class EventType(StrEnum):
     PAID = "booking.paid"
     REFUNDED = "booking.refunded"
     REFUND_FAILED = "booking.refund_failed"
+    PASS_ACTIVATED = "pass.activated"
 
 
 # The event of a booking that reached this status.

@@ -31,8 +31,11 @@ class Events:
         self.wake_worker = wake_worker
         self._recorded: list[dict[str, Any]] = []
 
-    def emit(self, event_type: EventType, *, brand_id: UUID, booking_id: UUID, data: dict[str, Any]) -> None:
-        """An event of this change; `data` is the webhook payload's `data`."""
+    def emit(
+        self, event_type: EventType, *, brand_id: UUID, booking_id: UUID | None, data: dict[str, Any]
+    ) -> None:
+        """An event of this change; `data` is the webhook payload's `data` (`booking_id`: None for an
+        event about something else than a booking, a pass)."""
         self._recorded.append(
             {
                 "id": uuid4(),

@@ -64,6 +64,11 @@ CODES: dict[ErrorCode, tuple[int, str]] = {
         "occurrences of the series the rules refuse: `details.occurrences` names each "
         "(index, starts_at, code)",
     ),
+    ErrorCode.PASS_NOT_USABLE: (
+        409,
+        "the pass cannot pay for this: `details.reason` is wrong_brand, not_active, "
+        "instructor_not_included, no_sessions_left or expires_before_session",
+    ),
     ErrorCode.PAYMENTS_NOT_CONFIGURED: (409, "online payment is off: STRIPE_SECRET_KEY is not set"),
     ErrorCode.NOTHING_TO_PAY: (409, "the booking has no price, or a price of 0"),
     ErrorCode.PAYMENT_PROVIDER_ERROR: (

@@ -207,6 +207,13 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
     created = await world.client.post(f"/api/brands/{brand}/webhooks", json=hook, headers=SERVICE)
     assert created.status_code == 201, created.text
     to_webhook = f"/api/brands/{brand}/webhooks/{created.json()['webhook']['id']}"
+    package = {"name": "Ten", "sessions": 10, "valid_days": 30, "price_amount": 100}
+    sold = await world.client.post(f"/api/brands/{brand}/packages", json=package, headers=SERVICE)
+    to_package = f"/api/brands/{brand}/packages/{sold.json()['package']['id']}"
+    held = await world.client.post(
+        "/api/passes", json={"package_id": sold.json()["package"]["id"]}, headers=world.student_headers
+    )
+    to_pass = f"/api/passes/{held.json()['pass']['id']}"
 
     async def snapshot() -> Any:
         return [
@@ -219,6 +226,8 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             (await world.client.get("/api/instructors", params={"brand_id": brand})).json(),
             (await world.client.get("/api/bookings", params={"brand_id": brand}, headers=SERVICE)).json(),
             (await world.client.get(f"/api/brands/{brand}/webhooks", headers=SERVICE)).json(),
+            (await world.client.get(f"/api/brands/{brand}/packages", headers=SERVICE)).json(),
+            (await world.client.get(to_pass, headers=SERVICE)).json(),
         ]
 
     before = await snapshot()
@@ -339,6 +348,27 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.post(f"{to_booking}/checkout/refresh", json={}, headers=intruder),
             {409},
         ),
+        ("POST", "/api/brands/{brand_id}/packages"): (
+            client.post(f"/api/brands/{brand}/packages", json=package, headers=intruder),
+            {404},
+        ),
+        ("PATCH", "/api/brands/{brand_id}/packages/{package_id}"): (
+            client.patch(to_package, json={"active": False}, headers=intruder),
+            {404},
+        ),
+        ("POST", "/api/passes"): (
+            client.post(
+                "/api/passes",
+                json={"package_id": sold.json()["package"]["id"], "student_id": str(world.student_id)},
+                headers=intruder,
+            ),
+            {403},
+        ),
+        ("GET", "/api/passes/{pass_id}"): (client.get(to_pass, headers=intruder), {404}),
+        ("PATCH", "/api/passes/{pass_id}"): (
+            client.patch(to_pass, json={"payment_status": "paid"}, headers=intruder),
+            {404},
+        ),
         ("POST", "/api/bookings/reminders"): (
             client.post("/api/bookings/reminders", headers=intruder),
             {401},
@@ -375,6 +405,9 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
     listed = await world.client.get("/api/bookings", params={"brand_id": brand}, headers=intruder)
     assert listed.json()["bookings"] == [], "sees none of the brand's bookings"
     attempts[("GET", "/api/bookings")] = (None, {200})
+    passes = await world.client.get("/api/passes", params={"brand_id": brand}, headers=intruder)
+    assert passes.json()["passes"] == [], "sees none of the brand's passes"
+    attempts[("GET", "/api/passes")] = (None, {200})
     assert await snapshot() == before
 
     # Every operation that reads or changes brand data was walked (public reads need no admin).
@@ -386,6 +419,7 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
         ("GET", "/api/calendar-feeds/{secret}.ics"),  # the secret in the address is the credential
         ("GET", "/health"),
         ("POST", "/api/payments/stripe/webhook"),  # Stripe's, signed with its own secret
+        ("GET", "/api/brands/{brand_id}/packages"),  # what is on sale
     }
     paths = (await world.client.get("/openapi.json")).json()["paths"]
     operations = {(method.upper(), path) for path, item in paths.items() for method in item}

@@ -18,7 +18,7 @@ from booking.bookings.prices import FREE, session_price, starting_state
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import BookingCreate
 from booking.brands.repository import brand_name
-from booking.enums import BookingStatus, EventType
+from booking.enums import BookingStatus, EventType, PaymentProvider
 from booking.models.bookings import Booking
 from booking.notifications.effects import Messages
 from booking.notifications.facts import Parties
@@ -50,13 +50,16 @@ def new_booking(
 ) -> Booking:
     """The row of a booking the rules accepted: `session_time` [start, end), `blocked` to the end of its
     buffer; its price fixed now (a free one confirmed and paid), its hold from now; `series`: the
-    series it is an occurrence of and its index."""
+    series it is an occurrence of and its index. One paid with a pass (`data.pass_id`, its session
+    taken already) is confirmed and paid, with no price of its own: the package was sold for money."""
     settings = instructor.settings
     start, end = session_time
     price = session_price(
         settings.price_amount, int((end - start).total_seconds()) // 60, settings.session_minutes
     )
-    status, payment_status = starting_state(price)
+    if data.pass_id is not None:
+        price = None
+    status, payment_status = starting_state(FREE if data.pass_id is not None else price)
     return Booking(
         id=uuid4(),
         brand_id=data.brand_id,
@@ -76,19 +79,22 @@ def new_booking(
         instructor_notes=None,
         cancellation_reason=None,
         reminder_claimed_at=None,
-        hold_expires_at=None if price == FREE else holds.hold_end(work.now, settings.payment_hold_minutes),
+        hold_expires_at=None
+        if status == BookingStatus.CONFIRMED
+        else holds.hold_end(work.now, settings.payment_hold_minutes),
         refund_due=False,
         reschedule_count=0,
         calendar_sequence=0,
         price_amount=price,
         price_currency=None if price is None else instructor.currency,
         refund_percent=settings.refund_percent,
-        payment_provider=None,
+        payment_provider=None if data.pass_id is None else PaymentProvider.PASS,
         amount_paid=0,
         amount_refunded=0,
         refund_status=None,
         series_id=None if series is None else series[0],
         series_index=None if series is None else series[1],
+        pass_id=data.pass_id,
         created_by=principal.actor,
         created_at=work.now,
         updated_at=work.now,

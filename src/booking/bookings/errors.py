@@ -41,6 +41,12 @@ class SeriesConflict(Conflict):
     code = ErrorCode.SERIES_CONFLICT
 
 
+class PassNotUsable(Conflict):
+    """A pass that cannot pay for this booking (`details.reason` says why, SPEC §17 rule 8)."""
+
+    code = ErrorCode.PASS_NOT_USABLE
+
+
 class InvalidTransition(Conflict):
     code = ErrorCode.INVALID_TRANSITION
 

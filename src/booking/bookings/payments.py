@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from booking.bookings import holds, repository
+from booking.bookings import holds, passes, repository
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, set_status, status_after_payment
@@ -122,11 +122,12 @@ async def finish_change(
         emit(work, STATUS_EVENTS[booking.status], booking)
 
 
-def after_cancel(work: UnitOfWork, booking: Booking, role: Role) -> None:
+async def after_cancel(work: UnitOfWork, booking: Booking, role: Role) -> None:
     """A cancelled booking's money: a student cancelling gets `refund_percent` of a Stripe payment (the
     share as it was when the booking was made, rounded down), an instructor or staff cancelling gives it
-    all back; an open Checkout Session is closed."""
+    all back; an open Checkout Session is closed; a session paid with a pass goes back to the pass."""
     holds.stop_waiting_for_payment(work, booking)
+    await passes.give_back(work.session, booking, work.now)
     if booking.payment_provider != PaymentProvider.STRIPE:
         return
     percent = booking.refund_percent if role == Role.STUDENT and booking.refund_percent is not None else FULL

@@ -60,6 +60,7 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         ),
         series_id=booking.series_id,
         series_index=booking.series_index,
+        pass_id=booking.pass_id,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )

@@ -22,7 +22,7 @@ from booking.access import require_authenticated
 from booking.auth import Principal
 from booking.availability.repository import InstructorInBrand, instructor_in_brand, scheduling_settings
 from booking.availability.service import Asker, booking_context_and_busy, list_slots
-from booking.bookings import holds, repository
+from booking.bookings import holds, passes, repository
 from booking.bookings.creation import cap_locks
 from booking.bookings.errors import InvalidTransition, RescheduleCutoffPassed, refused
 from booking.bookings.events import emit
@@ -101,6 +101,7 @@ async def move_booking(
     if instructor is None:
         raise refused(Rejection.INSTRUCTOR_NOT_IN_BRAND)
     check_cutoff(role, booking, instructor.settings.reschedule_cutoff_hours, now)
+    await passes.check_move(session, booking, start)
     blocked = await _check_new_time(work, instructor, booking, Interval(start, end))
     previous = Interval(booking.starts_at, booking.ends_at)
     _move(session, booking, blocked, end, principal.actor, now)

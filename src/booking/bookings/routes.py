@@ -14,6 +14,7 @@ from booking.bookings.errors import (
     CancellationCutoffPassed,
     IdempotencyKeyReused,
     InvalidTransition,
+    PassNotUsable,
     RescheduleCutoffPassed,
     SeriesConflict,
     SlotUnavailable,
@@ -66,7 +67,15 @@ calendar_router = APIRouter(prefix="/api/instructors", tags=["bookings"])
     status_code=status.HTTP_201_CREATED,
     response_model=BookingCreated,
     # Conflict: a request with the same Idempotency-Key is still in progress.
-    responses=errors(*BOOKING_REFUSALS, IdempotencyKeyReused, Forbidden, Conflict, ValidationFailed),
+    responses=errors(
+        *BOOKING_REFUSALS,
+        PassNotUsable,
+        IdempotencyKeyReused,
+        Forbidden,
+        Conflict,
+        NotFound,
+        ValidationFailed,
+    ),
 )
 async def create_booking(
     body: BookingCreate,
@@ -86,6 +95,7 @@ async def create_booking(
     responses=errors(
         *BOOKING_REFUSALS,
         InvalidTransition,
+        PassNotUsable,
         RescheduleCutoffPassed,
         IdempotencyKeyReused,
         NotFound,
@@ -199,7 +209,15 @@ async def instructor_calendar(
 
 series_router = APIRouter(prefix="/api/series", tags=["series"])
 # An occurrence's refusal is named in series_conflict's details; these answer as a booking's would.
-SERIES_REFUSALS = (SeriesConflict, InstructorNotInBrand, IdempotencyKeyReused, Forbidden, Conflict)
+SERIES_REFUSALS = (
+    SeriesConflict,
+    PassNotUsable,
+    InstructorNotInBrand,
+    IdempotencyKeyReused,
+    Forbidden,
+    Conflict,
+    NotFound,
+)
 
 
 @series_router.post(

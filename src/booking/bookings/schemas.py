@@ -35,6 +35,7 @@ class BookingCreate(BaseModel):
     student_name: Name | None = None
     student_email: Email | None = None
     student_phone: Phone | None = None
+    pass_id: UUID | None = Field(default=None, description="pay with this pass of the student's")
 
 
 class BookingUpdate(BaseModel):
@@ -110,6 +111,7 @@ class BookingOut(BaseModel):
     payment: Payment
     series_id: UUID | None = Field(description="the weekly series it is an occurrence of; null: a single one")
     series_index: int | None = Field(description="which occurrence of its series (0 first); null: none")
+    pass_id: UUID | None = Field(description="the pass that paid for it; null otherwise")
     created_at: datetime
     updated_at: datetime
 

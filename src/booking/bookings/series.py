@@ -26,7 +26,7 @@ from booking.availability.repository import (
     scheduling_settings,
 )
 from booking.availability.service import Asker, booking_context_and_busy
-from booking.bookings import holds, repository
+from booking.bookings import holds, passes, repository
 from booking.bookings.creation import cap_locks, emit_created, new_booking, parties_of_new
 from booking.bookings.errors import SeriesConflict, refused
 from booking.bookings.events import emit
@@ -181,6 +181,11 @@ async def create_series(
     if refusals and (data.conflicts == SeriesConflicts.ALL_OR_NOTHING or len(refusals) == data.count):
         raise conflict(refusals)
     instructor, contact = judged.instructor, judged.contact
+    if data.pass_id is not None:
+        starts = [occurrence.start for _, occurrence, verdict in judged.judged if verdict is None]
+        await passes.spend(
+            session, data.pass_id, contact.student_id, data.brand_id, instructor.id, starts, work.now
+        )
     series = Series(
         id=uuid4(),
         brand_id=data.brand_id,
@@ -315,7 +320,7 @@ async def cancel_series(
         except AppError as refusal:
             kept.append(Kept(index=booking.series_index or 0, code=refusal.code.value))
             continue
-        _cancel(work, booking, role, principal.actor, data.cancellation_reason)
+        await _cancel(work, booking, role, principal.actor, data.cancellation_reason)
         cancelled.append(booking)
     await repository.save_changes(session)
     if cancelled:
@@ -335,10 +340,11 @@ def _cancellable(booking: Booking, from_index: int, now: datetime) -> bool:
     )
 
 
-def _cancel(work: UnitOfWork, booking: Booking, role: Role, actor: str, reason: str | None) -> None:
-    """One occurrence cancelled as a PATCH of it would: history, refund or closed checkout, event."""
+async def _cancel(work: UnitOfWork, booking: Booking, role: Role, actor: str, reason: str | None) -> None:
+    """One occurrence cancelled as a PATCH of it would: history, refund, session back to its pass or
+    closed checkout, event."""
     repository.add_change(work.session, booking, BookingStatus.CANCELLED, None, actor, work.now)
-    after_cancel(work, booking, role)
+    await after_cancel(work, booking, role)
     set_status(booking, BookingStatus.CANCELLED)
     if reason is not None:
         booking.cancellation_reason = reason

@@ -19,7 +19,7 @@ from booking.access import require_authenticated
 from booking.auth import Principal
 from booking.availability.repository import instructor_in_brand, scheduling_settings
 from booking.availability.service import Asker, booking_context_and_busy
-from booking.bookings import holds, idempotency, repository
+from booking.bookings import holds, idempotency, passes, repository
 from booking.bookings.creation import cap_locks, emit_created, insert, new_booking, parties_of_new
 from booking.bookings.errors import refused
 from booking.bookings.events import emit
@@ -147,6 +147,10 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     )
     if (reason := rejection(context, start, end)) is not None:
         raise refused(reason)
+    if data.pass_id is not None:
+        await passes.spend(
+            session, data.pass_id, contact.student_id, data.brand_id, instructor.id, [start], work.now
+        )
     blocked = Interval(start, end + context.rules.buffer)
     await holds.cancel_expired_overlapping(work, instructor.id, blocked, busy.expired)
     booking = new_booking(work, principal, data, contact, instructor, blocked, Interval(start, end))
@@ -215,7 +219,7 @@ async def update_booking(
     if "instructor_notes" in changes:
         booking.instructor_notes = data.instructor_notes
     if target == BookingStatus.CANCELLED and previous != BookingStatus.CANCELLED:
-        after_cancel(work, booking, role)
+        await after_cancel(work, booking, role)
     payment_status = data.payment_status if "payment_status" in changes else None
     await finish_change(work, booking, previous, target, payment_status, principal.actor)
     if paid:

@@ -71,6 +71,13 @@ class Booking(Base):
             postgresql_where=text("series_id IS NOT NULL"),
             sqlite_where=text("series_id IS NOT NULL"),
         ),
+        # A pass's bookings.
+        Index(
+            "ix_bookings_pass_id",
+            "pass_id",
+            postgresql_where=text("pass_id IS NOT NULL"),
+            sqlite_where=text("pass_id IS NOT NULL"),
+        ),
         # Stripe's charge events name the payment, not the booking.
         Index(
             "ix_bookings_payment_intent",
@@ -130,6 +137,8 @@ class Booking(Base):
     # The weekly series the booking is an occurrence of, and which one (0..count-1); NULL: a single one.
     series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
     series_index: Mapped[int | None] = mapped_column(SmallInteger)
+    # The pass that paid for it (SPEC §17); its session comes back when the booking is cancelled.
+    pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id", ondelete="SET NULL"))
     # Who made the booking: the first entry of its history (booking_events holds the changes after).
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,7 +36,8 @@ class Event(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     type: Mapped[EventType] = mapped_column(stored_enum(EventType, 32))
     brand_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    # NULL for an event about something else (a pass).
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     # JSON of the webhook's `data`: the booking as staff see it (and `previous` for a reschedule).
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column()

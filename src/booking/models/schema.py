@@ -8,6 +8,7 @@ from booking.models import (
     events,
     instructors,
     notifications,
+    packages,
     payments,
     webhooks,
 )
@@ -23,5 +24,6 @@ TABLE_MODULES = (
     webhooks,
     calendars,
     payments,
+    packages,
 )
 metadata = Base.metadata

@@ -58,7 +58,7 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     event_type: Mapped[EventType] = mapped_column(stored_enum(EventType, 32))
-    booking_id: Mapped[uuid.UUID] = mapped_column()
+    booking_id: Mapped[uuid.UUID | None] = mapped_column()
     status: Mapped[WebhookDeliveryStatus] = mapped_column(stored_enum(WebhookDeliveryStatus))
     attempts: Mapped[int] = mapped_column(Integer)
     last_status_code: Mapped[int | None] = mapped_column(Integer)

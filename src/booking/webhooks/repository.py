@@ -117,7 +117,7 @@ class Undispatched:
     id: UUID
     brand_id: UUID
     type: EventType
-    booking_id: UUID
+    booking_id: UUID | None
 
 
 async def undispatched_events(session: AsyncSession, limit: int) -> list[Undispatched]:

@@ -140,7 +140,7 @@ class DeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
     event_type: EventType
-    booking_id: UUID
+    booking_id: UUID | None
     status: WebhookDeliveryStatus
     attempts: int
     last_status_code: int | None
