@@ -13,7 +13,7 @@ from booking.models.base import Base, stored_enum
 
 
 class Package(Base):
-    """"10 sessions, valid 6 months": what a brand sells once and a student spends session by session."""
+    """ "10 sessions, valid 6 months": what a brand sells once and a student spends session by session."""
 
     __tablename__ = "packages"
     __table_args__ = (Index("ix_packages_brand_created", "brand_id", "created_at", "id"),)
