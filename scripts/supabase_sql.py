@@ -33,6 +33,7 @@ FILES = {
     "0010": "20261206170000_brand_timezone_locale.sql",
     "0011": "20261206180000_series.sql",
     "0012": "20261206190000_packages.sql",
+    "0013": "20261206193000_program_checkout.sql",
 }
 
 HEADER = """\

@@ -105,6 +105,7 @@ ROOM_LAYERS = {
     "creation": SERVICES,
     "series": SERVICES,
     "passes": SERVICES,
+    "programs": SERVICES,
     "outcomes": SERVICES,
     "webhook": SERVICES,
     "reminders": SERVICES,

@@ -15,7 +15,7 @@ BOOKING_KEYS = {
     "id", "brand_id", "instructor_id", "student_id", "status", "payment_status", "starts_at", "ends_at",
     "duration_minutes", "student_timezone", "instructor_timezone", "student_local", "instructor_local",
     "student_name", "student_email", "student_phone", "instructor_notes", "cancellation_reason",
-    "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "series_id", "series_index",
+    "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "series_id", "series_index", "pass_id",
     "created_at", "updated_at",
 }  # fmt: skip
 

@@ -25,6 +25,8 @@ PUBLIC_OPERATIONS = {
     ("get", "/health"),
     # Without a token: the payer back from Stripe (its session id is the proof), and Stripe itself.
     ("post", "/api/bookings/{booking_id}/checkout/refresh"),
+    ("post", "/api/series/{series_id}/checkout/refresh"),
+    ("post", "/api/passes/{pass_id}/checkout/refresh"),
     ("post", "/api/payments/stripe/webhook"),
 }
 REMINDERS = ("post", "/api/bookings/reminders")

@@ -369,6 +369,22 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.patch(to_pass, json={"payment_status": "paid"}, headers=intruder),
             {404},
         ),
+        ("POST", "/api/series/{series_id}/checkout"): (
+            client.post(f"/api/series/{uuid.uuid4()}/checkout", json={}, headers=intruder),
+            {409},
+        ),
+        ("POST", "/api/series/{series_id}/checkout/refresh"): (
+            client.post(f"/api/series/{uuid.uuid4()}/checkout/refresh", json={}, headers=intruder),
+            {409},
+        ),
+        ("POST", "/api/passes/{pass_id}/checkout"): (
+            client.post(f"{to_pass}/checkout", json={}, headers=intruder),
+            {409},
+        ),
+        ("POST", "/api/passes/{pass_id}/checkout/refresh"): (
+            client.post(f"{to_pass}/checkout/refresh", json={}, headers=intruder),
+            {409},
+        ),
         ("POST", "/api/bookings/reminders"): (
             client.post("/api/bookings/reminders", headers=intruder),
             {401},

@@ -9,20 +9,28 @@ from fastapi import APIRouter, Body, Header, Request
 
 from booking import metrics
 from booking.bookings.errors import InvalidTransition
-from booking.bookings.schemas import BookingOut
-from booking.checkout import service
+from booking.bookings.schemas import BookingOut, SeriesOut
+from booking.checkout import programs, service
 from booking.checkout.errors import (
     InvalidSignature,
     NothingToPay,
     PaymentProviderFailed,
     PaymentsNotConfigured,
 )
-from booking.checkout.schemas import CheckoutIn, CheckoutOut, PayerView, RefreshIn
+from booking.checkout.schemas import (
+    CheckoutIn,
+    CheckoutOut,
+    PassPayerView,
+    PayerView,
+    RefreshIn,
+    SeriesPayerView,
+)
 from booking.checkout.webhook import apply_event, verified_event
 from booking.config import origin_list
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from booking.openapi import errors
+from booking.packages.schemas import PassOut
 from booking.payments.signature import secrets_of
 
 router = APIRouter(tags=["payments"])
@@ -105,3 +113,85 @@ async def stripe_webhook(
     outcome = await ctx.unit_of_work().run(lambda work: apply_event(work, event))
     metrics.stripe_event(outcome)
     return {"received": True}
+
+
+PROGRAM_CHECKOUT_ERRORS = errors(
+    PaymentsNotConfigured,
+    NothingToPay,
+    InvalidTransition,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    PaymentProviderFailed,
+)
+REFRESH_ERRORS = errors(PaymentsNotConfigured, Unauthorized, Forbidden, NotFound, PaymentProviderFailed)
+
+
+@router.post(
+    "/api/series/{series_id}/checkout", response_model=CheckoutOut, responses=PROGRAM_CHECKOUT_ERRORS
+)
+async def series_checkout(
+    series_id: UUID,
+    request: Request,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[CheckoutIn | None, Body()] = None,
+) -> CheckoutOut:
+    """One Stripe Checkout Session for every pending occurrence of the series (the sum of their prices)."""
+    back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
+    made = await programs.series_checkout(
+        ctx.unit_of_work(), ctx.payments, principal, series_id, body or CheckoutIn(), back
+    )
+    return CheckoutOut(checkout=made)
+
+
+@router.post(
+    "/api/series/{series_id}/checkout/refresh",
+    dependencies=[PUBLIC],
+    response_model=dict[str, SeriesOut | SeriesPayerView],
+    responses=REFRESH_ERRORS,
+)
+async def refresh_series_checkout(
+    series_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> dict[str, SeriesOut | SeriesPayerView]:
+    """Ask Stripe how the series' checkout went and apply it; without a token, the session id is the proof."""
+    session_id = body.session_id if body is not None else None
+    found = await programs.refresh_series(ctx.unit_of_work(), ctx.payments, principal, series_id, session_id)
+    return {"series": found}
+
+
+@router.post("/api/passes/{pass_id}/checkout", response_model=CheckoutOut, responses=PROGRAM_CHECKOUT_ERRORS)
+async def pass_checkout(
+    pass_id: UUID,
+    request: Request,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[CheckoutIn | None, Body()] = None,
+) -> CheckoutOut:
+    """A Stripe Checkout Session for a pending pass; paid, the pass is active."""
+    back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
+    made = await programs.pass_checkout(
+        ctx.unit_of_work(), ctx.payments, principal, pass_id, body or CheckoutIn(), back
+    )
+    return CheckoutOut(checkout=made)
+
+
+@router.post(
+    "/api/passes/{pass_id}/checkout/refresh",
+    dependencies=[PUBLIC],
+    response_model=dict[str, PassOut | PassPayerView],
+    responses=REFRESH_ERRORS,
+)
+async def refresh_pass_checkout(
+    pass_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> dict[str, PassOut | PassPayerView]:
+    """Ask Stripe how the pass's checkout went and apply it; without a token, the session id is the proof."""
+    session_id = body.session_id if body is not None else None
+    found = await programs.refresh_pass(ctx.unit_of_work(), ctx.payments, principal, pass_id, session_id)
+    return {"pass": found}

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from booking.enums import BookingStatus, PaymentStatus
+from booking.enums import BookingStatus, PassStatus, PaymentStatus
 
 Url = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -44,3 +44,19 @@ class PayerView(BaseModel):
     payment_status: PaymentStatus
     starts_at: datetime
     ends_at: datetime
+
+
+class SeriesPayerView(BaseModel):
+    """What a payer proving a series' payment with its session id sees: the occurrences' states."""
+
+    id: UUID
+    bookings: list[PayerView]
+
+
+class PassPayerView(BaseModel):
+    """What a payer proving a pass's payment with its session id sees of it."""
+
+    id: UUID
+    status: PassStatus
+    sessions_left: int
+    valid_until: datetime | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -75,38 +76,70 @@ async def start_checkout(
     stripe = require_provider(provider)
 
     async def change(work: UnitOfWork) -> CheckoutSessionOut:
-        session = work.session
-        booking, role = await visible_booking(session, principal, booking_id, for_update=True)
+        booking, role = await visible_booking(work.session, principal, booking_id, for_update=True)
         if role == Role.INSTRUCTOR:
             raise Forbidden("the instructor does not pay for the session")
         check_payable(booking, work.now)
-        success_url, cancel_url = await return_urls(work, booking, data, back)
-        found = await repository.open_session(session, booking.id, work.now)
-        if found is not None:
-            return CheckoutSessionOut(id=found.id, url=found.url, expires_at=found.expires_at)
-        request = await session_request(work, booking, success_url, cancel_url)
-        earlier = await repository.count_sessions(session, booking.id)
-        try:
-            made = await stripe.create_session(request, idempotency_key(request, earlier))
-        except PaymentError as exc:
-            raise PaymentProviderFailed(f"Stripe did not make the checkout: {exc.reason}") from exc
-        if made.url is None:
-            raise PaymentProviderFailed("Stripe answered a checkout session without a URL")
-        repository.add_session(
-            session,
-            CheckoutSession(
-                id=made.id,
-                booking_id=booking.id,
-                url=made.url,
-                expires_at=made.expires_at,
-                status=CheckoutStatus.OPEN,
-                created_at=work.now,
-            ),
-        )
+        urls = await return_urls(work, booking.brand_id, f"booking={booking.id}", data, back)
+
+        async def request() -> SessionRequest:
+            return await session_request(work, booking, *urls)
+
+        sale = Sale("booking", booking.id, request)
+        made = await open_or_new_session(work, stripe, sale)
         booking.checkout_session_id = made.id
-        return CheckoutSessionOut(id=made.id, url=made.url, expires_at=made.expires_at)
+        return made
 
     return await work.run(change)
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What one checkout sells: a booking, a series' pending occurrences (`covers`) or a pass; its
+    session request is made only when no open session can be answered instead."""
+
+    kind: str  # booking, series, pass
+    owner_id: UUID
+    request: Callable[[], Awaitable[SessionRequest]]
+    covers: list[UUID] | None = None
+
+    def owns(self, found: CheckoutSession) -> bool:
+        """An open session still sells this: a series' must cover the same occurrences."""
+        return self.covers is None or found.covers == covers_json(self.covers)
+
+
+def covers_json(ids: list[UUID]) -> str:
+    return json.dumps([str(booking_id) for booking_id in ids])
+
+
+async def open_or_new_session(work: UnitOfWork, stripe: PaymentProvider, sale: Sale) -> CheckoutSessionOut:
+    """The sale's open session (concurrent calls wait on the caller's row lock and answer it), or a new
+    one from Stripe; 502 with nothing changed when Stripe refuses or cannot be reached."""
+    session = work.session
+    owner = repository.sessions_of(sale.kind, sale.owner_id)
+    found = await repository.open_session(session, owner, work.now)
+    if found is not None and sale.owns(found):
+        return CheckoutSessionOut(id=found.id, url=found.url, expires_at=found.expires_at)
+    request = await sale.request()
+    earlier = await repository.count_sessions(session, owner)
+    try:
+        made = await stripe.create_session(request, idempotency_key(request, earlier))
+    except PaymentError as exc:
+        raise PaymentProviderFailed(f"Stripe did not make the checkout: {exc.reason}") from exc
+    if made.url is None:
+        raise PaymentProviderFailed("Stripe answered a checkout session without a URL")
+    row = CheckoutSession(
+        id=made.id,
+        url=made.url,
+        expires_at=made.expires_at,
+        status=CheckoutStatus.OPEN,
+        created_at=work.now,
+        amount=request.amount,
+        covers=None if sale.covers is None else covers_json(sale.covers),
+    )
+    setattr(row, f"{sale.kind}_id", sale.owner_id)
+    repository.add_session(session, row)
+    return CheckoutSessionOut(id=made.id, url=made.url, expires_at=made.expires_at)
 
 
 def check_payable(booking: Booking, now: datetime) -> None:
@@ -121,17 +154,18 @@ def check_payable(booking: Booking, now: datetime) -> None:
 
 
 async def return_urls(
-    work: UnitOfWork, booking: Booking, data: CheckoutIn, back: ReturnTo
+    work: UnitOfWork, brand_id: UUID, query: str, data: CheckoutIn, back: ReturnTo
 ) -> tuple[str, str]:
-    """The URLs Stripe sends the payer back to: given ones on an allowed origin, else the booking page."""
+    """The URLs Stripe sends the payer back to: given ones on an allowed origin, else the brand's
+    booking page with `query` (`booking=<id>`, `series=<id>`, `pass=<id>`)."""
     for name in ("success_url", "cancel_url"):
         url = getattr(data, name)
         if url is not None and origin_of(url) not in back.origins:
             raise field_error("must be on the service's own origin or one of EMBED_ORIGINS", "body", name)
     if data.success_url is not None and data.cancel_url is not None:
         return data.success_url, data.cancel_url
-    brand = await brand_by_id(work.session, booking.brand_id)
-    page = f"{back.base}/book/{brand.slug if brand else ''}?booking={booking.id}"
+    brand = await brand_by_id(work.session, brand_id)
+    page = f"{back.base}/book/{brand.slug if brand else ''}?{query}"
     success = f"{page}&checkout=success&session_id={SESSION_ID_PLACEHOLDER}"
     return data.success_url or success, data.cancel_url or f"{page}&checkout=cancelled"
 
@@ -155,7 +189,8 @@ async def session_request(
     product = f"Session with {name}, {local:%Y-%m-%d %H:%M} {booking.instructor_timezone}"
     assert booking.price_amount is not None and booking.price_currency is not None
     return SessionRequest(
-        booking_id=booking.id,
+        reference=booking.id,
+        metadata={"booking_id": str(booking.id)},
         amount=booking.price_amount,
         currency=booking.price_currency,
         product_name=product,
@@ -182,7 +217,7 @@ def idempotency_key(request: SessionRequest, earlier: int) -> str:
     (Stripe answers its first session); once a session is closed, the next one gets a new key."""
     params = json.dumps(session_params(request), sort_keys=True, default=str)
     digest = hashlib.sha256(params.encode()).hexdigest()[:32]
-    return f"checkout-{request.booking_id}-{earlier}-{digest}"
+    return f"checkout-{request.reference}-{earlier}-{digest}"
 
 
 # --- refresh ------------------------------------------------------------------------------------------
@@ -197,41 +232,57 @@ async def refresh(
 ) -> BookingOut | PayerView:
     """POST /api/bookings/{id}/checkout/refresh: ask Stripe for the booking's latest (or named) session
     and apply it as its webhook would. A caller without a token proves itself with the session's id."""
-    stripe = require_provider(provider)
     role: Role | None = None
+
+    async def access(session: AsyncSession) -> None:
+        nonlocal role
+        _, role = await visible_booking(session, principal, booking_id)
+        if role == Role.INSTRUCTOR:
+            raise Forbidden("the instructor does not pay for the session")
+
+    await refresh_sale(work, provider, principal, ("booking", booking_id), session_id, access)
     async with work.db.transaction(write=False) as session:
-        staff_view = principal.is_authenticated
-        if staff_view:
-            _, role = await visible_booking(session, principal, booking_id)
-            if role == Role.INSTRUCTOR:
-                raise Forbidden("the instructor does not pay for the session")
-        known = await _session_of(session, booking_id, session_id, required=not staff_view)
+        booking = await booking_by_id(session, booking_id)
+    assert booking is not None
+    if principal.is_authenticated:
+        return render(booking, staff=role == Role.STAFF)
+    return PayerView.model_validate(booking, from_attributes=True)
+
+
+async def refresh_sale(
+    work: UnitOfWork,
+    provider: PaymentProvider | None,
+    principal: Principal,
+    owner: tuple[str, UUID],
+    session_id: str | None,
+    access: Callable[[AsyncSession], Awaitable[None]],
+) -> None:
+    """Ask Stripe for the latest (or named) session of a booking, series or pass (`owner`: kind, id)
+    and apply it as its webhook would. A caller with a token must pass `access`; one without proves
+    itself with the session id Stripe put in the return URL."""
+    stripe = require_provider(provider)
+    async with work.db.transaction(write=False) as session:
+        if principal.is_authenticated:
+            await access(session)
+        known = await _session_of(session, owner, session_id, required=not principal.is_authenticated)
     try:
         found = await stripe.get_session(known.id)
     except PaymentError as exc:
         raise PaymentProviderFailed(f"Stripe did not answer: {exc.reason}") from exc
-
-    async def change(work: UnitOfWork) -> BookingOut | PayerView:
-        await apply_session(work, found)
-        booking = await booking_by_id(work.session, booking_id)
-        assert booking is not None
-        if staff_view:
-            return render(booking, staff=role == Role.STAFF)
-        return PayerView.model_validate(booking, from_attributes=True)
-
-    return await work.run(change)
+    await work.run(lambda work: apply_session(work, found))
 
 
 async def _session_of(
-    session: AsyncSession, booking_id: UUID, session_id: str | None, *, required: bool
+    session: AsyncSession, owner: tuple[str, UUID], session_id: str | None, *, required: bool
 ) -> CheckoutSession:
-    """The session to ask Stripe about: the named one (it must be this booking's), else the latest."""
+    """The session to ask Stripe about: the named one (it must be the owner's), else the latest."""
+    kind, owner_id = owner
     if session_id is None:
         if required:
             raise Unauthorized("send a bearer token, or the session_id Stripe put in the return URL")
-        found = await repository.latest_session(session, booking_id)
+        found = await repository.latest_session(session, repository.sessions_of(kind, owner_id))
     else:
         found = await repository.session_by_id(session, session_id)
-    if found is None or found.booking_id != booking_id:
-        raise NotFound("no such checkout session for this booking")
+    if found is None or getattr(found, f"{kind}_id") != owner_id:
+        raise NotFound(f"no such checkout session for this {kind}")
     return found

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -81,19 +82,40 @@ async def _apply_session_event(work: UnitOfWork, kind: str, thing: dict[str, Any
 
 
 async def _apply_refund_event(work: UnitOfWork, kind: str, thing: dict[str, Any]) -> None:
-    booking = await _booking_of_refund(work, thing)
-    if booking is None:
-        return
     if kind == "refund.updated":
-        amount = booking.amount_refunded + int(thing["amount"]) if thing.get("status") == "succeeded" else 0
-        await refund_settled(work, booking, str(thing.get("status")), amount)
+        booking = await _booking_of_refund(work, thing)
+        if booking is not None:
+            amount = (
+                booking.amount_refunded + int(thing["amount"]) if thing.get("status") == "succeeded" else 0
+            )
+            await refund_settled(work, booking, str(thing.get("status")), amount)
         return
     # A charge counts a refund as refunded while it is still pending: only the refunds it lists, with
-    # their own status, say how it went (a charge without them leaves it to `refund.updated`).
+    # their own status, say how it went (a charge without them leaves it to `refund.updated`). One
+    # charge may have paid several occurrences of a series: each refund names its booking.
     listed = thing.get("refunds")
     refunds = listed.get("data") if isinstance(listed, dict) else None
     if not isinstance(refunds, list) or not refunds:
         return
+    for booking_id, own in _refunds_by_booking(refunds).items():
+        if booking_id is None:
+            booking = await _booking_of_refund(work, thing)
+        else:
+            booking = await booking_by_id(work.session, booking_id, for_update=True)
+        if booking is not None:
+            await _settle_listed(work, booking, own)
+
+
+def _refunds_by_booking(refunds: list[dict[str, Any]]) -> dict[UUID | None, list[dict[str, Any]]]:
+    grouped: dict[UUID | None, list[dict[str, Any]]] = {}
+    for refund in refunds:
+        metadata = refund.get("metadata")
+        booking_id = booking_id_of(metadata.get("booking_id")) if isinstance(metadata, dict) else None
+        grouped.setdefault(booking_id, []).append(refund)
+    return grouped
+
+
+async def _settle_listed(work: UnitOfWork, booking: Booking, refunds: list[dict[str, Any]]) -> None:
     statuses = {str(refund.get("status")) for refund in refunds}
     if statuses == {"succeeded"}:
         await refund_settled(work, booking, "succeeded", sum(int(refund["amount"]) for refund in refunds))

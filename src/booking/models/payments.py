@@ -13,13 +13,23 @@ from booking.models.base import Base, stored_enum
 
 
 class CheckoutSession(Base):
-    """One Stripe Checkout Session of a booking; at most one is `open` at a time."""
+    """One Stripe Checkout Session of a booking, a weekly series or a pass (one of the three is set);
+    at most one of each is `open` at a time."""
 
     __tablename__ = "checkout_sessions"
-    __table_args__ = (Index("ix_checkout_sessions_booking_created", "booking_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_checkout_sessions_booking_created", "booking_id", "created_at"),
+        Index("ix_checkout_sessions_series_created", "series_id", "created_at"),
+        Index("ix_checkout_sessions_pass_created", "pass_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)  # Stripe's cs_… id
-    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id", ondelete="CASCADE"))
+    # What a series' session sells: its amount, and the occurrences it pays for (JSON list of ids).
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    covers: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column()
     status: Mapped[CheckoutStatus] = mapped_column(stored_enum(CheckoutStatus))

@@ -9,7 +9,7 @@ repeat may succeed (network, timeout, 429, 5xx) or not (any other 4xx).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,9 +21,11 @@ MAX_REASON = 300
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """What one Checkout Session sells: one booking's price, named for the student."""
+    """What one Checkout Session sells (a booking, a series' pending occurrences, a pass), named for
+    the student: `reference` is its id (`client_reference_id`), `metadata` names what it is."""
 
-    booking_id: UUID
+    reference: UUID
+    metadata: dict[str, str]
     amount: int
     currency: str
     product_name: str
@@ -43,9 +45,10 @@ class ProviderSession:
     payment_status: str  # paid, unpaid, no_payment_required
     amount_total: int | None
     currency: str | None
-    booking_id: str | None  # client_reference_id
+    reference: str | None  # client_reference_id
     payment_intent: str | None
     expires_at: datetime
+    metadata: Mapping[str, str] = field(default_factory=dict)  # booking_id, series_id or pass_id
 
     @property
     def paid(self) -> bool:
@@ -87,7 +90,7 @@ class PaymentProvider(Protocol):
 
 def session_from(data: Mapping[str, Any]) -> ProviderSession:
     """A Checkout Session object (Stripe's JSON shape) as plain data."""
-    intent = data.get("payment_intent")
+    intent, metadata = data.get("payment_intent"), data.get("metadata")
     if isinstance(intent, Mapping):  # expanded
         intent = intent.get("id")
     return ProviderSession(
@@ -97,15 +100,15 @@ def session_from(data: Mapping[str, Any]) -> ProviderSession:
         payment_status=str(data.get("payment_status") or ""),
         amount_total=data.get("amount_total"),
         currency=data.get("currency"),
-        booking_id=data.get("client_reference_id"),
+        reference=data.get("client_reference_id"),
         payment_intent=intent,
         expires_at=datetime.fromtimestamp(int(data.get("expires_at") or 0), UTC),
+        metadata={str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, Mapping) else {},
     )
 
 
 def session_params(request: SessionRequest) -> dict[str, Any]:
-    """The form of `POST /v1/checkout/sessions` for one booking."""
-    booking_id = str(request.booking_id)
+    """The form of `POST /v1/checkout/sessions`: one line item of the whole amount."""
     params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [
@@ -118,9 +121,9 @@ def session_params(request: SessionRequest) -> dict[str, Any]:
                 },
             }
         ],
-        "client_reference_id": booking_id,
-        "metadata": {"booking_id": booking_id},
-        "payment_intent_data": {"metadata": {"booking_id": booking_id}},
+        "client_reference_id": str(request.reference),
+        "metadata": request.metadata,
+        "payment_intent_data": {"metadata": request.metadata},
         "expires_at": int(request.expires_at.timestamp()),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,

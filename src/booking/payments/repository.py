@@ -24,16 +24,26 @@ RECORD_EVENT = {
 # --- checkout sessions ------------------------------------------------------------------------------
 
 
-async def open_session(session: AsyncSession, booking_id: UUID, now: datetime) -> CheckoutSession | None:
-    """The booking's session a student may still pay through: open and not past its expiry, or with a
-    delayed payment on its way (a second session could charge twice)."""
+def sessions_of(kind: str, owner_id: UUID) -> ColumnElement[bool]:
+    """The sessions of one booking, series or pass (`kind`)."""
+    column = {"booking": CheckoutSession.booking_id, "series": CheckoutSession.series_id}.get(
+        kind, CheckoutSession.pass_id
+    )
+    return column == owner_id
+
+
+async def open_session(
+    session: AsyncSession, owner: ColumnElement[bool], now: datetime
+) -> CheckoutSession | None:
+    """The session a student may still pay through (of the `owner`, see `sessions_of`): open and not
+    past its expiry, or with a delayed payment on its way (a second session could charge twice)."""
     payable = or_(
         and_(CheckoutSession.status == CheckoutStatus.OPEN, CheckoutSession.expires_at > now),
         CheckoutSession.status == CheckoutStatus.PROCESSING,
     )
     query = (
         select(CheckoutSession)
-        .where(CheckoutSession.booking_id == booking_id, payable)
+        .where(owner, payable)
         .order_by(CheckoutSession.created_at.desc())
         .limit(1)
     )
@@ -44,18 +54,18 @@ async def session_by_id(session: AsyncSession, session_id: str) -> CheckoutSessi
     return await session.get(CheckoutSession, session_id)
 
 
-async def latest_session(session: AsyncSession, booking_id: UUID) -> CheckoutSession | None:
+async def latest_session(session: AsyncSession, owner: ColumnElement[bool]) -> CheckoutSession | None:
     query = (
         select(CheckoutSession)
-        .where(CheckoutSession.booking_id == booking_id)
+        .where(owner)
         .order_by(CheckoutSession.created_at.desc())
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def count_sessions(session: AsyncSession, booking_id: UUID) -> int:
-    query = select(func.count()).where(CheckoutSession.booking_id == booking_id)
+async def count_sessions(session: AsyncSession, owner: ColumnElement[bool]) -> int:
+    query = select(func.count()).where(owner)
     return int((await session.execute(query)).scalar_one())
 
 
