@@ -15,8 +15,8 @@ BOOKING_KEYS = {
     "id", "brand_id", "instructor_id", "student_id", "status", "payment_status", "starts_at", "ends_at",
     "duration_minutes", "student_timezone", "instructor_timezone", "student_local", "instructor_local",
     "student_name", "student_email", "student_phone", "instructor_notes", "cancellation_reason",
-    "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "series_id", "series_index", "pass_id",
-    "created_at", "updated_at",
+    "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "series_id", "series_index",
+    "pass_id", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -60,6 +60,7 @@ async def test_student_books_a_session(world: World) -> None:
         "payment": {"provider": None, "amount_paid": 0, "amount_refunded": 0, "refund_status": None},
         "series_id": None,
         "series_index": None,
+        "pass_id": None,
         "created_at": None,
         "updated_at": None,
     }

@@ -41,12 +41,7 @@ async def open_session(
         and_(CheckoutSession.status == CheckoutStatus.OPEN, CheckoutSession.expires_at > now),
         CheckoutSession.status == CheckoutStatus.PROCESSING,
     )
-    query = (
-        select(CheckoutSession)
-        .where(owner, payable)
-        .order_by(CheckoutSession.created_at.desc())
-        .limit(1)
-    )
+    query = select(CheckoutSession).where(owner, payable).order_by(CheckoutSession.created_at.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -55,12 +50,7 @@ async def session_by_id(session: AsyncSession, session_id: str) -> CheckoutSessi
 
 
 async def latest_session(session: AsyncSession, owner: ColumnElement[bool]) -> CheckoutSession | None:
-    query = (
-        select(CheckoutSession)
-        .where(owner)
-        .order_by(CheckoutSession.created_at.desc())
-        .limit(1)
-    )
+    query = select(CheckoutSession).where(owner).order_by(CheckoutSession.created_at.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
 
 
