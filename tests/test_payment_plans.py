@@ -45,8 +45,11 @@ pytestmark = [
 
 NOW = DEFAULT_NOW
 MIN_HISTORY = 100_000
-WATCHED = ("bookings", "checkout_sessions", "payment_tasks", "stripe_events")
-TOUCHES_PAYMENTS = re.compile(r"\b(bookings|checkout_sessions|payment_tasks|stripe_events)\b", re.IGNORECASE)
+# Not `packages`: a brand sells a handful (a list answers at most 200), its history does not grow them.
+WATCHED = ("bookings", "checkout_sessions", "payment_tasks", "stripe_events", "passes")
+TOUCHES_PAYMENTS = re.compile(
+    r"\b(bookings|checkout_sessions|payment_tasks|stripe_events|passes)\b", re.IGNORECASE
+)
 
 # Every booking of the history paid through Stripe, its session complete, its refund done, its event seen.
 PAYMENT_HISTORY_SQL = """
@@ -61,6 +64,21 @@ INSERT INTO payment_tasks (id, kind, booking_id, reference, amount, attempts, ne
         created_at FROM bookings;
 INSERT INTO stripe_events (id, type, received_at)
     SELECT 'evt_hist_' || id, 'checkout.session.completed', created_at FROM bookings;
+"""
+# A pass for every student of the history, of one package, each with its own paid Checkout Session.
+PASS_HISTORY_SQL = """
+INSERT INTO packages (id, brand_id, name, sessions, valid_days, price_amount, instructor_ids, active,
+        created_at, updated_at)
+    VALUES (gen_random_uuid(), $1, 'History', 10, 365, 40000, NULL, true, now(), now());
+INSERT INTO passes (id, package_id, brand_id, student_id, name, sessions_total, sessions_left, valid_days,
+        instructor_ids, status, valid_until, activated_at, price_amount, price_currency, payment_provider,
+        amount_paid, amount_refunded, refund_status, payment_intent, created_by, created_at, updated_at)
+    SELECT gen_random_uuid(), (SELECT id FROM packages LIMIT 1), brand_id, student_id, 'History', 10, 9, 365,
+        NULL, 'active', created_at + interval '365 days', created_at, 40000, 'eur', 'stripe', 40000, 0,
+        NULL, 'pi_pass_' || id, 'test', created_at, created_at FROM bookings;
+INSERT INTO checkout_sessions (id, pass_id, url, expires_at, status, created_at, amount)
+    SELECT 'cs_pass_' || id, id, 'https://checkout.stripe.com/x', created_at + interval '30 minutes',
+        'complete', created_at, 40000 FROM passes;
 """
 
 
@@ -84,6 +102,8 @@ async def _set_up(api: Api, url: str) -> tuple[dict[str, Any], int]:
     try:
         history = await load_history(connection, uuid.UUID(brand["id"]), uuid.UUID(instructor["id"]), NOW)
         await connection.execute(PAYMENT_HISTORY_SQL)
+        for statement in PASS_HISTORY_SQL.split(";")[:-1]:
+            await connection.execute(statement, *([uuid.UUID(brand["id"])] if "$1" in statement else []))
         for table in WATCHED:  # as autovacuum would, after the update of every booking
             await connection.execute(f"VACUUM ANALYZE {table}")
     finally:
@@ -133,6 +153,33 @@ async def _calls(api: Api, recorder: Recorder, ids: dict[str, Any], stripe: Fake
         "amount_refunded": 5000,
     }
     await record("webhook: charge refunded, by payment intent", _webhook(api, charge, "charge.refunded"), 200)
+    await _pass_calls(api, recorder, ids, stripe, student, slots[1]["starts_at"])
+
+
+async def _pass_calls(
+    api: Api, recorder: Recorder, ids: dict[str, Any], stripe: FakeStripe, student: dict[str, str], start: str
+) -> None:
+    client, record = api.client, recorder.record
+    packages = f"/api/brands/{ids['brand_id']}/packages"
+    package = {"name": "Five", "sessions": 5, "valid_days": 30, "price_amount": 20000}
+    made = await client.post(packages, json=package, headers=SERVICE)
+    bought = client.post("/api/passes", json={"package_id": made.json()["package"]["id"]}, headers=student)
+    pass_id = (await record("pass: bought", bought, 201)).json()["pass"]["id"]
+    checkout = client.post(f"/api/passes/{pass_id}/checkout", json={}, headers=student)
+    session_id = (await record("pass: checkout", checkout, 200)).json()["checkout"]["id"]
+    stripe.pay(session_id)
+    refresh = client.post(f"/api/passes/{pass_id}/checkout/refresh", json={"session_id": session_id})
+    await record("pass: refresh activates it", refresh, 200)
+    await record("passes: a student's own", client.get("/api/passes", headers=student), 200)
+    listed = client.get("/api/passes", params={"brand_id": ids["brand_id"]}, headers=SERVICE)
+    await record("passes: the brand's, newest first", listed, 200)
+    body = ids | {"starts_at": start, "student_timezone": "UTC", "pass_id": pass_id}
+    booked = await record(
+        "booking: paid with the pass", client.post("/api/bookings", json=body, headers=student), 201
+    )
+    cancel = {"status": "cancelled"}
+    url = f"/api/bookings/{booked.json()['booking']['id']}"
+    await record("cancel: the session back to the pass", client.patch(url, json=cancel, headers=student), 200)
 
 
 async def _indexes(url: str) -> set[str]:
@@ -182,6 +229,13 @@ CALLS = [
     "cancel: a refund queued",
     "payments: worker pass",
     "webhook: charge refunded, by payment intent",
+    "pass: bought",
+    "pass: checkout",
+    "pass: refresh activates it",
+    "passes: a student's own",
+    "passes: the brand's, newest first",
+    "booking: paid with the pass",
+    "cancel: the session back to the pass",
 ]
 
 
