@@ -89,6 +89,23 @@ class Site:
         with self.api() as client:
             return client.post("/api/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
 
+    def series_preview(self, starts_at: str, count: int, token: str) -> list[dict[str, Any]]:
+        """POST /api/series/preview of a weekly series from `starts_at`, as that student: its occurrences."""
+        body = {
+            "brand_id": self.brand_id,
+            "instructor_id": self.instructor_id,
+            "starts_at": starts_at,
+            "student_timezone": "Asia/Tokyo",
+            "count": count,
+        }
+        with self.api() as client:
+            response = client.post(
+                "/api/series/preview", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        assert response.status_code == 200, response.text
+        occurrences: list[dict[str, Any]] = response.json()["occurrences"]
+        return occurrences
+
     def bookings(self) -> list[dict[str, Any]]:
         with self.api() as client:
             response = client.get("/api/bookings", params={"brand_id": self.brand_id}, headers=SERVICE)
@@ -104,6 +121,12 @@ def a_monday_ahead() -> date:
 
 def local_hhmm(instant: str, zone: ZoneInfo) -> str:
     return datetime.fromisoformat(instant).astimezone(zone).strftime("%H:%M")
+
+
+def local_day_and_time(instant: str, zone: ZoneInfo) -> str:
+    """As the page's dayAndTime() shows an instant: "Mon 14 Dec, 18:00"."""
+    local = datetime.fromisoformat(instant).astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
 
 @pytest.fixture
@@ -379,6 +402,105 @@ async def test_booking_with_the_keyboard_alone(site: Site, tokyo: Any) -> None:
     await page.keyboard.press("Enter")
     await expect(outcome(page)).to_contain_text(f"Booked {expected}")
     assert [b["student_name"] for b in site.bookings()] == ["Kenji"]
+
+
+# --- weekly series ---------------------------------------------------------------------------------
+
+
+async def start_weekly(page: Any, site: Site, first: str, sessions: str | None = None) -> Any:
+    """Maya, the slot `first`, Weekly (with `sessions`), Book: answers the preview's list items."""
+    await choose(page, datetime.fromisoformat(first).astimezone(TOKYO).date())
+    await slot_button(page, local_hhmm(first, TOKYO)).click()
+    await page.get_by_label("Weekly", exact=True).check()
+    if sessions is not None:
+        await page.get_by_label("Sessions", exact=True).fill(sessions)
+    await page.get_by_role("button", name="Book", exact=True).click()
+    return page.get_by_role("list", name=re.compile("weekly sessions")).get_by_role("listitem")
+
+
+def shown(occurrences: list[dict[str, Any]], taken: int | None = None) -> list[str]:
+    """The preview's items for these occurrences, in Tokyo; `taken`: the index shown as taken."""
+    return [
+        f"{local_day_and_time(o['starts_at'], TOKYO)} — {'Taken' if o['index'] == taken else 'Free'}"
+        for o in occurrences
+    ]
+
+
+async def test_a_weekly_series_of_4_in_a_tokyo_browser_for_a_berlin_coach(site: Site, tokyo: Any) -> None:
+    """Preview first, in Tokyo's times; then four bookings of one series at one Berlin wall-clock time."""
+    token = site.token()
+    page = await open_page(tokyo, site, token)
+    first = site.slots(a_monday_ahead(), "Asia/Tokyo")[1]  # 18:00 in Tokyo
+    occurrences = site.series_preview(first, 4, token)
+    assert [o["bookable"] for o in occurrences] == [True] * 4
+
+    items = await start_weekly(page, site, first, sessions="4")
+    await expect(items).to_have_text(shown(occurrences))
+    assert site.bookings() == [], "a preview books nothing"
+    await page.get_by_role("button", name="Book 4 sessions").click()
+    await expect(outcome(page)).to_have_text(
+        f"Booked 4 weekly sessions from {local_day_and_time(first, TOKYO)} (Asia/Tokyo): pending."
+    )
+    await expect(items).to_have_count(0)  # the preview is gone
+    await expect(page.locator("#my-bookings li span")).to_have_text(
+        [
+            f"{local_day_and_time(o['starts_at'], TOKYO)} with Maya Keller, pending, weekly session {n}"
+            for n, o in enumerate(occurrences, start=1)
+        ]
+    )
+
+    made = sorted(site.bookings(), key=lambda b: int(b["series_index"]))
+    assert [b["series_index"] for b in made] == [0, 1, 2, 3]
+    assert len({b["series_id"] for b in made}) == 1 and made[0]["series_id"] is not None
+    starts = [datetime.fromisoformat(b["starts_at"]) for b in made]
+    assert starts == [datetime.fromisoformat(o["starts_at"]) for o in occurrences]
+    assert {local_hhmm(b["starts_at"], BERLIN) for b in made} == {local_hhmm(first, BERLIN)}
+    assert [start.astimezone(BERLIN).weekday() for start in starts] == [0] * 4  # Berlin Mondays
+    assert [b["student_timezone"] for b in made] == ["Asia/Tokyo"] * 4
+
+
+async def test_a_weekly_series_with_a_taken_week_offers_only_the_free_sessions(
+    site: Site, tokyo: Any
+) -> None:
+    token = site.token()
+    page = await open_page(tokyo, site, token)
+    first = site.slots(a_monday_ahead(), "Asia/Tokyo")[1]
+    occurrences = site.series_preview(first, 4, token)
+    taken = occurrences[1]["starts_at"]
+    assert site.book(taken, site.token("other@example.com")).status_code == 201
+
+    items = await start_weekly(page, site, first)  # Sessions: 4 unless changed
+    await expect(items).to_have_text(shown(occurrences, taken=1))
+    await expect(page.locator("#series")).to_contain_text("1 of the 4 sessions cannot be booked.")
+    assert await page.get_by_role("button", name="Book 4 sessions").count() == 0
+    await page.get_by_role("button", name="Book the 3 free sessions").click()
+    await expect(outcome(page)).to_contain_text(
+        f"Booked 3 weekly sessions from {local_day_and_time(first, TOKYO)} (Asia/Tokyo): pending. "
+        f"Not booked: {local_day_and_time(taken, TOKYO)} (Taken)."
+    )
+    mine = [b for b in site.bookings() if b["series_id"] is not None]
+    assert sorted(b["series_index"] for b in mine) == [0, 2, 3]
+
+
+async def test_a_week_taken_after_the_preview_is_named_by_the_409(site: Site, tokyo: Any) -> None:
+    """All free in the preview; a week taken before Book 4 sessions: nothing is booked, the 409's
+    occurrence is shown taken, and booking the free ones is offered."""
+    token = site.token()
+    page = await open_page(tokyo, site, token)
+    first = site.slots(a_monday_ahead(), "Asia/Tokyo")[1]
+    occurrences = site.series_preview(first, 4, token)
+    items = await start_weekly(page, site, first)
+    await expect(items).to_have_text(shown(occurrences))
+    taken = occurrences[2]["starts_at"]
+    assert site.book(taken, site.token("other@example.com")).status_code == 201
+
+    await page.get_by_role("button", name="Book 4 sessions").click()
+    await expect(outcome(page)).to_have_text(
+        f"Nothing was booked: {local_day_and_time(taken, TOKYO)} (Taken) cannot be booked now."
+    )
+    await expect(items).to_have_text(shown(occurrences, taken=2))
+    await expect(page.get_by_role("button", name="Book the 3 free sessions")).to_be_focused()
+    assert [b["series_id"] for b in site.bookings()] == [None]
 
 
 # --- framing and messages --------------------------------------------------------------------------

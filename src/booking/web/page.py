@@ -80,9 +80,16 @@ def booking_page(config: PageConfig) -> str:
 <input type="tel" id="phone" name="phone" autocomplete="tel" placeholder="optional"></div>
 </div>
 <p id="chosen"></p>
+<div id="weekly-box" class="fields">
+<div class="check"><input type="checkbox" id="weekly" name="weekly">
+<label for="weekly">Weekly</label></div>
+<div class="field" id="sessions-field" hidden><label for="sessions">Sessions</label>
+<input type="number" id="sessions" name="sessions" min="2" max="52" value="4" inputmode="numeric"></div>
+</div>
 <button type="submit" id="book">Book</button>
 <div id="sign-in" hidden></div>
 </form>
+<div id="series" aria-live="polite" hidden></div>
 <div id="outcome" role="status"></div>
 </section>
 <section id="mine" aria-labelledby="mine-heading" hidden>

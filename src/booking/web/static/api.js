@@ -2,10 +2,11 @@
 // Authorization header, never in a URL.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details; // the envelope's details, as sent (a series_conflict's occurrences)
   }
 }
 
@@ -25,7 +26,7 @@ export async function api(path, { method = "GET", body, token, idempotencyKey, p
   if (!response.ok) {
     // The envelope's message, verbatim (SPEC §6).
     const error = data && data.error ? data.error : { code: "error", message: `HTTP ${response.status}` };
-    throw new ApiError(response.status, error.code, error.message);
+    throw new ApiError(response.status, error.code, error.message, error.details ?? null);
   }
   return data;
 }

@@ -11,6 +11,7 @@ const state = {
   instructorId: null,
   slot: null, // the chosen slot's starts_at
   moving: null, // the booking being rescheduled
+  preview: null, // a weekly series previewed: { body, occurrences }, until anything it was asked with changes
 };
 
 function element(tag, { dataset = {}, ...properties } = {}, ...children) {
@@ -144,6 +145,7 @@ let slotsAsked = 0;
 async function loadSlots() {
   const asked = ++slotsAsked;
   state.slot = null;
+  dropPreview();
   renderChosen();
   const box = $("slots");
   if (!state.instructorId || !$("date").value) {
@@ -182,6 +184,7 @@ async function loadSlots() {
 
 function chooseSlot(startsAt, button) {
   state.slot = startsAt;
+  dropPreview();
   for (const other of $("slots").children) other.setAttribute("aria-pressed", String(other === button));
   renderChosen();
 }
@@ -190,6 +193,7 @@ function renderChosen() {
   const moving = state.moving;
   $("book").textContent = moving ? "Move here" : "Book";
   $("keep").hidden = !moving;
+  $("weekly-box").hidden = Boolean(moving); // a booking moves alone
   const when = state.slot ? `${dayAndTime(state.slot, zone())} (${zone()})` : "no time chosen yet";
   $("chosen").textContent = moving
     ? `Moving your session of ${dayAndTime(moving.starts_at, zone())} with ${instructorName(moving.instructor_id)}: ${when}`
@@ -209,6 +213,10 @@ async function submit(event) {
     say("Choose a time first.");
     return;
   }
+  if (weekly()) {
+    await previewSeries(); // booked only from the preview, once its verdicts have been seen
+    return;
+  }
   try {
     const booking = state.moving ? await move() : await book();
     say(outcomeOf(booking));
@@ -221,7 +229,7 @@ async function submit(event) {
   await Promise.all([loadSlots(), loadMine()]);
 }
 
-async function book() {
+function bookingBody() {
   const body = {
     brand_id: config.brandId,
     instructor_id: state.instructorId,
@@ -232,7 +240,11 @@ async function book() {
     const value = $(id).value.trim();
     if (value) body[field] = value;
   }
-  const data = await api("/api/bookings", { method: "POST", body, token: state.token, idempotencyKey: crypto.randomUUID() });
+  return body;
+}
+
+async function book() {
+  const data = await api("/api/bookings", { method: "POST", body: bookingBody(), token: state.token, idempotencyKey: crypto.randomUUID() });
   return data.booking;
 }
 
@@ -248,6 +260,155 @@ function outcomeOf(booking) {
     return `Booked ${at}: pending, held until ${hhmm(booking.hold_expires_at, zone())} for payment.`;
   }
   return `Booked ${at}: ${booking.status}.`;
+}
+
+// --- a weekly series: preview, then book --------------------------------------------------------------
+
+// Why an occurrence cannot be booked, in words; a code this page does not know is shown as it is.
+const REFUSALS = {
+  slot_unavailable: "Taken",
+  outside_availability: "Outside the instructor's hours",
+  beyond_booking_window: "Too far ahead to book yet",
+  booking_limit_reached: "The instructor is fully booked that day or week",
+  too_soon: "Too soon to book",
+  in_the_past: "In the past",
+  too_many_pending_bookings: "Too many of your bookings await confirmation",
+  instructor_not_in_brand: "The instructor does not take bookings here",
+};
+
+function verdict(code) {
+  return code === null ? "Free" : (REFUSALS[code] ?? code);
+}
+
+function weekly() {
+  return !state.moving && $("weekly").checked;
+}
+
+function sessionsWanted() {
+  const count = $("sessions").valueAsNumber;
+  return Number.isInteger(count) && count >= 2 && count <= 52 ? count : null;
+}
+
+// A preview is of one slot, count, zone and form: any change drops it, and the answer to a preview asked
+// before that change is not shown.
+let previewAsked = 0;
+
+function dropPreview() {
+  previewAsked++;
+  state.preview = null;
+  $("series").hidden = true;
+  $("series").replaceChildren();
+}
+
+async function previewSeries() {
+  const count = sessionsWanted();
+  if (count === null) {
+    say("Sessions: a whole number from 2 to 52.");
+    $("sessions").focus();
+    return;
+  }
+  dropPreview();
+  const asked = previewAsked;
+  const body = { ...bookingBody(), count };
+  let data;
+  try {
+    data = await api("/api/series/preview", { method: "POST", body, token: state.token });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (asked === previewAsked) say(error.message);
+    return;
+  }
+  if (asked !== previewAsked) return; // something changed meanwhile
+  say("");
+  state.preview = { body, occurrences: data.occurrences };
+  renderPreview();
+}
+
+function occurrenceText(occurrence) {
+  return `${dayAndTime(occurrence.starts_at, zone())} — ${verdict(occurrence.code)}`;
+}
+
+function renderPreview() {
+  const { occurrences } = state.preview;
+  const free = occurrences.filter((o) => o.bookable).length;
+  const heading = element("p", { id: "series-heading", textContent: `${occurrences.length} weekly sessions, times in ${zone()}:` });
+  const list = element(
+    "ol",
+    { id: "occurrences" },
+    ...occurrences.map((o) => element("li", { className: o.bookable ? "free" : "refused" }, occurrenceText(o))),
+  );
+  list.setAttribute("aria-labelledby", "series-heading");
+  const actions = element("div", { className: "actions" });
+  // All free: the series is booked all or nothing, so a time taken meanwhile books none of it (and the
+  // 409 names that time). Some not free: all-or-nothing would be refused, so it is not offered; booking
+  // the free ones ("skip") is, its label saying how many, so the student chooses the gaps knowingly.
+  if (free === occurrences.length) {
+    actions.append(confirmButton(`Book ${free} sessions`, "all_or_nothing"));
+  } else if (free > 0) {
+    const label = free === 1 ? "Book the 1 free session" : `Book the ${free} free sessions`;
+    actions.append(confirmButton(label, "skip"));
+  }
+  actions.append(element("button", { type: "button", textContent: "Not now", onclick: notNow }));
+  const parts = [heading, list];
+  if (free < occurrences.length) {
+    const refused = occurrences.length - free;
+    const text = free === 0 ? "None of these sessions can be booked." : `${refused} of the ${occurrences.length} sessions cannot be booked.`;
+    parts.push(element("p", { textContent: text }));
+  }
+  $("series").replaceChildren(...parts, actions);
+  $("series").hidden = false;
+  actions.querySelector("button").focus();
+}
+
+function confirmButton(label, conflicts) {
+  return element("button", { type: "button", className: "confirm", textContent: label, onclick: () => bookSeries(conflicts) });
+}
+
+function notNow() {
+  dropPreview();
+  $("book").focus();
+}
+
+async function bookSeries(conflicts) {
+  const preview = state.preview;
+  for (const button of $("series").querySelectorAll("button")) button.disabled = true;
+  const body = { ...preview.body, conflicts };
+  let data;
+  try {
+    data = await api("/api/series", { method: "POST", body, token: state.token, idempotencyKey: crypto.randomUUID() });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const shown = state.preview === preview; // not dropped meanwhile
+    if (shown && error.code === "series_conflict" && Array.isArray(error.details?.occurrences)) {
+      refusedMeanwhile(error.details.occurrences);
+      return;
+    }
+    say(error.message);
+    if (shown) for (const button of $("series").querySelectorAll("button")) button.disabled = false;
+    return;
+  }
+  say(seriesOutcome(data.series));
+  $("book").focus(); // the button pressed goes with the preview
+  await Promise.all([loadSlots(), loadMine()]); // loadSlots drops the preview
+}
+
+// A 409 series_conflict names every occurrence refused at that moment: the preview shows that instead.
+function refusedMeanwhile(refused) {
+  const codes = new Map(refused.map((o) => [o.index, o.code]));
+  state.preview.occurrences = state.preview.occurrences.map((o) => ({ ...o, bookable: !codes.has(o.index), code: codes.get(o.index) ?? null }));
+  const named = refused.map((o) => `${dayAndTime(o.starts_at, zone())} (${verdict(o.code)})`).join(", ");
+  say(`Nothing was booked: ${named} cannot be booked now.`);
+  renderPreview();
+}
+
+function seriesOutcome(series) {
+  const made = series.bookings;
+  const sessions = made.length === 1 ? "1 weekly session" : `${made.length} weekly sessions`;
+  let text = `Booked ${sessions} from ${dayAndTime(made[0].starts_at, zone())} (${zone()}): ${made[0].status}.`;
+  if (series.skipped.length > 0) {
+    text += ` Not booked: ${series.skipped.map((o) => `${dayAndTime(o.starts_at, zone())} (${verdict(o.code)})`).join(", ")}.`;
+  }
+  return text;
 }
 
 // --- paying (when the service takes payments online) -------------------------------------------------
@@ -318,7 +479,10 @@ async function loadMine() {
     say(error.message);
     return;
   }
-  const upcoming = data.bookings.filter((b) => b.status === "pending" || b.status === "confirmed");
+  // By time: the API lists by creation, and a series' occurrences are created together.
+  const upcoming = data.bookings
+    .filter((b) => b.status === "pending" || b.status === "confirmed")
+    .sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at));
   $("mine").hidden = false;
   $("my-bookings").replaceChildren(
     ...(upcoming.length === 0 ? [element("li", { textContent: "No upcoming bookings." })] : upcoming.map(myBooking)),
@@ -326,7 +490,8 @@ async function loadMine() {
 }
 
 function myBooking(booking) {
-  const text = `${dayAndTime(booking.starts_at, zone())} with ${instructorName(booking.instructor_id)}, ${booking.status}`;
+  const weeklyPart = booking.series_id ? `, weekly session ${booking.series_index + 1}` : "";
+  const text = `${dayAndTime(booking.starts_at, zone())} with ${instructorName(booking.instructor_id)}, ${booking.status}${weeklyPart}`;
   return element(
     "li",
     { className: "booking" },
@@ -376,6 +541,10 @@ function setUpControls() {
   const keep = element("button", { type: "button", id: "keep", textContent: "Keep the old time", hidden: true, onclick: keepOldTime });
   $("book").after(keep);
   $("booking-form").addEventListener("submit", submit);
+  $("booking-form").addEventListener("input", dropPreview); // the preview was of the form as it was
+  $("weekly").addEventListener("change", () => {
+    $("sessions-field").hidden = !$("weekly").checked;
+  });
 }
 
 async function start() {
