@@ -112,6 +112,30 @@ class Site:
         bookings: list[dict[str, Any]] = response.json()["bookings"]
         return bookings
 
+    def sell_pass(self, student_id: uuid.UUID, name: str, sessions: int) -> dict[str, Any]:
+        """A package of `sessions`, sold by staff to that student and paid: an active pass."""
+        body = {"name": name, "sessions": sessions, "valid_days": 180, "price_amount": 30000}
+        with httpx.Client(base_url=self.base, headers=SERVICE, timeout=10) as client:
+            made = client.post(f"/api/brands/{self.brand_id}/packages", json=body)
+            assert made.status_code == 201, made.text
+            sold = client.post(
+                "/api/passes",
+                json={"package_id": made.json()["package"]["id"], "student_id": str(student_id)},
+            )
+            assert sold.status_code == 201, sold.text
+            paid = client.patch(f"/api/passes/{sold.json()['pass']['id']}", json={"payment_status": "paid"})
+            assert paid.status_code == 200, paid.text
+        found: dict[str, Any] = paid.json()["pass"]
+        assert (found["status"], found["sessions_left"]) == ("active", sessions)
+        return found
+
+    def pass_of(self, pass_id: str) -> dict[str, Any]:
+        with self.api() as client:
+            response = client.get(f"/api/passes/{pass_id}", headers=SERVICE)
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()["pass"]
+        return found
+
 
 def a_monday_ahead() -> date:
     """A Monday at least two days ahead (in every zone), inside the 90-day booking window."""
@@ -501,6 +525,64 @@ async def test_a_week_taken_after_the_preview_is_named_by_the_409(site: Site, to
     await expect(items).to_have_text(shown(occurrences, taken=2))
     await expect(page.get_by_role("button", name="Book the 3 free sessions")).to_be_focused()
     assert [b["series_id"] for b in site.bookings()] == [None]
+
+
+# --- paying with a package ------------------------------------------------------------------------
+
+
+def pass_option(found: dict[str, Any], left: int, zone: ZoneInfo) -> re.Pattern[str]:
+    """The Pay with option of a pass: its last valid day (valid_until is the first instant it does
+    not cover) in `zone`; ICU may write September "Sept"."""
+    last = (datetime.fromisoformat(found["valid_until"]) - timedelta(milliseconds=1)).astimezone(zone)
+    sessions = "1 session left" if left == 1 else f"{left} sessions left"
+    return re.compile(f"^{found['name']} — {sessions}, valid until {last.day} {last:%b}t? {last.year}$")
+
+
+async def test_a_student_pays_with_a_package(site: Site, tokyo: Any) -> None:
+    student = uuid.uuid4()
+    sold = site.sell_pass(student, "Three sessions", 3)
+    page = await open_page(tokyo, site, site.token(student_id=student))
+    pay_with = page.get_by_label("Pay with", exact=True)
+    await expect(pay_with.locator("option")).to_have_text(["Pay per session", pass_option(sold, 3, TOKYO)])
+    await expect(pay_with).to_have_value("")  # paying per session unless chosen
+    await pay_with.select_option(sold["id"])
+    slots = await choose(page, a_monday_ahead())
+    await slots.first.click()
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(outcome(page)).to_contain_text(": confirmed. Paid with Three sessions: 2 sessions left.")
+    assert await outcome(page).get_by_role("button").count() == 0, "no Pay: it is paid"
+
+    (booking,) = site.bookings()
+    assert (booking["status"], booking["payment_status"]) == ("confirmed", "paid")
+    assert (booking["payment"]["provider"], booking["pass_id"], booking["price"]) == (
+        "pass",
+        sold["id"],
+        None,
+    )
+    assert site.pass_of(sold["id"])["sessions_left"] == 2
+    await expect(pay_with.locator("option").nth(1)).to_have_text(pass_option(sold, 2, TOKYO))
+    await expect(
+        page.locator("#my-bookings li").get_by_role("button", name=re.compile("^Pay"))
+    ).to_have_count(0)
+
+
+async def test_a_weekly_series_beyond_the_packages_sessions_is_refused_in_words(
+    site: Site, tokyo: Any
+) -> None:
+    student = uuid.uuid4()
+    sold = site.sell_pass(student, "One session", 1)
+    token = site.token(student_id=student)
+    page = await open_page(tokyo, site, token)
+    await page.get_by_label("Pay with", exact=True).select_option(sold["id"])
+    first = site.slots(a_monday_ahead(), "Asia/Tokyo")[1]
+    items = await start_weekly(page, site, first, sessions="2")
+    await expect(items).to_have_text(shown(site.series_preview(first, 2, token)))
+    await page.get_by_role("button", name="Book 2 sessions").click()
+    await expect(outcome(page)).to_have_text(
+        "Your package has too few sessions left for this: nothing was booked."
+    )
+    assert site.bookings() == []
+    assert site.pass_of(sold["id"])["sessions_left"] == 1
 
 
 # --- framing and messages --------------------------------------------------------------------------

@@ -86,6 +86,8 @@ def booking_page(config: PageConfig) -> str:
 <div class="field" id="sessions-field" hidden><label for="sessions">Sessions</label>
 <input type="number" id="sessions" name="sessions" min="2" max="52" value="4" inputmode="numeric"></div>
 </div>
+<div class="field" id="pay-with-field" hidden><label for="pay-with">Pay with</label>
+<select id="pay-with" name="pay_with"></select></div>
 <button type="submit" id="book">Book</button>
 <div id="sign-in" hidden></div>
 </form>

@@ -1,6 +1,6 @@
 // The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
 import { api, ApiError } from "./api.js";
-import { browserZone, dayAndTime, hhmm, localDate, zoneNames } from "./time.js";
+import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneNames } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,7 @@ const state = {
   slot: null, // the chosen slot's starts_at
   moving: null, // the booking being rescheduled
   preview: null, // a weekly series previewed: { body, occurrences }, until anything it was asked with changes
+  passes: [], // the signed-in student's passes of this brand, as the API last listed them
 };
 
 function element(tag, { dataset = {}, ...properties } = {}, ...children) {
@@ -48,6 +49,7 @@ function signIn(token) {
   $("sign-in").hidden = true;
   $("sign-in").replaceChildren();
   loadMine();
+  loadPasses();
 }
 
 function tokenFromFragment() {
@@ -148,10 +150,8 @@ async function loadSlots() {
   dropPreview();
   renderChosen();
   const box = $("slots");
-  if (!state.instructorId || !$("date").value) {
-    box.replaceChildren();
-    return;
-  }
+  box.replaceChildren(); // another date's, zone's or instructor's times are not offered meanwhile
+  if (!state.instructorId || !$("date").value) return;
   const params = { brand_id: config.brandId, from: $("date").value, to: $("date").value, timezone: zone() };
   const options = { params };
   if (state.moving) {
@@ -194,6 +194,7 @@ function renderChosen() {
   $("book").textContent = moving ? "Move here" : "Book";
   $("keep").hidden = !moving;
   $("weekly-box").hidden = Boolean(moving); // a booking moves alone
+  $("pay-with-field").hidden = Boolean(moving) || usablePasses().length === 0; // a move keeps its payment
   const when = state.slot ? `${dayAndTime(state.slot, zone())} (${zone()})` : "no time chosen yet";
   $("chosen").textContent = moving
     ? `Moving your session of ${dayAndTime(moving.starts_at, zone())} with ${instructorName(moving.instructor_id)}: ${when}`
@@ -219,12 +220,14 @@ async function submit(event) {
   }
   try {
     const booking = state.moving ? await move() : await book();
-    say(outcomeOf(booking));
+    if (booking.pass_id) await loadPasses(); // for the sessions now left
+    say(outcomeOf(booking) + paidWithPass(booking.pass_id));
     if (!state.moving && needsPayment(booking)) $("outcome").append(" ", payButton(booking));
     state.moving = null;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(error.message);
+    say(refusalText(error));
+    if (error.code === "pass_not_usable") loadPasses();
   }
   await Promise.all([loadSlots(), loadMine()]);
 }
@@ -240,6 +243,8 @@ function bookingBody() {
     const value = $(id).value.trim();
     if (value) body[field] = value;
   }
+  const passId = $("pay-with").value;
+  if (passId) body.pass_id = passId; // "" is Pay per session
   return body;
 }
 
@@ -315,7 +320,7 @@ async function previewSeries() {
     data = await api("/api/series/preview", { method: "POST", body, token: state.token });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (asked === previewAsked) say(error.message);
+    if (asked === previewAsked) say(refusalText(error));
     return;
   }
   if (asked !== previewAsked) return; // something changed meanwhile
@@ -383,11 +388,13 @@ async function bookSeries(conflicts) {
       refusedMeanwhile(error.details.occurrences);
       return;
     }
-    say(error.message);
+    say(refusalText(error));
+    if (error.code === "pass_not_usable") loadPasses();
     if (shown) for (const button of $("series").querySelectorAll("button")) button.disabled = false;
     return;
   }
-  say(seriesOutcome(data.series));
+  if (data.series.bookings[0].pass_id) await loadPasses();
+  say(seriesOutcome(data.series) + paidWithPass(data.series.bookings[0].pass_id));
   $("book").focus(); // the button pressed goes with the preview
   await Promise.all([loadSlots(), loadMine()]); // loadSlots drops the preview
 }
@@ -409,6 +416,65 @@ function seriesOutcome(series) {
     text += ` Not booked: ${series.skipped.map((o) => `${dayAndTime(o.starts_at, zone())} (${verdict(o.code)})`).join(", ")}.`;
   }
   return text;
+}
+
+// --- paying with a package: the student's pass of this brand ---------------------------------------
+
+// Why a pass cannot pay for this booking, in words; another reason is shown as the API words it.
+const PASS_REFUSALS = {
+  wrong_brand: "This package is for another brand",
+  not_active: "This package is not active (unpaid, expired or cancelled)",
+  instructor_not_included: "This package does not include this instructor",
+  no_sessions_left: "Your package has too few sessions left for this",
+  expires_before_session: "Your package ends before this session",
+};
+
+function refusalText(error) {
+  const reason = error.code === "pass_not_usable" ? error.details?.reason : undefined;
+  return PASS_REFUSALS[reason] ? `${PASS_REFUSALS[reason]}: nothing was booked.` : error.message;
+}
+
+function usablePasses() {
+  return state.passes.filter((p) => p.brand_id === config.brandId && p.status === "active" && p.sessions_left > 0);
+}
+
+function sessionsLeft(count) {
+  return count === 1 ? "1 session left" : `${count} sessions left`;
+}
+
+// valid_until is the first instant it no longer covers: the day shown is the last one it does, in the zone chosen.
+function passLabel(found) {
+  const until = found.valid_until ? `, valid until ${dayMonthYear(Date.parse(found.valid_until) - 1, zone())}` : "";
+  return `${found.name} — ${sessionsLeft(found.sessions_left)}${until}`;
+}
+
+async function loadPasses() {
+  if (!state.token) return;
+  let data;
+  try {
+    data = await api("/api/passes", { params: { brand_id: config.brandId }, token: state.token });
+  } catch {
+    return; // paying per session still works; the choice comes back with the next listing
+  }
+  state.passes = data.passes;
+  renderPasses();
+}
+
+function renderPasses() {
+  const select = $("pay-with");
+  const chosen = select.value;
+  const usable = usablePasses();
+  select.replaceChildren(
+    element("option", { value: "", textContent: "Pay per session" }),
+    ...usable.map((p) => element("option", { value: p.id, textContent: passLabel(p), selected: p.id === chosen })),
+  );
+  renderChosen(); // shows or hides the choice
+}
+
+function paidWithPass(passId) {
+  if (!passId) return "";
+  const found = state.passes.find((p) => p.id === passId);
+  return found ? ` Paid with ${found.name}: ${sessionsLeft(found.sessions_left)}.` : " Paid with your package.";
 }
 
 // --- paying (when the service takes payments online) -------------------------------------------------
@@ -537,6 +603,7 @@ function setUpControls() {
   $("timezone").addEventListener("change", () => {
     loadSlots();
     loadMine();
+    renderPasses(); // the packages' last days, in the new zone
   });
   const keep = element("button", { type: "button", id: "keep", textContent: "Keep the old time", hidden: true, onclick: keepOldTime });
   $("book").after(keep);

@@ -18,6 +18,11 @@ export function dayAndTime(instant, zone) {
   return `${day}, ${hhmm(instant, zone)}`;
 }
 
+// "12 Mar 2026": the date of an instant in a zone, for a package's last day.
+export function dayMonthYear(instant, zone) {
+  return format(zone, { day: "numeric", month: "short", year: "numeric" }).format(new Date(instant));
+}
+
 // YYYY-MM-DD of an instant in a zone.
 export function localDate(instant, zone) {
   const parts = format(zone, { year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(new Date(instant));
