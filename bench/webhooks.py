@@ -170,7 +170,7 @@ def receiving() -> Iterator[Receiver]:
 class Template:
     type: EventType
     brand_id: UUID
-    booking_id: UUID
+    booking_id: UUID | None  # None: an event about a pass
     data: str
 
 
