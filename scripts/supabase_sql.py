@@ -34,6 +34,7 @@ FILES = {
     "0011": "20261206180000_series.sql",
     "0012": "20261206190000_packages.sql",
     "0013": "20261206193000_program_checkout.sql",
+    "0014": "20261206200000_location_and_slot_interval.sql",
 }
 
 HEADER = """\

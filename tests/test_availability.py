@@ -23,6 +23,8 @@ DEFAULTS = {
     "reschedule_cutoff_hours": 24,
     "price_amount": None,
     "refund_percent": 100,
+    "slot_interval_minutes": None,
+    "location": None,
 }
 MON_FRI_9_TO_17 = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
 

@@ -140,6 +140,11 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(check_printable),
 ]
+Location = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(check_printable),
+]
 Note = Annotated[str, StringConstraints(max_length=5000), AfterValidator(check_note)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]
 # Python values (datetime, date) pass too: the models are also built in code, not only from requests.

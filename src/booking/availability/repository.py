@@ -64,6 +64,8 @@ DEFAULT_SETTINGS = SettingsOut(
     reschedule_cutoff_hours=24,
     price_amount=None,
     refund_percent=100,
+    slot_interval_minutes=None,
+    location=None,
 )
 SETTING_COLUMNS = tuple(SettingsOut.model_fields)
 DEFAULT_CURRENCY = "usd"  # a brand's until it chooses one (and an unknown brand's, never priced)
@@ -92,6 +94,7 @@ class InstructorInBrand:
             min_notice_minutes=self.settings.min_notice_minutes,
             max_bookings_per_day=self.settings.max_bookings_per_day,
             max_bookings_per_week=self.settings.max_bookings_per_week,
+            slot_interval_minutes=self.settings.slot_interval_minutes,
         )
 
 

@@ -6,7 +6,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from booking.types import MAX_BUFFER_MINUTES, MAX_PRICE_AMOUNT, MAX_SESSION_MINUTES, ApiDate, TimezoneName
+from booking.types import (
+    MAX_BUFFER_MINUTES,
+    MAX_PRICE_AMOUNT,
+    MAX_SESSION_MINUTES,
+    ApiDate,
+    Location,
+    TimezoneName,
+)
 
 # HH:MM from 00:00 to 23:59; an end may also be 24:00 (the next midnight).
 START_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -100,8 +107,22 @@ class SettingsIn(BaseModel):
     refund_percent: (
         Annotated[StrictInt, Field(ge=0, le=100, description="what a student cancelling gets back")] | None
     ) = None
+    slot_interval_minutes: (
+        Annotated[
+            StrictInt,
+            Field(ge=5, le=480, description="the step between listed slots; null: the session's length"),
+        ]
+        | None
+    ) = None
+    location: (
+        Annotated[
+            Location,
+            Field(description="where sessions happen (a link or an address); {booking_id} is replaced"),
+        ]
+        | None
+    ) = None
 
-    def changes(self) -> dict[str, int | None]:
+    def changes(self) -> dict[str, int | str | None]:
         """The settings this request sets: a given null clears a cap; other nulls change nothing."""
         given = self.model_dump(exclude_unset=True)
         return {
@@ -110,7 +131,9 @@ class SettingsIn(BaseModel):
 
 
 # Settings whose null means something (no cap), so that a PUT may set them back to null.
-NULLABLE_SETTINGS = frozenset({"max_bookings_per_day", "max_bookings_per_week", "price_amount"})
+NULLABLE_SETTINGS = frozenset(
+    {"max_bookings_per_day", "max_bookings_per_week", "price_amount", "slot_interval_minutes", "location"}
+)
 
 
 class AvailabilityPut(BaseModel):
@@ -135,6 +158,8 @@ class SettingsOut(BaseModel):
     reschedule_cutoff_hours: int
     price_amount: int | None
     refund_percent: int
+    slot_interval_minutes: int | None
+    location: str | None
 
 
 class WeeklyWindowOut(BaseModel):

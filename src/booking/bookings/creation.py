@@ -60,8 +60,9 @@ def new_booking(
     if data.pass_id is not None:
         price = None
     status, payment_status = starting_state(FREE if data.pass_id is not None else price)
+    booking_id = uuid4()
     return Booking(
-        id=uuid4(),
+        id=booking_id,
         brand_id=data.brand_id,
         instructor_id=instructor.id,
         student_id=contact.student_id,
@@ -95,10 +96,16 @@ def new_booking(
         series_id=None if series is None else series[0],
         series_index=None if series is None else series[1],
         pass_id=data.pass_id,
+        location=session_location(settings.location, booking_id),
         created_by=principal.actor,
         created_at=work.now,
         updated_at=work.now,
     )
+
+
+def session_location(location: str | None, booking_id: UUID) -> str | None:
+    """The instructor's location for this booking: `{booking_id}` becomes its id (a room per session)."""
+    return None if location is None else location.replace("{booking_id}", str(booking_id))
 
 
 async def insert(session: AsyncSession, booking: Booking) -> None:

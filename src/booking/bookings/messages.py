@@ -48,6 +48,7 @@ def booked_session(booking: Booking) -> BookedSession:
         reschedule_count=booking.reschedule_count,
         calendar_sequence=booking.calendar_sequence,
         calendar_status=CALENDAR_STATUS[booking.status],
+        location=booking.location,
     )
 
 

@@ -61,6 +61,7 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         series_id=booking.series_id,
         series_index=booking.series_index,
         pass_id=booking.pass_id,
+        location=booking.location,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
     )

@@ -112,6 +112,7 @@ class BookingOut(BaseModel):
     series_id: UUID | None = Field(description="the weekly series it is an occurrence of; null: a single one")
     series_index: int | None = Field(description="which occurrence of its series (0 first); null: none")
     pass_id: UUID | None = Field(description="the pass that paid for it; null otherwise")
+    location: str | None = Field(description="where the session happens (a link or an address); null: none")
     created_at: datetime
     updated_at: datetime
 

@@ -36,6 +36,10 @@ class SchedulingSettings(Base):
     # In the smallest unit of the brand's currency; NULL: no price.
     price_amount: Mapped[int | None] = mapped_column(BigInteger)
     refund_percent: Mapped[int] = mapped_column(SmallInteger, default=100, server_default="100")
+    # The step between slot candidates; NULL: the slot list's duration.
+    slot_interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    # Where sessions happen (a meeting link or an address); `{booking_id}` is replaced per booking.
+    location: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

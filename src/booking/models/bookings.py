@@ -137,6 +137,8 @@ class Booking(Base):
     # The weekly series the booking is an occurrence of, and which one (0..count-1); NULL: a single one.
     series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
     series_index: Mapped[int | None] = mapped_column(SmallInteger)
+    # Where it happens: the instructor's `location` when it was made, `{booking_id}` replaced.
+    location: Mapped[str | None] = mapped_column(String(600))
     # The pass that paid for it (SPEC §17); its session comes back when the booking is cancelled.
     pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id", ondelete="SET NULL"))
     # Who made the booking: the first entry of its history (booking_events holds the changes after).

@@ -27,6 +27,7 @@ class BookedSession:
     reschedule_count: int
     calendar_sequence: int
     calendar_status: str  # the .ics STATUS: TENTATIVE, CONFIRMED or CANCELLED
+    location: str | None = None  # where it happens (a link or an address)
 
 
 @dataclass(frozen=True)

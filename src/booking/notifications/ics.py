@@ -25,6 +25,7 @@ def session_event(
     description: str,
     status: str,
     sequence: int = 0,
+    location: str | None = None,
 ) -> Event:
     """One session's VEVENT; `status` is TENTATIVE, CONFIRMED or CANCELLED. Instants are written in UTC."""
     event = Event()
@@ -36,6 +37,8 @@ def session_event(
     event.add("status", status)
     event.add("summary", summary)
     event.add("description", description)
+    if location is not None:
+        event.add("location", location)
     return event
 
 

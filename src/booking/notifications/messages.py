@@ -59,7 +59,13 @@ def calendar_event(booking: BookedSession, parties: Parties, stamp: datetime) ->
         description=f"Booking {booking.id}",
         status=booking.calendar_status,
         sequence=booking.calendar_sequence,
+        location=booking.location,
     )
+
+
+def where(booking: BookedSession) -> list[str]:
+    """The line saying where the session happens, when the instructor set a location."""
+    return [] if booking.location is None else [f"Where: {booking.location}"]
 
 
 def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> Attachment:
@@ -71,6 +77,7 @@ def booking_created_student_email(booking: BookedSession, parties: Parties, stam
     lines = [
         f"Hello{' ' + booking.student_name if booking.student_name else ''},",
         f"your session with {parties.instructor_name} ({parties.brand_name}) is booked for {when}.",
+        *where(booking),
         "It is confirmed."
         if booking.status == BookingStatus.CONFIRMED
         else "It is pending until payment is received; we will confirm it then.",
@@ -129,6 +136,7 @@ def booking_moved_student_email(
         f"your session with {parties.instructor_name} ({parties.brand_name}) has moved.",
         f"New time: {now}.",
         f"It was: {was}.",
+        *where(booking),
         f"Booking reference: {booking.id}",
     ]
     key = _moved_key(booking, NotificationKind.BOOKING_RESCHEDULED, "student")
@@ -188,7 +196,10 @@ def reminder_sms(booking: BookedSession, parties: Parties) -> Sms:
 
 def reminder_email(booking: BookedSession, parties: Parties) -> Email:
     when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
-    lines = [f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}."]
+    lines = [
+        f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}.",
+        *where(booking),
+    ]
     return _email(
         str(booking.student_email),
         f"Reminder: {when}",
@@ -230,6 +241,7 @@ def series_created_student_email(
         f"Hello{' ' + first.student_name if first.student_name else ''},",
         f"your {len(sessions)} sessions with {parties.instructor_name} ({parties.brand_name}) are booked:",
         *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+        *where(first),
         "They are confirmed."
         if first.status == BookingStatus.CONFIRMED
         else "They are pending until payment is received; we will confirm them then.",

@@ -43,6 +43,7 @@ class SchedulingRules:
     min_notice_minutes: int = 0
     max_bookings_per_day: int | None = None
     max_bookings_per_week: int | None = None
+    slot_interval_minutes: int | None = None  # the step of the slot list; None: the session's length
 
     @property
     def capped(self) -> bool:
@@ -174,13 +175,16 @@ def rejection(context: BookingContext, start: datetime, end: datetime) -> Reject
     return None
 
 
-def candidate_starts(windows: Sequence[Interval], duration: timedelta) -> Iterable[datetime]:
-    """Starts at each window's start, stepping by the duration, while the session fits."""
+def candidate_starts(
+    windows: Sequence[Interval], duration: timedelta, step: timedelta | None = None
+) -> Iterable[datetime]:
+    """Starts at each window's start, stepping by `step` (default: the duration), while the session fits."""
+    step = step or duration
     for window in windows:
         start = window.start
         while start + duration <= window.end:
             yield start
-            start += duration
+            start += step
 
 
 def bookable_slots(
@@ -197,7 +201,9 @@ def bookable_slots(
     busy, external = _Sweep(context.busy, context.buffer), _Sweep(context.external, timedelta(0))
     counts, rules, now = context.counts, context.rules, context.now
     slots = []
-    for start in candidate_starts(context.windows, duration):
+    interval = rules.slot_interval_minutes
+    step = None if interval is None else timedelta(minutes=interval)
+    for start in candidate_starts(context.windows, duration, step):
         if start < earliest or start <= now:
             continue
         if start >= range_end or start > latest:
