@@ -152,7 +152,7 @@ class ErrorCode(StrEnum):
 
 
 class EventType(StrEnum):
-    """What a webhook subscribes to (SPEC §12); one event per change of a booking's state."""
+    """What a webhook subscribes to: one event per change of a booking's state (and a pass activated)."""
 
     CREATED = "booking.created"
     CONFIRMED = "booking.confirmed"

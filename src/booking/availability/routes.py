@@ -69,16 +69,26 @@ async def get_slots(
     brand_id: UUID,
     ctx: Context,
     principal: CurrentPrincipal,
-    from_: Annotated[ApiDate, Query(alias="from")],
-    to: ApiDate,
-    duration_minutes: Annotated[int | None, Query(ge=5, le=480)] = None,
-    timezone: TimezoneName | None = None,
+    from_: Annotated[
+        ApiDate, Query(alias="from", description="first local date (YYYY-MM-DD), in `timezone`")
+    ],
+    to: Annotated[ApiDate, Query(description="last local date, inclusive (at most 62 days from `from` on)")],
+    duration_minutes: Annotated[
+        int | None, Query(ge=5, le=480, description="the session's length; default the instructor's")
+    ] = None,
+    timezone: Annotated[
+        TimezoneName | None,
+        Query(
+            description="IANA zone of `from`/`to` and of `local_*` in the answer; default the instructor's"
+        ),
+    ] = None,
     reschedule_of: Annotated[
         UUID | None,
         Query(description="a booking the caller may move: the starts its reschedule would accept (token)"),
     ] = None,
 ) -> Response:
-    """Starts that `POST /api/bookings` would accept now, between local dates `from` and `to`."""
+    """Starts that `POST /api/bookings` would accept now, from local date `from` through `to` (both
+    included), stepping by the instructor's `slot_interval_minutes` (default: the session's length)."""
     if reschedule_of is None:
         return await bookable_slots(ctx, instructor_id, brand_id, (from_, to), timezone, duration_minutes)
     now = ctx.clock.now()

@@ -175,7 +175,7 @@ async def get_booking(booking_id: UUID, ctx: Context, principal: CurrentPrincipa
 async def update_booking(
     booking_id: UUID, body: BookingUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> BookingEnvelope:
-    """Status, payment and notes, with the lifecycle and permissions of SPEC §8."""
+    """Status, payment and notes; who may set which status, and when, follows the booking lifecycle."""
     changed = await service.change_booking(ctx.unit_of_work(), principal, booking_id, body)
     return BookingEnvelope(booking=render(changed.booking, staff=changed.role != Role.STUDENT))
 
