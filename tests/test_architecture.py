@@ -66,6 +66,7 @@ KERNEL_LAYERS = {
     "booking.deps": ROUTES,
     "booking.openapi": ROUTES,
     "booking.app": WIRING,
+    "booking.api_docs": WIRING,
     "booking.cli": WIRING,
     "booking.demo": WIRING,
     "booking.jobs": WIRING,

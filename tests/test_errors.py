@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -98,4 +99,13 @@ async def test_health_reports_the_database(api: Api, backend: str) -> None:
 async def test_openapi_and_docs_are_served(api: Api) -> None:
     spec = (await api.client.get("/openapi.json")).json()
     assert "/api/brands" in spec["paths"]
-    assert (await api.client.get("/docs")).status_code == 200
+    docs = await api.client.get("/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from the package itself: no script, style or icon from another origin.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(source.startswith("/docs/assets/") for source in sources), sources
+    assert "cdn" not in docs.text
+    for source in sources:
+        asset = await api.client.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 100, source
+    assert (await api.client.get("/redoc")).status_code == 404

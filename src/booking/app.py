@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
+from booking.api_docs import add_api_docs
 from booking.availability.routes import router as availability_router
 from booking.bookings.routes import calendar_router, series_router
 from booking.bookings.routes import router as bookings_router
@@ -82,7 +83,10 @@ def create_app(
         # /metrics (prometheus-client) is this service's telemetry: FastAPI's own OpenTelemetry hooks
         # would only ask, on every request, whether a provider was configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # served from the package's own Swagger UI (booking.api_docs), not a CDN
+        redoc_url=None,
     )
+    add_api_docs(app)
     app.state.context = context
     install_error_handlers(app, authenticate)
     app.include_router(brands_router)
