@@ -106,6 +106,17 @@ async def test_a_move_keeps_the_booking_and_frees_its_old_time(world: World) -> 
     }
 
 
+async def test_without_providers_every_message_of_a_move_says_not_configured(world: World) -> None:
+    """No email provider: the instructor's email is not configured, not `no_email` (their address is not
+    even read when nothing could send to it)."""
+    booking = await world.booked(TUESDAY_10)
+    moved = await move(world, booking["id"], "2026-12-01T14:00:00+01:00")
+    notifications = moved.json()["notifications"]
+    assert notifications["email"]["reason"] == "resend_not_configured"
+    assert notifications["sms"]["reason"] == "twilio_not_configured"
+    assert notifications["instructor_email"]["reason"] == "resend_not_configured"
+
+
 async def test_onto_taken_time_is_refused_and_changes_nothing(world: World) -> None:
     booking = await world.booked(TUESDAY_10)
     await world.booked("2026-12-01T14:00:00+01:00", headers=another_student())

@@ -98,15 +98,16 @@ class Notifier:
         compose: Callable[[], Email],
         audience: Audience = Audience.STUDENT,
     ) -> Outgoing:
-        """An email to send, or already skipped when it cannot be (no address, no provider)."""
-        unsendable = NO_EMAIL if not recipient else "resend_not_configured" if self.email is None else None
+        """An email to send, or already skipped when it cannot be: no provider (said first: without one,
+        the recipient's address is not even read), or no address."""
+        unsendable = "resend_not_configured" if self.email is None else NO_EMAIL if not recipient else None
         return _outgoing(booking_id, Channel.EMAIL, kind, recipient, unsendable, compose, audience)
 
     def sms_to(
         self, booking_id: UUID, kind: str, recipient: str | None, compose: Callable[[], Sms]
     ) -> Outgoing:
-        """An SMS to send, or already skipped when it cannot be (no phone, no provider)."""
-        unsendable = NO_PHONE if not recipient else "twilio_not_configured" if self.sms is None else None
+        """An SMS to send, or already skipped when it cannot be: no provider (said first), or no phone."""
+        unsendable = "twilio_not_configured" if self.sms is None else NO_PHONE if not recipient else None
         return _outgoing(booking_id, Channel.SMS, kind, recipient, unsendable, compose, Audience.STUDENT)
 
     async def deliver(self, outgoing: Sequence[Outgoing]) -> None:
