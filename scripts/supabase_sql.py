@@ -35,6 +35,7 @@ FILES = {
     "0012": "20261206190000_packages.sql",
     "0013": "20261206193000_program_checkout.sql",
     "0014": "20261206200000_location_and_slot_interval.sql",
+    "0015": "20261206203000_bookings_search.sql",
 }
 
 HEADER = """\

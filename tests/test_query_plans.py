@@ -56,6 +56,8 @@ MAX_ROWS_EXAMINED = 300
 # A list of the sessions in a date range may read every booking in that range, but no more.
 WEEK = (NOW, NOW + timedelta(days=7))
 WEEK_LIST = "list: staff, sessions of a week"
+SEARCH_LIST = "list: staff, q a part of an email"
+SEARCHED_EMAIL = "ada.lovelace-searchable@example.org"
 WATCHED = ("bookings", "busy_intervals")
 TOUCHES_BOOKINGS = re.compile(r"\b(bookings|busy_intervals)\b", re.IGNORECASE)
 TABLE_SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Tid Scan", "Sample Scan"}
@@ -168,6 +170,11 @@ async def _set_up(api: Api, url: str) -> tuple[People, int]:
             "/api/bookings", json=body | {"student_timezone": "UTC"}, headers=student
         )
         assert response.status_code == 201, response.text
+    # One student the search finds by a part of their email (the history's share one address).
+    body |= {"starts_at": slots[-1]["starts_at"], "student_id": str(uuid.uuid4())}
+    body |= {"student_email": SEARCHED_EMAIL, "student_name": "Ada Lovelace"}
+    response = await client.post("/api/bookings", json=body | {"student_timezone": "UTC"}, headers=SERVICE)
+    assert response.status_code == 201, response.text
     return People(brand["id"], instructor["id"], admin, coach, newcomer, student), history
 
 
@@ -198,6 +205,10 @@ async def _calls(api: Api, recorder: Recorder, who: People, clock: FixedClock) -
     await listed("list: instructor with a long history", who.coach, limit=50)
     await listed("list: instructor with one booking", who.newcomer, limit=50)
     await listed("list: student", who.student, limit=50)
+    await listed(SEARCH_LIST, who.admin, limit=50, q=SEARCHED_EMAIL[3:13].upper())
+    await listed("list: staff, one instructor", SERVICE, limit=50, instructor_id=who.instructor_id)
+    newest = (await listed("list: staff, newest first", SERVICE, limit=50, order="desc"))["next_cursor"]
+    await listed("list: staff, newest first, cursor page", SERVICE, limit=50, order="desc", cursor=newest)
 
     first = (NOW + timedelta(days=1)).date()
     span = page | {"from": str(first), "to": str(first + timedelta(days=61))}
@@ -361,6 +372,10 @@ CALLS = [
     "list: instructor with a long history",
     "list: instructor with one booking",
     "list: student",
+    SEARCH_LIST,
+    "list: staff, one instructor",
+    "list: staff, newest first",
+    "list: staff, newest first, cursor page",
     "slots: 62 days",
     "booking",
     "booking: read one",
@@ -420,3 +435,8 @@ def test_call_reads_busy_calendar_time_through_its_index(scenario: Scenario, cal
         or (node.get("Relation Name") == "busy_intervals" and "Index Name" in node)
     }
     assert used == {"ix_busy_intervals_instructor_starts"}, f"{call}: {used}"
+
+
+def test_the_search_reads_the_trigram_indexes(scenario: Scenario) -> None:
+    used = {node.get("Index Name") for one in scenario.calls[SEARCH_LIST] for node in nodes(one.plan["Plan"])}
+    assert {"ix_bookings_student_name_trgm", "ix_bookings_student_email_trgm"} <= used, used

@@ -20,7 +20,7 @@ from booking.bookings.policy import Viewer, viewer
 from booking.bookings.prices import starting_state
 from booking.bookings.repository import BookingFilter
 from booking.bookings.schemas import HistoryEntry
-from booking.enums import BookingStatus
+from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import NotFound, field_error
 from booking.instructors.repository import instructor_by_id
 from booking.models.bookings import Booking
@@ -65,6 +65,16 @@ class PageQuery:
     starts_to: datetime | None
     limit: int
     cursor: str | None
+    instructor_id: UUID | None = None
+    payment_status: PaymentStatus | None = None
+    q: str | None = None  # a part of the student's name or email, any case, taken literally
+    newest_first: bool = False
+
+
+def like_pattern(part: str) -> str:
+    """`%part%` with LIKE's own characters (and the escape, a backslash) taken literally."""
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def encode_cursor(booking: Booking) -> str:
@@ -90,6 +100,9 @@ def _visible(who: Viewer, page: PageQuery) -> BookingFilter:
         student_id=who.principal.user_id,
         instructor_id=who.instructor_id,
         everyone=who.staff,
+        of_instructor=page.instructor_id,
+        payment_status=page.payment_status,
+        pattern=None if page.q is None else like_pattern(page.q),
     )
 
 
@@ -101,10 +114,11 @@ class Page:
 
 
 async def list_bookings(session: AsyncSession, principal: Principal, page: PageQuery) -> Page:
-    """One page, oldest first by creation (keyset: stable while bookings are added)."""
+    """One page, oldest (or newest) first by creation (keyset: stable while bookings are added)."""
     who = await viewer(session, principal, page.brand_id)
     after = None if page.cursor is None else decode_cursor(page.cursor)
-    rows = await repository.bookings_created_after(session, _visible(who, page), after, page.limit + 1)
+    which = _visible(who, page)
+    rows = await repository.bookings_created_after(session, which, after, page.limit + 1, page.newest_first)
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     return Page(rows, encode_cursor(rows[-1]) if more and rows else None, who.sees_notes)

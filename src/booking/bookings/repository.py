@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     TextClause,
     bindparam,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -41,6 +43,7 @@ OVERLAP_GUARD = "bookings_no_overlap"  # the exclusion constraint (PostgreSQL) a
 
 INSERT_BOOKING = HotStatement(insert(Booking))
 BOOKING_COLUMNS = tuple(column.key for column in Booking.__table__.columns)
+SEARCHED = (Booking.student_name, Booking.student_email)  # what the list's `q` looks in
 
 
 class OverlapRefused(Exception):
@@ -172,6 +175,9 @@ class BookingFilter:
     student_id: UUID | None = None
     instructor_id: UUID | None = None
     everyone: bool = False
+    of_instructor: UUID | None = None
+    payment_status: PaymentStatus | None = None
+    pattern: str | None = None  # LIKE, escaped with backslashes, on the student's name or email
 
 
 def _people(which: BookingFilter) -> list[ColumnElement[bool]]:
@@ -185,50 +191,60 @@ def _people(which: BookingFilter) -> list[ColumnElement[bool]]:
 
 
 def _filtered(
-    which: BookingFilter, after: tuple[datetime, UUID] | None, people: list[ColumnElement[bool]]
+    which: BookingFilter, after: tuple[datetime, UUID] | None, people: list[ColumnElement[bool]], desc: bool
 ) -> Select[Booking]:
     query = select(Booking).where(Booking.brand_id == which.brand_id)
     if people:
         query = query.where(or_(*people))
-    if which.status is not None:
-        query = query.where(Booking.status == which.status)
+    for column, value in (
+        (Booking.status, which.status),
+        (Booking.instructor_id, which.of_instructor),
+        (Booking.payment_status, which.payment_status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
     if which.starts_from is not None:
         query = query.where(Booking.starts_at >= which.starts_from)
     if which.starts_to is not None:
         query = query.where(Booking.starts_at < which.starts_to)
+    if which.pattern is not None:  # `lower(column) LIKE lower(:pattern)`: what 0015's indexes serve
+        like = func.lower(which.pattern)
+        query = query.where(or_(*(func.lower(c).like(like, escape="\\") for c in SEARCHED)))
     if after is not None:
         # A row comparison bounds the index range (PostgreSQL; SQLite 3.15+); OR/AND only filters it.
-        query = query.where(tuple_(Booking.created_at, Booking.id) > tuple_(*after))
+        position = tuple_(Booking.created_at, Booking.id)
+        query = query.where(position < tuple_(*after) if desc else position > tuple_(*after))
     return query
 
 
-def _in_creation_order(query: Select[Booking], limit: int) -> Select[Booking]:
-    return query.order_by(Booking.created_at, Booking.id).limit(limit)
+def _in_creation_order(query: Select[Any], row: Any, desc: bool, limit: int) -> Select[Any]:
+    keys = (row.created_at, row.id)
+    return query.order_by(*(key.desc() for key in keys) if desc else keys).limit(limit)
 
 
 async def bookings_created_after(
-    session: AsyncSession, which: BookingFilter, after: tuple[datetime, UUID] | None, limit: int
+    session: AsyncSession, which: BookingFilter, after: tuple[datetime, UUID] | None, limit: int, desc: bool
 ) -> Sequence[Booking]:
-    """Up to `limit` bookings in creation order, after the keyset position `after` when given."""
+    """Up to `limit` bookings in creation order (newest first: `desc`), after the keyset position `after`."""
     people = _people(which)
-    if which.starts_from is not None or which.starts_to is not None:
-        # The range's bookings first (ix_bookings_brand_starts), then the order: read in creation
-        # order, recent sessions would be found only after the brand's whole history.
-        in_range = _filtered(which, after, people).cte("in_range")
+    if which.starts_from is not None or which.starts_to is not None or which.pattern is not None:
+        # The range's (the search's) bookings first (ix_bookings_brand_starts, the trigram indexes), then
+        # the order: read in creation order, recent sessions would be found only after the whole history.
+        in_range = _filtered(which, after, people, desc).cte("in_range")
         in_range = in_range.prefix_with("MATERIALIZED", dialect="postgresql")
         row = aliased(Booking, in_range)
-        query = select(row).order_by(row.created_at, row.id).limit(limit)
+        query = _in_creation_order(select(row), row, desc, limit)
     elif len(people) > 1:
         # Student and instructor: one ordered, limited scan per person (each on its own index),
         # merged; no one index reads the OR of the two in creation order.
         mine = [
-            select(_in_creation_order(_filtered(which, after, [person]), limit).subquery())
-            for person in people
+            select(_in_creation_order(_filtered(which, after, [one], desc), Booking, desc, limit).subquery())
+            for one in people
         ]
         merged = aliased(Booking, union(*mine).subquery())
-        query = select(merged).order_by(merged.created_at, merged.id).limit(limit)
+        query = _in_creation_order(select(merged), merged, desc, limit)
     else:
-        query = _in_creation_order(_filtered(which, after, people), limit)
+        query = _in_creation_order(_filtered(which, after, people, desc), Booking, desc, limit)
     return (await session.scalars(query)).all()
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import orjson
@@ -41,7 +41,7 @@ from booking.bookings.schemas import (
     SeriesUpdate,
 )
 from booking.deps import REMINDER_KEY, Context, CurrentPrincipal
-from booking.enums import BookingStatus
+from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import Conflict, Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.notifications.service import reminder_key_matches
 from booking.openapi import errors
@@ -143,9 +143,19 @@ async def list_bookings(
     to: Annotated[Instant | None, Query(description="sessions starting before")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    instructor_id: Annotated[UUID | None, Query(description="only this instructor's sessions")] = None,
+    payment_status: PaymentStatus | None = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="a part of the student's name or email, any case"),
+    ] = None,
+    order: Annotated[Literal["asc", "desc"], Query(description="by creation; desc: newest first")] = "asc",
 ) -> BookingPage:
-    """The caller's bookings in a brand (all of them for staff), oldest first; follow `next_cursor`."""
-    page = reads.PageQuery(brand_id, status_, from_, to, limit, cursor)
+    """The caller's bookings in a brand (all of them for staff), oldest first (`order=desc`: newest
+    first); follow `next_cursor`."""
+    page = reads.PageQuery(
+        brand_id, status_, from_, to, limit, cursor, instructor_id, payment_status, q, order == "desc"
+    )
     async with ctx.db.transaction(write=False) as session:
         listed = await reads.list_bookings(session, principal, page)
         return BookingPage(
