@@ -6,9 +6,9 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Header, Query, status
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from booking.bookings import idempotency, reads, series, service
+from booking.bookings import export, idempotency, reads, series, service
 from booking.bookings.errors import (
     BOOKING_REFUSALS,
     CancellationCutoffPassed,
@@ -45,7 +45,7 @@ from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import Conflict, Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.notifications.service import reminder_key_matches
 from booking.openapi import errors
-from booking.types import Instant
+from booking.types import ApiDate, Instant
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 IdempotencyKey = Annotated[str | None, Header(description="retries with the same key replay the answer")]
@@ -162,6 +162,30 @@ async def list_bookings(
             bookings=[render(b, staff=listed.sees_notes) for b in listed.bookings],
             next_cursor=listed.next_cursor,
         )
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses=errors(Forbidden, NotFound, ValidationFailed)
+    | {200: {"content": {"text/csv": {}}, "description": "RFC 4180, CRLF line ends, a header row"}},
+)
+async def export_bookings(
+    brand_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    from_: Annotated[ApiDate | None, Query(alias="from", description="first brand-local date")] = None,
+    to: Annotated[ApiDate | None, Query(description="last brand-local date, inclusive")] = None,
+    instructor_id: UUID | None = None,
+) -> StreamingResponse:
+    """The brand's bookings by start as CSV (staff: all; an instructor: their own), streamed."""
+    async with ctx.db.transaction(write=False) as session:
+        scope = await export.export_scope(session, principal, brand_id, from_, to, instructor_id)
+    return StreamingResponse(
+        export.csv_chunks(ctx.db, scope),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="bookings.csv"'},
+    )
 
 
 @router.get("/{booking_id}", response_model=BookingEnvelope, responses=errors(NotFound))
