@@ -20,6 +20,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/instructors"),
     ("get", "/api/instructors/{instructor_id}/availability"),
     ("get", "/api/instructors/{instructor_id}/slots"),
+    ("get", "/api/instructors/{instructor_id}/slots/explain"),  # details for the instructor and staff only
     ("get", "/api/brands/{brand_id}/packages"),  # what a brand sells
     ("get", "/api/calendar-feeds/{secret}.ics"),
     ("get", "/health"),

@@ -276,6 +276,10 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             {403},
         ),
         ("GET", "/api/bookings/{booking_id}"): (client.get(to_booking, headers=intruder), {404}),
+        ("GET", "/api/bookings/export.csv"): (
+            client.get("/api/bookings/export.csv", params={"brand_id": brand}, headers=intruder),
+            {404},
+        ),
         ("PATCH", "/api/bookings/{booking_id}"): (
             client.patch(to_booking, json={"status": "cancelled"}, headers=intruder),
             {404},
@@ -432,6 +436,7 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
         ("GET", "/api/instructors"),
         ("GET", "/api/instructors/{instructor_id}/availability"),
         ("GET", "/api/instructors/{instructor_id}/slots"),
+        ("GET", "/api/instructors/{instructor_id}/slots/explain"),  # what blocks: staff of the brand only
         ("GET", "/api/calendar-feeds/{secret}.ics"),  # the secret in the address is the credential
         ("GET", "/health"),
         ("POST", "/api/payments/stripe/webhook"),  # Stripe's, signed with its own secret

@@ -9,7 +9,7 @@ every booking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -329,3 +329,67 @@ async def scheduling_settings(session: AsyncSession, instructor_id: UUID, brand_
     """The settings of an instructor in a brand; the defaults until they are first saved."""
     row = await session.get(SchedulingSettings, (instructor_id, brand_id))
     return DEFAULT_SETTINGS if row is None else SettingsOut.model_validate(row)
+
+
+# What blocks one session, named (the "why not?" of a time): the instructor's active bookings in every
+# brand, expired holds left out, and the busy-calendar pieces; bounded by the same indexes as BUSY.
+BLOCKERS = HotStatement(
+    union_all(
+        select(
+            Booking.id,
+            Booking.starts_at,
+            Booking.blocked_until.label("ends_at"),
+            Booking.brand_id,
+            false().label("external"),
+        ).where(
+            Booking.instructor_id == bindparam("instructor_id"),
+            status_is(*ACTIVE_STATUSES),
+            Booking.starts_at < bindparam("until_booked", type_=UTCDateTime()),
+            Booking.starts_at > bindparam("earliest", type_=UTCDateTime()),
+            Booking.blocked_until > bindparam("since", type_=UTCDateTime()),
+            or_(
+                Booking.hold_expires_at.is_(None),
+                Booking.hold_expires_at > bindparam("now", type_=UTCDateTime()),
+            ),
+        ),
+        select(
+            BusyInterval.calendar_id, BusyInterval.starts_at, BusyInterval.ends_at, cast(null(), Uuid), true()
+        ).where(
+            BusyInterval.instructor_id == bindparam("instructor_id"),
+            BusyInterval.starts_at < bindparam("until_busy", type_=UTCDateTime()),
+            BusyInterval.starts_at > bindparam("earliest_piece", type_=UTCDateTime()),
+            BusyInterval.ends_at > bindparam("since", type_=UTCDateTime()),
+        ),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A booking ([starts_at, blocked_until) as `ends_at`) or a busy-calendar piece (`id`: its calendar's)."""
+
+    id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    brand_id: UUID | None
+    external: bool
+
+
+async def blockers_of(
+    session: AsyncSession, instructor_id: UUID, session_time: Interval, buffer: timedelta, now: datetime
+) -> list[Blocker]:
+    """The active bookings (any brand) that meet [start, end + buffer) and the busy-calendar time that
+    meets [start, end): what makes `rejection` answer slot_unavailable, ordered by start."""
+    since = session_time.start
+    params = {
+        "instructor_id": instructor_id,
+        "since": since,
+        "until_booked": session_time.end + buffer,
+        "until_busy": session_time.end,
+        "earliest": since - LONGEST_BLOCK,
+        "earliest_piece": since - PIECE,
+        "now": now,
+    }
+    rows = await BLOCKERS.rows(session, params)
+    found = [Blocker(row.id, row.starts_at, row.ends_at, row.brand_id, bool(row.external)) for row in rows]
+    return sorted(found, key=lambda blocker: (blocker.starts_at, blocker.ends_at))

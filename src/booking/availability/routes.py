@@ -7,15 +7,15 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Query, Response
 
-from booking.availability import service
-from booking.availability.schemas import AvailabilityOut, AvailabilityPut, SlotList
+from booking.availability import explain, service
+from booking.availability.schemas import AvailabilityOut, AvailabilityPut, Explanation, SlotList
 from booking.bookings.reschedule import reschedule_slots
 from booking.context import AppContext
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.openapi import errors
 from booking.scheduling import Interval
-from booking.types import ApiDate, TimezoneName
+from booking.types import ApiDate, Instant, TimezoneName
 
 router = APIRouter(prefix="/api/instructors", tags=["availability"])
 
@@ -105,6 +105,31 @@ async def get_slots(
             now,
         )
     return slots_response(zone, slots)
+
+
+@router.get(
+    "/{instructor_id}/slots/explain",
+    response_model=Explanation,
+    responses=errors(Unauthorized, NotFound, ValidationFailed),
+    dependencies=[PUBLIC],
+)
+async def explain_slot(
+    instructor_id: UUID,
+    brand_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    starts_at: Annotated[Instant, Query(description="the session's start: an ISO 8601 instant with offset")],
+    duration_minutes: Annotated[
+        int | None, Query(ge=5, le=480, description="the session's length; default the instructor's")
+    ] = None,
+) -> Explanation:
+    """Why not? Every booking rule a session starting at `starts_at` breaks, in the order they are
+    checked (`bookable`: none). What blocks (`details`) is shown to the instructor and the brand's
+    staff only; the student's pending cap is judged for a student's token only."""
+    async with ctx.db.transaction(write=False) as session:
+        return await explain.explain_time(
+            session, principal, instructor_id, brand_id, starts_at, duration_minutes, ctx.clock.now()
+        )
 
 
 async def bookable_slots(

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from booking.scheduling import Rejection
 from booking.types import (
     MAX_BUFFER_MINUTES,
     MAX_PRICE_AMOUNT,
@@ -192,3 +193,58 @@ class Slot(BaseModel):
 class SlotList(BaseModel):
     timezone: str
     slots: list[Slot]
+
+
+# --- why not? (GET …/slots/explain) ---------------------------------------------------------------
+
+
+class BlockingBookingOut(BaseModel):
+    id: UUID | None = Field(description="null unless the caller may see that brand's bookings")
+    starts_at: datetime
+    blocked_until: datetime = Field(description="the end of the session's buffer")
+    brand_id: UUID | None = Field(description="null unless the caller may see that brand's bookings")
+
+
+class BusyTimeOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    calendar_id: UUID
+
+
+class SlotTakenDetails(BaseModel):
+    """slot_unavailable: the instructor's bookings (any brand) and busy-calendar time in the way."""
+
+    bookings: list[BlockingBookingOut]
+    busy: list[BusyTimeOut]
+
+
+class LimitDetails(BaseModel):
+    """booking_limit_reached: the cap passed (the day's checked first) and the bookings it counts."""
+
+    period: Literal["day", "week"]
+    limit: int
+    count: int = Field(description="the bookings already counted, without the one asked about")
+
+
+class WindowOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class WindowsDetails(BaseModel):
+    """outside_availability: the availability windows of the session's local date, as UTC instants."""
+
+    windows: list[WindowOut]
+
+
+class ReasonOut(BaseModel):
+    code: Rejection
+    message: str
+    details: SlotTakenDetails | LimitDetails | WindowsDetails | None = Field(
+        description="what blocks, for the instructor and the brand's staff; null for anyone else"
+    )
+
+
+class Explanation(BaseModel):
+    bookable: bool = Field(description="true exactly when no rule fails")
+    reasons: list[ReasonOut] = Field(description="every rule that fails, in the order they are checked")
