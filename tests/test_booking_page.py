@@ -244,6 +244,32 @@ def outcome(page: Any) -> Any:
     return page.get_by_role("status")
 
 
+# --- a first visit ---------------------------------------------------------------------------------
+
+
+async def test_a_first_visit_shows_an_instructor_the_session_length_and_the_next_free_date(
+    site: Site, tokyo: Any
+) -> None:
+    """Nothing to choose before times show: the first instructor is chosen, the session's length said,
+    an empty day points to the next date with free times, and zones are named with their offsets."""
+    page = await open_page(tokyo, site)
+    await expect(page.get_by_role("button", name="Maya Keller")).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#price")).to_have_text("60-minute sessions")
+    tokyo_option = page.locator("#timezone option[value='Asia/Tokyo']")
+    await expect(tokyo_option).to_have_text("(UTC+09:00) Asia/Tokyo")
+    assert await page.locator("#timezone option[value='US/Eastern']").count() == 0  # an old alias
+    monday = a_monday_ahead()
+    await page.get_by_label("Date", exact=True).fill(str(monday - timedelta(days=1)))  # a Sunday: no hours
+    await expect(page.locator("#slots")).to_contain_text("No free times on this date.")
+    next_free = page.get_by_role("button", name=re.compile("^Next free date"))
+    await expect(next_free).to_have_text(f"Next free date: {monday:%a} {monday.day} {monday:%b}")
+    await next_free.click()
+    await expect(page.get_by_label("Date", exact=True)).to_have_value(str(monday))
+    expected = [local_hhmm(start, TOKYO) for start in site.slots(monday, "Asia/Tokyo")]
+    await expect(page.locator("#slots button.slot").first).to_be_visible()
+    assert await starts_shown(page.locator("#slots button.slot")) == expected
+
+
 # --- prices ----------------------------------------------------------------------------------------
 
 
@@ -370,7 +396,7 @@ async def test_cancel_and_reschedule_from_my_bookings(site: Site, tokyo: Any) ->
     assert await starts_shown(targets) == [local_hhmm(start, TOKYO) for start in allowed]
     await slot_button(page, local_hhmm(starts[3], TOKYO)).click()
     await page.get_by_role("button", name="Move here").click()
-    await expect(outcome(page)).to_contain_text(f"Booked {local_hhmm(starts[3], TOKYO)}")
+    await expect(outcome(page)).to_contain_text(f"Moved to {local_hhmm(starts[3], TOKYO)}")
     (moved,) = site.bookings()
     assert (moved["starts_at"], moved["reschedule_count"]) == (starts[3], 1)
     await expect(page.get_by_role("button", name="Book", exact=True)).to_be_visible()

@@ -1,6 +1,6 @@
 // The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
 import { api, ApiError } from "./api.js";
-import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneNames } from "./time.js";
+import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneChoices } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -101,9 +101,9 @@ async function loadInstructors() {
       }),
     ),
   );
-  const preselected = data.instructors.find((i) => i.id === config.instructorId);
+  // The one named in the address, else the first: a page with nothing chosen shows no times at all.
+  const preselected = data.instructors.find((i) => i.id === config.instructorId) || data.instructors[0];
   if (preselected) await chooseInstructor(preselected.id);
-  else if (data.instructors.length === 1) await chooseInstructor(data.instructors[0].id);
 }
 
 async function chooseInstructor(id) {
@@ -129,10 +129,10 @@ async function showPrice(id) {
   }
   if (state.instructorId !== id) return; // another instructor was chosen meanwhile
   const amount = settings.price_amount;
-  box.hidden = amount === null;
-  if (amount === null) return;
   const each = `${settings.session_minutes}-minute session`;
-  box.textContent = amount === 0 ? `Free ${each}` : `Price: ${money(amount, config.currency)} for a ${each}`;
+  box.hidden = false;
+  if (amount === null) box.textContent = `${each[0].toUpperCase()}${each.slice(1)}s`;
+  else box.textContent = amount === 0 ? `Free ${each}` : `Price: ${money(amount, config.currency)} for a ${each}`;
 }
 
 function instructorName(id) {
@@ -168,6 +168,7 @@ async function loadSlots() {
   if (asked !== slotsAsked) return; // a later date or zone was asked for meanwhile
   if (data.slots.length === 0) {
     box.replaceChildren(element("p", { textContent: "No free times on this date." }));
+    offerNextFreeDate(asked, options);
     return;
   }
   box.replaceChildren(
@@ -180,6 +181,40 @@ async function loadSlots() {
       }),
     ),
   );
+}
+
+// An empty day: the next date with a free time (up to four weeks ahead), one button away.
+const LOOK_AHEAD_DAYS = 28;
+
+async function offerNextFreeDate(asked, options) {
+  const from = nextDay($("date").value);
+  const params = { ...options.params, from, to: nextDay($("date").value, LOOK_AHEAD_DAYS) };
+  let data;
+  try {
+    data = await api(`/api/instructors/${state.instructorId}/slots`, { ...options, params });
+  } catch {
+    return; // the hint is a convenience: the empty day has been said already
+  }
+  if (asked !== slotsAsked || data.slots.length === 0) return;
+  const next = localDate(data.slots[0].starts_at, zone());
+  const label = `Next free date: ${dayAndTime(data.slots[0].starts_at, zone()).split(",")[0]}`;
+  $("slots").append(
+    element("button", {
+      type: "button",
+      className: "choice",
+      textContent: label,
+      onclick: () => {
+        $("date").value = next;
+        loadSlots();
+      },
+    }),
+  );
+}
+
+function nextDay(isoDate, days = 1) {
+  const day = new Date(`${isoDate}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + days);
+  return day.toISOString().slice(0, 10);
 }
 
 function chooseSlot(startsAt, button) {
@@ -221,7 +256,7 @@ async function submit(event) {
   try {
     const booking = state.moving ? await move() : await book();
     if (booking.pass_id) await loadPasses(); // for the sessions now left
-    say(outcomeOf(booking) + paidWithPass(booking.pass_id));
+    say(outcomeOf(booking, Boolean(state.moving)) + paidWithPass(booking.pass_id));
     if (!state.moving && needsPayment(booking)) $("outcome").append(" ", payButton(booking));
     state.moving = null;
   } catch (error) {
@@ -259,12 +294,13 @@ async function move() {
   return data.booking;
 }
 
-function outcomeOf(booking) {
+function outcomeOf(booking, moved = false) {
   const at = `${hhmm(booking.starts_at, zone())} (${dayAndTime(booking.starts_at, zone())}, ${zone()})`;
+  const done = moved ? "Moved to" : "Booked";
   if (booking.status === "pending" && booking.hold_expires_at) {
-    return `Booked ${at}: pending, held until ${hhmm(booking.hold_expires_at, zone())} for payment.`;
+    return `${done} ${at}: pending, held until ${hhmm(booking.hold_expires_at, zone())} for payment.`;
   }
-  return `Booked ${at}: ${booking.status}.`;
+  return `${done} ${at}: ${booking.status}.`;
 }
 
 // --- a weekly series: preview, then book --------------------------------------------------------------
@@ -597,7 +633,7 @@ async function keepOldTime() {
 
 function setUpControls() {
   const here = browserZone();
-  $("timezone").replaceChildren(...zoneNames(here).map((name) => element("option", { value: name, textContent: name, selected: name === here })));
+  $("timezone").replaceChildren(...zoneChoices(here).map(({ name, label }) => element("option", { value: name, textContent: label, selected: name === here })));
   $("date").value = localDate(new Date(), here);
   $("date").addEventListener("change", loadSlots);
   $("timezone").addEventListener("change", () => {

@@ -34,8 +34,26 @@ export function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
-export function zoneNames(preferred) {
+// The zones to choose from: Intl's canonical names (no old aliases such as "US/Eastern"), each with its
+// offset from UTC now, ordered by that offset: "(UTC+01:00) Europe/Berlin".
+export function zoneChoices(preferred) {
   const names = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-  const all = new Set([...names, "UTC", preferred]);
-  return [...all].sort();
+  const now = new Date();
+  return [...new Set([...names, "UTC", preferred])]
+    .map((name) => ({ name, minutes: offsetMinutes(name, now) }))
+    .sort((a, b) => a.minutes - b.minutes || a.name.localeCompare(b.name))
+    .map(({ name, minutes }) => ({ name, label: `(UTC${offsetText(minutes)}) ${name}` }));
+}
+
+function offsetMinutes(zone, instant) {
+  const parts = format(zone, { timeZoneName: "longOffset" }).formatToParts(instant);
+  const text = parts.find((p) => p.type === "timeZoneName").value; // "GMT+05:30", or "GMT" for zero
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(text);
+  return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+}
+
+function offsetText(minutes) {
+  const sign = minutes < 0 ? "-" : "+";
+  const whole = Math.abs(minutes);
+  return `${sign}${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
 }
