@@ -35,6 +35,7 @@ async def world(api: Api, clock: FixedClock) -> World:
 
 def row(world: World, starts_at: datetime, **values: Any) -> dict[str, Any]:
     """A booking as the history holds it, for inserting many at once (completed: no overlap guard)."""
+    ends_at = values.get("ends_at", starts_at + timedelta(hours=1))
     return {
         "id": uuid.uuid4(),
         "brand_id": uuid.UUID(world.brand["id"]),
@@ -43,8 +44,8 @@ def row(world: World, starts_at: datetime, **values: Any) -> dict[str, Any]:
         "status": BookingStatus.COMPLETED,
         "payment_status": PaymentStatus.PAID,
         "starts_at": starts_at,
-        "ends_at": starts_at + timedelta(hours=1),
-        "blocked_until": starts_at + timedelta(hours=1),
+        "ends_at": ends_at,
+        "blocked_until": ends_at,
         "buffer_minutes": 0,
         "student_timezone": "UTC",
         "instructor_timezone": "Europe/Berlin",

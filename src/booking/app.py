@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from booking.api_docs import add_api_docs
 from booking.availability.routes import router as availability_router
-from booking.bookings.routes import calendar_router, series_router
+from booking.bookings.routes import calendar_router, insights_router, series_router
 from booking.bookings.routes import router as bookings_router
 from booking.brands.routes import router as brands_router
 from booking.calendars.routes import feed_router as calendar_feed_router
@@ -95,6 +95,7 @@ def create_app(
     app.include_router(calendar_router)
     app.include_router(bookings_router)
     app.include_router(series_router)
+    app.include_router(insights_router)
     app.include_router(packages_router)
     app.include_router(passes_router)
     app.include_router(checkout_router)

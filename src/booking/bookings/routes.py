@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import Response, StreamingResponse
 
-from booking.bookings import export, idempotency, reads, series, service
+from booking.bookings import export, idempotency, insights, reads, series, service
 from booking.bookings.errors import (
     BOOKING_REFUSALS,
     CancellationCutoffPassed,
@@ -311,3 +311,26 @@ async def pay_series(
     """Staff: every pending occurrence paid (confirmed), each as a staff payment of that booking."""
     paid = await ctx.unit_of_work().run(lambda work: series.pay_series(work, principal, series_id, body))
     return SeriesEnvelope(series=paid)
+
+
+# --- a brand's figures --------------------------------------------------------------------------------
+
+insights_router = APIRouter(prefix="/api/brands", tags=["insights"])
+
+
+@insights_router.get(
+    "/{brand_id}/insights",
+    response_model=insights.InsightsOut,
+    responses=errors(Forbidden, NotFound, ValidationFailed),
+)
+async def brand_insights(
+    brand_id: UUID,
+    ctx: Context,
+    principal: CurrentPrincipal,
+    from_: Annotated[ApiDate, Query(alias="from", description="first brand-local date")],
+    to: Annotated[ApiDate, Query(description="last brand-local date, inclusive (at most 366 days)")],
+) -> insights.InsightsOut:
+    """Per instructor (an instructor: their own row only) and per Monday-first week, of the sessions
+    starting in the brand-local dates."""
+    async with ctx.db.transaction(write=False) as session:
+        return await insights.brand_insights(session, principal, brand_id, from_, to, ctx.clock.now())
