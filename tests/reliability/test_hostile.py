@@ -280,6 +280,18 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.get("/api/bookings/export.csv", params={"brand_id": brand}, headers=intruder),
             {404},
         ),
+        ("GET", "/api/brands/{brand_id}/insights"): (
+            client.get(
+                f"/api/brands/{brand}/insights",
+                params={"from": "2026-12-01", "to": "2026-12-31"},
+                headers=intruder,
+            ),
+            {404},
+        ),
+        ("GET", "/api/bookings/export.csv"): (
+            client.get("/api/bookings/export.csv", params={"brand_id": brand}, headers=intruder),
+            {404},
+        ),
         ("PATCH", "/api/bookings/{booking_id}"): (
             client.patch(to_booking, json={"status": "cancelled"}, headers=intruder),
             {404},
