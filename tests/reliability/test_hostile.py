@@ -288,10 +288,6 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             ),
             {404},
         ),
-        ("GET", "/api/bookings/export.csv"): (
-            client.get("/api/bookings/export.csv", params={"brand_id": brand}, headers=intruder),
-            {404},
-        ),
         ("PATCH", "/api/bookings/{booking_id}"): (
             client.patch(to_booking, json={"status": "cancelled"}, headers=intruder),
             {404},
