@@ -5,7 +5,7 @@ for a student only; and the verdict agreeing with what `POST /api/bookings` then
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -261,6 +261,25 @@ async def test_an_instructor_not_in_the_brand_is_the_only_reason(world: World) -
                 }
             ],
         }
+
+
+async def test_an_inactive_instructor_takes_no_bookings_anywhere(world: World) -> None:
+    url = f"/api/instructors/{world.instructor['id']}"
+    assert (await world.client.patch(url, json={"active": False}, headers=SERVICE)).status_code == 200
+    for headers in [None, world.student_headers, SERVICE]:
+        assert codes(await explained(world, TUESDAY_9, headers)) == ["instructor_not_in_brand"]
+    refused = await world.book(TUESDAY_9)
+    assert refused.json()["error"]["code"] == "instructor_not_in_brand"
+
+
+async def test_an_expired_hold_blocks_nothing_and_is_not_shown(world: World, clock: FixedClock) -> None:
+    await world.set_availability(settings={"payment_hold_minutes": 30})
+    held = await world.booked(TUESDAY_9)
+    (reason,) = (await explained(world, TUESDAY_9, SERVICE))["reasons"]
+    assert [b["id"] for b in reason["details"]["bookings"]] == [held["id"]]
+    clock.set(MONDAY + timedelta(minutes=30))  # the hold ends: the time is free again
+    assert await explained(world, TUESDAY_9, SERVICE) == {"bookable": True, "reasons": []}
+    assert (await world.book(TUESDAY_9, headers=student())).status_code == 201
 
 
 async def test_unknown_instructor_is_404_and_bad_parameters_are_422(world: World) -> None:
