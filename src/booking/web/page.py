@@ -110,7 +110,7 @@ def not_found_page(slug: str) -> str:
 <html lang="en">
 <head><meta charset="utf-8"><title>Not found</title>
 <link rel="stylesheet" href="{asset_url("style.css")}"></head>
-<body><main><h1>Not found</h1><p>There is no booking page called {html.escape(slug)}.</p></main></body>
+<body><main><h1>Not found</h1><p>There is no page called {html.escape(slug)}.</p></main></body>
 </html>
 """
 

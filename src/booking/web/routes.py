@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -8,17 +8,19 @@ from fastapi.responses import HTMLResponse
 
 from booking.brands.repository import brand_by_slug
 from booking.config import origin_list
-from booking.deps import PUBLIC, Context
+from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.http import conditional_response
 from booking.web.assets import assets
+from booking.web.console import ConsoleConfig, console_page, console_role
 from booking.web.page import PageConfig, booking_page, not_found_page, page_headers
 
-router = APIRouter(prefix="/book", include_in_schema=False, dependencies=[PUBLIC])
+# The booking page, its assets and the console are public pages; the console's `/me` needs a token.
+router = APIRouter(include_in_schema=False)
 
 YEAR = 365 * 24 * 3600
 
 
-@router.get("/assets/{name}")
+@router.get("/book/assets/{name}", dependencies=[PUBLIC])
 async def asset(
     name: str, v: str | None = None, if_none_match: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -30,7 +32,7 @@ async def asset(
     return conditional_response(found.body, found.media_type, found.etag, cache, if_none_match)
 
 
-@router.get("/{brand_slug}", response_class=HTMLResponse)
+@router.get("/book/{brand_slug}", response_class=HTMLResponse, dependencies=[PUBLIC])
 async def page(
     brand_slug: str,
     request: Request,
@@ -58,3 +60,37 @@ async def page(
         payments=ctx.payments is not None,
     )
     return HTMLResponse(booking_page(config), headers=headers)
+
+
+@router.get("/console/{brand_slug}", response_class=HTMLResponse, dependencies=[PUBLIC])
+async def console(brand_slug: str, request: Request, ctx: Context) -> HTMLResponse:
+    """The coach console of a brand: its instructors' and admins' page (they sign in on it)."""
+    origins = origin_list(ctx.settings.embed_origins)
+    headers = page_headers(origins)
+    async with ctx.db.transaction(write=False) as session:
+        brand = await brand_by_slug(session, brand_slug)
+    if brand is None:
+        return HTMLResponse(
+            not_found_page(brand_slug), status_code=status.HTTP_404_NOT_FOUND, headers=headers
+        )
+    demo = getattr(request.app.state, "demo_console_tokens", None) or {}
+    config = ConsoleConfig(
+        brand_id=str(brand.id),
+        brand_name=brand.name,
+        brand_slug=brand.slug,
+        currency=brand.currency,
+        sign_in_url=ctx.settings.sign_in_url,
+        embed_origins=origins,
+        demo_instructor_token=demo.get("instructor"),
+        demo_brand_admin_token=demo.get("brand_admin"),
+    )
+    return HTMLResponse(console_page(config), headers=headers)
+
+
+@router.get("/console/{brand_slug}/me")
+async def console_me(brand_slug: str, ctx: Context, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Who the token's holder is in this brand: its admin, and/or which of its instructors (403:
+    neither). The console asks it once signed in, to choose its views."""
+    async with ctx.db.transaction(write=False) as session:
+        role = await console_role(session, principal, brand_slug)
+    return role.as_json()
