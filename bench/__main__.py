@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 RESULTS = Path(__file__).parent / "results"
 SUITES = ["core", "slots", "booking", "load", "peer", "scale", "webhooks", "page", "payments", "series"]
+SUITES.append("export")  # bench/export.py
 
 
 def cpu_model() -> str:
@@ -240,6 +241,12 @@ def run_page(_: argparse.Namespace) -> list[dict[str, Any]]:
     return on_each_database(page.first_slot_times)
 
 
+def run_export(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from bench import export
+
+    return export.run(args.quick)
+
+
 RUNNERS = {
     "core": run_core,
     "slots": run_slots,
@@ -251,6 +258,7 @@ RUNNERS = {
     "page": run_page,
     "payments": run_payments,
     "series": run_series,
+    "export": run_export,
 }
 TITLES = {
     "core": "Scheduling core, in-process (no I/O)",
@@ -263,6 +271,7 @@ TITLES = {
     "page": "The booking page in headless Chromium (Debian's), 1 server process",
     "payments": "Prices and Stripe through HTTP, 1 server process (Stripe unreachable: never asked)",
     "series": "POST /api/series through HTTP, 1 server process, providers unconfigured",
+    "export": "CSV export: peak RSS of 1 server process, 10,000 against 100,000 bookings (PostgreSQL)",
 }
 
 
