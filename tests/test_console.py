@@ -454,3 +454,56 @@ async def test_console_headers_and_html(site: Site) -> None:
     assert "https://" not in page.text and "style=" not in page.text
     assert '"demoInstructorToken": null' in page.text
     assert missing.status_code == 404
+
+
+# --- insights --------------------------------------------------------------------------------------
+
+
+async def test_insights_a_table_and_a_chart_of_the_weeks(site: Site, new_york: Any) -> None:
+    monday = next_monday()
+    for start in site.slots(site.maya, monday, monday)[:2]:
+        site.book(site.maya, start, "Ana Lima", "ana@example.com")
+    site.book(site.sam, site.slots(site.sam, monday, monday)[0], "Ben Okafor", "ben@example.org")
+
+    page = await open_console(new_york, site, site.admin_token)
+    await page.get_by_role("tab", name="Insights").click()
+    table = page.get_by_role("table", name="By instructor")
+    await expect(table.get_by_role("row")).to_have_count(3)
+    maya_row = table.get_by_role("row", name=re.compile("^Maya Keller"))
+    await expect(maya_row.get_by_role("cell").first).to_have_text("2")  # sessions
+    await expect(table.get_by_role("row", name=re.compile("^Sam Rivera"))).to_be_visible()
+    chart = page.get_by_role("img", name="Sessions per week")
+    await expect(chart).to_be_visible()
+    week = monday.strftime("%a %-d %b")
+    assert f"week of {week}: 3" in (await chart.locator("desc").text_content() or "")
+
+    own = await open_console(new_york, site, site.maya_token)
+    await own.get_by_role("tab", name="Insights").click()
+    rows = own.get_by_role("table", name="By instructor").get_by_role("row")
+    await expect(rows).to_have_count(2)  # the header and her own
+    await expect(rows.nth(1)).to_contain_text("Maya Keller")
+
+
+# --- the demo --------------------------------------------------------------------------------------
+
+
+async def test_the_demo_prints_the_console_and_offers_its_two_demo_users(
+    tmp_path: Path, new_york: Any
+) -> None:
+    with booking_process(["demo"], env={}, cwd=tmp_path) as (base, _, output):
+        printed = output.read_text()
+        demo_lines = [line for line in printed.splitlines() if not line.startswith(("INFO", "WARNING"))]
+        urls = re.findall(r"http://\S+", "\n".join(demo_lines))
+        assert urls[:2] == [f"{base}/book/demo", f"{base}/console/demo"]
+        tokens = dict(re.findall(r"  (\w[\w ]*?) token[^:\n]*:\n\s+(\S+)", printed))
+        page = await new_york.new_page()
+        await page.goto(f"{base}/console/demo")
+        await page.locator("body[data-ready=true]").wait_for()
+        html = await page.content()
+        assert tokens["Instructor"] in html and tokens["Brand admin"] in html
+        await page.get_by_role("button", name="Continue as demo instructor").click()
+        await expect(page.locator("#who")).to_have_text("Signed in as Maya Keller.")
+        await page.reload()
+        await page.get_by_role("button", name="Continue as demo brand admin").click()
+        await expect(page.locator("#who")).to_have_text("Signed in as a brand admin.")
+        await expect(page.get_by_label("Instructor", exact=True).locator("option")).to_have_count(3)

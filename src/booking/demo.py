@@ -125,9 +125,12 @@ def run_demo(*, host: str, port: int) -> int:
 
     base = f"http://{host}:{port}"
     student_token = token(STUDENT_ID, "student@example.com")
+    instructor_token = token(INSTRUCTOR_USER_ID, "maya@example.com")
+    brand_admin_token = token(BRAND_ADMIN_ID, "brand-admin@example.com")
     print(
         f"""
 Booking page: {base}/book/{DEMO_SLUG}   (open it in a browser; "Continue as demo student" to book)
+Coach console: {base}/console/{DEMO_SLUG}   ("Continue as demo instructor" or "... as demo brand admin")
 
 Booking service demo on {settings.database_url}
   Interactive docs: {base}/docs   (press Authorize and paste a token)
@@ -136,9 +139,9 @@ Booking service demo on {settings.database_url}
   Admin token (service role, every brand, creates brands):
     {token(ADMIN_ID, "admin@example.com", role="service_role")}
   Brand admin token (admin of the demo brand only):
-    {token(BRAND_ADMIN_ID, "brand-admin@example.com")}
+    {brand_admin_token}
   Instructor token (Maya Keller, Europe/Berlin):
-    {token(INSTRUCTOR_USER_ID, "maya@example.com")}
+    {instructor_token}
   Student token:
     {student_token}
 
@@ -148,5 +151,7 @@ Booking service demo on {settings.database_url}
     app = create_app(settings)
     # Only the demo offers a ready-made student on its booking page.
     app.state.demo_student_token = student_token
+    # And ready-made instructor (Maya) and brand admin on its coach console.
+    app.state.demo_console_tokens = {"instructor": instructor_token, "brand_admin": brand_admin_token}
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     return 0

@@ -565,9 +565,10 @@ function reasonItem(reason, zone) {
 
 async function loadInsights() {
   if (!$("insights-to").value) {
-    const today = localDate(new Date(), "UTC");
-    $("insights-to").value = today;
-    $("insights-from").value = new Date(Date.parse(`${today}T00:00:00Z`) - 55 * 86400000).toISOString().slice(0, 10);
+    // Eight weeks back and four ahead: what happened, and what is booked.
+    const today = Date.parse(`${localDate(new Date(), "UTC")}T00:00:00Z`);
+    $("insights-from").value = new Date(today - 56 * 86400000).toISOString().slice(0, 10);
+    $("insights-to").value = new Date(today + 27 * 86400000).toISOString().slice(0, 10);
   }
   const params = { from: $("insights-from").value, to: $("insights-to").value };
   const data = await attempt(() => call(`/api/brands/${config.brandId}/insights`, { params }));
