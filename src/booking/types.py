@@ -140,6 +140,8 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(check_printable),
 ]
+# A search of the bookings list: what a client types, never a control character (PostgreSQL refuses NUL).
+SearchText = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_printable)]
 Location = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),

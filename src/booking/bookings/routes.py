@@ -45,7 +45,7 @@ from booking.enums import BookingStatus, PaymentStatus
 from booking.errors import Conflict, Forbidden, InstructorNotInBrand, NotFound, Unauthorized, ValidationFailed
 from booking.notifications.service import reminder_key_matches
 from booking.openapi import errors
-from booking.types import ApiDate, Instant
+from booking.types import ApiDate, Instant, SearchText
 
 router = APIRouter(prefix="/api/bookings", tags=["bookings"])
 IdempotencyKey = Annotated[str | None, Header(description="retries with the same key replay the answer")]
@@ -146,8 +146,8 @@ async def list_bookings(
     instructor_id: Annotated[UUID | None, Query(description="only this instructor's sessions")] = None,
     payment_status: PaymentStatus | None = None,
     q: Annotated[
-        str | None,
-        Query(min_length=1, max_length=100, description="a part of the student's name or email, any case"),
+        SearchText | None,
+        Query(description="a part of the student's name or email, any case (1 to 100 characters)"),
     ] = None,
     order: Annotated[Literal["asc", "desc"], Query(description="by creation; desc: newest first")] = "asc",
 ) -> BookingPage:
