@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.test_booking_page import Site, browser, site, tokyo
+from tests.test_booking_page import Site, browser, page_server, site, tokyo
 
-__all__ = ["browser", "site", "tokyo"]  # fixtures of tests/test_booking_page.py, used here
+__all__ = ["browser", "page_server", "site", "tokyo"]  # fixtures of tests/test_booking_page.py, used here
 
 
 async def test_docs_render_with_no_other_origin_reachable(site: Site, tokyo: Any) -> None:

@@ -8,6 +8,7 @@ origin. Times shown are checked against what the API answers, formatted here wit
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import uuid
@@ -23,6 +24,7 @@ import httpx
 import pytest
 
 from booking.auth import mint_token
+from tests.conftest import BACKENDS, _empty
 from tests.fake_stripe import FakeStripe, fake_stripe
 from tests.loopback import Recorded, Reply, serve
 from tests.servers import booking_process, free_port
@@ -62,6 +64,7 @@ class Site:
     brand_id: str
     instructor_id: str
     embed_port: int  # EMBED_ORIGINS holds http://127.0.0.1:<embed_port>
+    slug: str = "acme"
 
     def token(self, email: str = "student@example.com", student_id: uuid.UUID | None = None) -> str:
         return mint_token(SECRET, sub=str(student_id or uuid.uuid4()), email=email)
@@ -153,10 +156,22 @@ def local_day_and_time(instant: str, zone: ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def page_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server per module and database for the tests that need no settings of their own: each test
+    gets its own brand and instructor on it (`site`), so no test sees another's bookings, and the
+    server's start and stop (three seconds) are paid once, not per test."""
+    database_url = request.getfixturevalue(f"{request.param}_database")
+    asyncio.run(_empty(database_url, request.param))
+    embed_port = free_port()
+    workdir = tmp_path_factory.mktemp("site")
+    with booking_process(["serve"], env=site_env(database_url, embed_port), cwd=workdir) as (base, _, _):
+        yield Server(base, embed_port)
+
+
 @pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
-    with running_site(database_url, tmp_path, {}) as found:
-        yield found
+def site(page_server: Server) -> Site:
+    return seeded_site(page_server.base, page_server.embed_port, f"acme-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
@@ -180,10 +195,14 @@ def paying_site(database_url: str, tmp_path: Path, stripe: FakeStripe) -> Iterat
         yield found
 
 
-@contextmanager
-def running_site(database_url: str, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Site]:
-    embed_port = free_port()
-    env = extra_env | {
+@dataclass(frozen=True)
+class Server:
+    base: str
+    embed_port: int
+
+
+def site_env(database_url: str, embed_port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    return (extra_env or {}) | {
         "DATABASE_URL": database_url,
         "SUPABASE_JWT_SECRET": SECRET,
         "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
@@ -191,20 +210,32 @@ def running_site(database_url: str, tmp_path: Path, extra_env: dict[str, str]) -
         "SIGN_IN_URL": SIGN_IN_URL,
         "EMBED_ORIGINS": f"http://127.0.0.1:{embed_port}",
     }
+
+
+def seeded_site(base: str, embed_port: int, slug: str = "acme") -> Site:
+    """A brand (no pending cap) with Maya Keller, Berlin, Monday to Friday 9:00-17:00, no buffer."""
+    with httpx.Client(base_url=base, headers=SERVICE, timeout=10) as client:
+        brand = client.post("/api/brands", json={"name": "Acme Coaching", "slug": slug}).json()["brand"]
+        client.patch(f"/api/brands/{brand['id']}", json={"settings": {"max_pending_per_student": None}})
+        body = {"name": "Maya Keller", "email": "maya@example.com", "timezone": "Europe/Berlin"}
+        instructor = client.post("/api/instructors", json=body | {"brand_ids": [brand["id"]]}).json()
+        instructor_id = instructor["instructor"]["id"]
+        weekly = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
+        response = client.put(
+            f"/api/instructors/{instructor_id}/availability",
+            json={"brand_id": brand["id"], "weekly": weekly, "settings": {"buffer_minutes": 0}},
+        )
+        assert response.status_code == 200, response.text
+    return Site(base, brand["id"], instructor_id, embed_port, slug)
+
+
+@contextmanager
+def running_site(database_url: str, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Site]:
+    """A server of its own (for settings only some tests have), seeded with the one brand `acme`."""
+    embed_port = free_port()
+    env = site_env(database_url, embed_port, extra_env)
     with booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, _):
-        with httpx.Client(base_url=base, headers=SERVICE, timeout=10) as client:
-            brand = client.post("/api/brands", json={"name": "Acme Coaching", "slug": "acme"}).json()["brand"]
-            client.patch(f"/api/brands/{brand['id']}", json={"settings": {"max_pending_per_student": None}})
-            body = {"name": "Maya Keller", "email": "maya@example.com", "timezone": "Europe/Berlin"}
-            instructor = client.post("/api/instructors", json=body | {"brand_ids": [brand["id"]]}).json()
-            instructor_id = instructor["instructor"]["id"]
-            weekly = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
-            response = client.put(
-                f"/api/instructors/{instructor_id}/availability",
-                json={"brand_id": brand["id"], "weekly": weekly, "settings": {"buffer_minutes": 0}},
-            )
-            assert response.status_code == 200, response.text
-        yield Site(base, brand["id"], instructor_id, embed_port)
+        yield seeded_site(base, embed_port)
 
 
 @pytest.fixture
@@ -217,7 +248,7 @@ async def tokyo(browser: Any) -> AsyncIterator[Any]:
 async def open_page(context: Any, site: Site, token: str | None = None, query: str = "") -> Any:
     page = await context.new_page()
     fragment = f"#access_token={token}" if token else ""
-    await page.goto(f"{site.base}/book/acme{query}{fragment}")
+    await page.goto(f"{site.base}/book/{site.slug}{query}{fragment}")
     await page.locator("body[data-ready=true]").wait_for()
     return page
 
@@ -307,7 +338,7 @@ async def test_a_student_in_tokyo_books_a_berlin_instructor_in_their_own_time(si
     requested: list[str] = []
     page = await tokyo.new_page()
     page.on("request", lambda request: requested.append(request.url))
-    await page.goto(f"{site.base}/book/acme#access_token={token}")
+    await page.goto(f"{site.base}/book/{site.slug}#access_token={token}")
     await page.locator("body[data-ready=true]").wait_for()
     assert "#" not in page.url, "the token leaves the address bar"
     assert (
@@ -422,7 +453,7 @@ async def test_a_student_pays_on_stripe_and_comes_back_confirmed(
     await outcome(page).get_by_role("button", name="Pay €50.00").click()
     await page.wait_for_url(f"{stripe.url}/pay/*")
     await page.get_by_role("button", name="Pay 5000 eur").click()
-    await page.wait_for_url(f"{site.base}/book/acme*")
+    await page.wait_for_url(f"{site.base}/book/{site.slug}*")
     await expect(outcome(page)).to_contain_text("is confirmed")
     assert "session_id" not in page.url and "checkout" not in page.url
     (booking,) = site.bookings()
@@ -635,7 +666,7 @@ window.addEventListener("message", (event) => {{
 
 async def test_an_allowed_origin_frames_the_page_and_gives_it_a_token(site: Site, browser: Any) -> None:
     context = await browser.new_context(timezone_id="Europe/Berlin")
-    with serve(embedder(f"{site.base}/book/acme", site.token()), port=site.embed_port) as server:
+    with serve(embedder(f"{site.base}/book/{site.slug}", site.token()), port=site.embed_port) as server:
         page = await context.new_page()
         await page.goto(server.url)
         await page.locator("body[data-ready=true]").wait_for()  # the framed page posted booking:ready
@@ -649,7 +680,7 @@ async def test_a_forbidden_origin_can_neither_frame_the_page_nor_give_it_a_token
     site: Site, browser: Any
 ) -> None:
     context = await browser.new_context(timezone_id="Europe/Berlin")
-    with serve(embedder(f"{site.base}/book/acme", site.token())) as server:
+    with serve(embedder(f"{site.base}/book/{site.slug}", site.token())) as server:
         page = await context.new_page()
         await page.goto(server.url)
         await page.wait_for_load_state("load")
@@ -659,7 +690,7 @@ async def test_a_forbidden_origin_can_neither_frame_the_page_nor_give_it_a_token
 
         # Opened by that origin instead, the page ignores the messages it sends.
         async with context.expect_page() as opened:
-            await page.evaluate(f"window.booking = window.open({site.base + '/book/acme'!r})")
+            await page.evaluate(f"window.booking = window.open({site.base + '/book/' + site.slug!r})")
         booking_page = await opened.value
         await booking_page.locator("body[data-ready=true]").wait_for()
         await page.evaluate(
@@ -676,7 +707,7 @@ async def test_a_forbidden_origin_can_neither_frame_the_page_nor_give_it_a_token
 
 async def test_headers_html_and_assets(site: Site) -> None:
     with site.api() as client:
-        page = client.get("/book/acme")
+        page = client.get(f"/book/{site.slug}")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         policy = page.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "script-src 'self'" in policy
@@ -688,7 +719,7 @@ async def test_headers_html_and_assets(site: Site) -> None:
 
         missing = client.get("/book/nobody")
         assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
-        assert client.get("/book/acme", params={"instructor": "not-a-uuid"}).status_code == 422
+        assert client.get(f"/book/{site.slug}", params={"instructor": "not-a-uuid"}).status_code == 422
 
         versioned = page.text.split('src="')[1].split('"')[0]
         asset = client.get(versioned)
