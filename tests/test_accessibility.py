@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,12 +19,16 @@ import pytest
 from tests.test_console import (
     CHROMIUM,
     CHROMIUM_FLAGS,
+    Server,
     Site,
+    console_server,
     move_to_the_past,
     next_monday,
     open_console,
-    running_site,
+    seeded_site,
 )
+
+__all__ = ["console_server"]  # a fixture of tests/test_console.py, used here
 
 async_api = pytest.importorskip("playwright.async_api")
 axe_playwright = pytest.importorskip("axe_playwright_python.async_playwright")
@@ -47,14 +50,14 @@ async def browser() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
-    with running_site(database_url, tmp_path) as found:
-        monday = next_monday()
-        maya = found.slots(found.maya, monday, monday)
-        found.book(found.maya, maya[0], "Ana Lima", "ana@example.com")
-        found.book(found.maya, maya[1], "Ben Okafor", "ben@example.org")
-        found.book(found.sam, found.slots(found.sam, monday, monday)[0], "Chloé Martin", "chloe@example.net")
-        yield found
+def site(console_server: Server) -> Site:
+    found = seeded_site(console_server)
+    monday = next_monday()
+    maya = found.slots(found.maya, monday, monday)
+    found.book(found.maya, maya[0], "Ana Lima", "ana@example.com")
+    found.book(found.maya, maya[1], "Ben Okafor", "ben@example.org")
+    found.book(found.sam, found.slots(found.sam, monday, monday)[0], "Chloé Martin", "chloe@example.net")
+    return found
 
 
 @pytest.fixture
@@ -73,7 +76,7 @@ async def assert_no_violations(page: Any, where: str) -> None:
 
 async def test_the_booking_page_has_no_wcag_violations(site: Site, context: Any) -> None:
     page = await context.new_page()
-    await page.goto(f"{site.base}/book/acme#access_token={site.maya_token}")
+    await page.goto(f"{site.base}/book/{site.slug}#access_token={site.maya_token}")
     await page.locator("body[data-ready=true]").wait_for()
     await page.get_by_role("button", name="Maya Keller").click()
     await page.get_by_label("Date", exact=True).fill(str(next_monday()))

@@ -8,12 +8,12 @@ Berlin, checked against what the API answers, formatted here with `zoneinfo`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import pytest
 from booking.auth import mint_token
 from booking.db import Database, parse_database_url
 from booking.models.bookings import Booking
+from tests.conftest import BACKENDS, _empty
 from tests.servers import booking_process
 from tests.support import SECRET, SERVICE, SERVICE_KEY
 
@@ -38,7 +39,6 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOT = Path(__file__).parent.parent / "docs" / "console.png"
 BERLIN = ZoneInfo("Europe/Berlin")
-MAYA_USER, ADMIN_USER, OLGA_USER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 async_api = pytest.importorskip("playwright.async_api")
 expect = async_api.expect
@@ -64,17 +64,22 @@ class Site:
     maya: str
     sam: str
     other_brand_id: str
+    slug: str = "acme"
+    # The users of Maya, the brand admin and Olga (an instructor of the other brand): each site its own.
+    maya_user: uuid.UUID = field(default_factory=uuid.uuid4)
+    admin_user: uuid.UUID = field(default_factory=uuid.uuid4)
+    olga_user: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def token(self, user: uuid.UUID, email: str) -> str:
         return mint_token(SECRET, sub=str(user), email=email)
 
     @property
     def maya_token(self) -> str:
-        return self.token(MAYA_USER, "maya@example.com")
+        return self.token(self.maya_user, "maya@example.com")
 
     @property
     def admin_token(self) -> str:
-        return self.token(ADMIN_USER, "admin@acme.example")
+        return self.token(self.admin_user, "admin@acme.example")
 
     def staff(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, headers=SERVICE, timeout=10)
@@ -110,57 +115,75 @@ class Site:
         return found
 
 
-@contextmanager
-def running_site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+@dataclass(frozen=True)
+class Server:
+    base: str
+    database_url: str
+
+
+def seeded_site(server: Server) -> Site:
+    """Acme (a slug of its own) with Maya Keller (Berlin, her own user) and Sam Rivera (New York), a
+    brand admin, and Other Coaching with Olga Berg; Monday to Friday 9:00-17:00, no buffer."""
+    tag = uuid.uuid4().hex[:8]
+    site = Site(server.base, server.database_url, "", "", "", "", slug=f"acme-{tag}")
+    with httpx.Client(base_url=server.base, headers=SERVICE, timeout=10) as client:
+
+        def brand(name: str, slug: str) -> str:
+            made = client.post("/api/brands", json={"name": name, "slug": slug})
+            assert made.status_code == 201, made.text
+            brand_id: str = made.json()["brand"]["id"]
+            client.patch(f"/api/brands/{brand_id}", json={"settings": {"max_pending_per_student": None}})
+            return brand_id
+
+        def instructor(brand_id: str, name: str, zone: str, user: uuid.UUID | None) -> str:
+            body = {
+                "name": name,
+                "email": f"{name.split()[0].lower()}@example.com",
+                "timezone": zone,
+                "brand_ids": [brand_id],
+                "user_id": None if user is None else str(user),
+            }
+            made = client.post("/api/instructors", json=body)
+            assert made.status_code == 201, made.text
+            instructor_id: str = made.json()["instructor"]["id"]
+            weekly = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
+            saved = client.put(
+                f"/api/instructors/{instructor_id}/availability",
+                json={"brand_id": brand_id, "weekly": weekly, "settings": {"buffer_minutes": 0}},
+            )
+            assert saved.status_code == 200, saved.text
+            return instructor_id
+
+        site.brand_id = brand("Acme Coaching", site.slug)
+        site.maya = instructor(site.brand_id, "Maya Keller", "Europe/Berlin", site.maya_user)
+        site.sam = instructor(site.brand_id, "Sam Rivera", "America/New_York", None)
+        admin = client.post(f"/api/brands/{site.brand_id}/admins", json={"user_id": str(site.admin_user)})
+        assert admin.status_code == 201, admin.text
+        site.other_brand_id = brand("Other Coaching", f"other-{tag}")
+        instructor(site.other_brand_id, "Olga Berg", "Europe/Berlin", site.olga_user)
+    return site
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def console_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server per module and database; each test seeds brands and users of its own on it (`site`)."""
+    database_url = request.getfixturevalue(f"{request.param}_database")
+    asyncio.run(_empty(database_url, request.param))
     env = {
         "DATABASE_URL": database_url,
         "SUPABASE_JWT_SECRET": SECRET,
         "SUPABASE_SERVICE_ROLE_KEY": SERVICE_KEY,
         "LOG_LEVEL": "warning",
     }
-    with booking_process(["serve"], env=env, cwd=tmp_path) as (base, _, _):
-        with httpx.Client(base_url=base, headers=SERVICE, timeout=10) as client:
-
-            def brand(name: str, slug: str) -> str:
-                made = client.post("/api/brands", json={"name": name, "slug": slug})
-                assert made.status_code == 201, made.text
-                brand_id: str = made.json()["brand"]["id"]
-                client.patch(f"/api/brands/{brand_id}", json={"settings": {"max_pending_per_student": None}})
-                return brand_id
-
-            def instructor(brand_id: str, name: str, zone: str, user: uuid.UUID | None) -> str:
-                body = {
-                    "name": name,
-                    "email": f"{name.split()[0].lower()}@example.com",
-                    "timezone": zone,
-                    "brand_ids": [brand_id],
-                    "user_id": None if user is None else str(user),
-                }
-                made = client.post("/api/instructors", json=body)
-                assert made.status_code == 201, made.text
-                instructor_id: str = made.json()["instructor"]["id"]
-                weekly = [{"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(1, 6)]
-                saved = client.put(
-                    f"/api/instructors/{instructor_id}/availability",
-                    json={"brand_id": brand_id, "weekly": weekly, "settings": {"buffer_minutes": 0}},
-                )
-                assert saved.status_code == 200, saved.text
-                return instructor_id
-
-            acme = brand("Acme Coaching", "acme")
-            maya = instructor(acme, "Maya Keller", "Europe/Berlin", MAYA_USER)
-            sam = instructor(acme, "Sam Rivera", "America/New_York", None)
-            admin = client.post(f"/api/brands/{acme}/admins", json={"user_id": str(ADMIN_USER)})
-            assert admin.status_code == 201, admin.text
-            other = brand("Other Coaching", "other")
-            instructor(other, "Olga Berg", "Europe/Berlin", OLGA_USER)
-        yield Site(base, database_url, acme, maya, sam, other)
+    with booking_process(["serve"], env=env, cwd=tmp_path_factory.mktemp("console")) as (base, _, _):
+        yield Server(base, database_url)
 
 
 @pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
-    with running_site(database_url, tmp_path) as found:
-        yield found
+def site(console_server: Server) -> Site:
+    return seeded_site(console_server)
 
 
 @pytest.fixture
@@ -172,7 +195,7 @@ async def new_york(browser: Any) -> AsyncIterator[Any]:
 
 async def open_console(context: Any, site: Site, token: str) -> Any:
     page = await context.new_page()
-    await page.goto(f"{site.base}/console/acme#access_token={token}")
+    await page.goto(f"{site.base}/console/{site.slug}#access_token={token}")
     await page.locator("body[data-ready=true]").wait_for()
     return page
 
@@ -420,16 +443,16 @@ async def test_a_brand_admin_filters_by_instructor_and_searches_by_email(site: S
 
 
 async def test_an_instructor_of_another_brand_is_refused(site: Site, new_york: Any) -> None:
-    page = await open_console(new_york, site, site.token(OLGA_USER, "olga@example.com"))
+    page = await open_console(new_york, site, site.token(site.olga_user, "olga@example.com"))
     await expect(status(page)).to_have_text(
         "only an instructor or an admin of this brand may use its console"
     )
     assert await page.get_by_role("tab", name="Bookings").is_hidden()
     async with httpx.AsyncClient(base_url=site.base, timeout=10) as client:
-        token = site.token(OLGA_USER, "olga@example.com")
-        refused = await client.get("/console/acme/me", headers={"Authorization": f"Bearer {token}"})
+        token = site.token(site.olga_user, "olga@example.com")
+        refused = await client.get(f"/console/{site.slug}/me", headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 403
-        assert (await client.get("/console/acme/me")).status_code == 401
+        assert (await client.get(f"/console/{site.slug}/me")).status_code == 401
         missing = await client.get("/console/nobody/me", headers={"Authorization": f"Bearer {token}"})
         assert missing.status_code == 404
         # Her token against this brand's schedule: the API's own refusal.
@@ -443,8 +466,8 @@ async def test_an_instructor_of_another_brand_is_refused(site: Site, new_york: A
 
 async def test_console_headers_and_html(site: Site) -> None:
     async with httpx.AsyncClient(base_url=site.base, timeout=10) as client:
-        page = await client.get("/console/acme")
-        booking_page = await client.get("/book/acme")
+        page = await client.get(f"/console/{site.slug}")
+        booking_page = await client.get(f"/book/{site.slug}")
         missing = await client.get("/console/nobody")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
