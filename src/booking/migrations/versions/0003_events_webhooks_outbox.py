@@ -1,4 +1,4 @@
-"""Events, webhook endpoints and deliveries, and the outbox of messages (SPEC §12).
+"""Events, webhook endpoints and deliveries, and the outbox of messages.
 
 Revision ID: 0003
 Revises: 0002

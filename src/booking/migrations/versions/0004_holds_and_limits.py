@@ -1,4 +1,4 @@
-"""Payment holds and booking limits (SPEC §9, §10).
+"""Payment holds and booking limits.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Reschedule (SPEC §11): the cutoff setting, the move count, the calendar sequence, moves in history.
+"""Reschedule: the cutoff setting, the move count, the calendar sequence, moves in history.
 
 Revision ID: 0005
 Revises: 0004

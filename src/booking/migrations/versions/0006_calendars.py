@@ -1,4 +1,4 @@
-"""Calendars (SPEC §13): the instructor's feed, their busy calendars and the busy time read from them.
+"""Calendars: the instructor's feed, their busy calendars and the busy time read from them.
 
 Revision ID: 0006
 Revises: 0005
