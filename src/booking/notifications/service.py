@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -19,6 +19,7 @@ from booking.notifications import messages
 from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.notifier import Notifier, Outgoing
 from booking.notifications.outbox import FALLBACK_NOT_NEEDED
+from booking.notifications.providers import Email, Sms
 from booking.notifications.results import Delivery, skipped
 from booking.scheduling import Interval
 
@@ -48,29 +49,39 @@ class BookingMessages:
         return any(item.waiting for item in self.all)
 
 
+def _student_and_instructor(
+    notifier: Notifier,
+    session: BookedSession,
+    parties: Parties,
+    kinds: tuple[NotificationKind, NotificationKind],
+    compose: tuple[Callable[[], Email], Callable[[], Sms], Callable[[], Email]],
+) -> BookingMessages:
+    """An email and an SMS to the student and an email to the instructor, logged against `session`:
+    `kinds` are the student's and the instructor's, `compose` writes the three."""
+    student_kind, instructor_kind = kinds
+    student_email, sms, instructor_email = compose
+    return BookingMessages(
+        student_email=notifier.email_to(session.id, student_kind, session.student_email, student_email),
+        student_sms=notifier.sms_to(session.id, student_kind, session.student_phone, sms),
+        instructor_email=notifier.email_to(
+            session.id, instructor_kind, parties.instructor_email, instructor_email, Audience.INSTRUCTOR
+        ),
+    )
+
+
 def booking_created_messages(
     notifier: Notifier, booking: BookedSession, parties: Parties, now: datetime
 ) -> BookingMessages:
     """An email (with the .ics) and an SMS to the student, an email to the instructor."""
-    return BookingMessages(
-        student_email=notifier.email_to(
-            booking.id,
-            NotificationKind.BOOKING_CREATED,
-            booking.student_email,
+    return _student_and_instructor(
+        notifier,
+        booking,
+        parties,
+        (NotificationKind.BOOKING_CREATED, NotificationKind.BOOKING_CREATED_INSTRUCTOR),
+        (
             lambda: messages.booking_created_student_email(booking, parties, now),
-        ),
-        student_sms=notifier.sms_to(
-            booking.id,
-            NotificationKind.BOOKING_CREATED,
-            booking.student_phone,
             lambda: messages.booking_created_sms(booking, parties),
-        ),
-        instructor_email=notifier.email_to(
-            booking.id,
-            NotificationKind.BOOKING_CREATED_INSTRUCTOR,
-            parties.instructor_email,
             lambda: messages.booking_created_instructor_email(booking, parties),
-            Audience.INSTRUCTOR,
         ),
     )
 
@@ -78,26 +89,16 @@ def booking_created_messages(
 def booking_moved_messages(
     notifier: Notifier, booking: BookedSession, previous: Interval, parties: Parties, now: datetime
 ) -> BookingMessages:
-    """The same three for a reschedule, each naming the old and the new time (SPEC §11)."""
-    return BookingMessages(
-        student_email=notifier.email_to(
-            booking.id,
-            NotificationKind.BOOKING_RESCHEDULED,
-            booking.student_email,
+    """The same three for a reschedule, each naming the old and the new time."""
+    return _student_and_instructor(
+        notifier,
+        booking,
+        parties,
+        (NotificationKind.BOOKING_RESCHEDULED, NotificationKind.BOOKING_RESCHEDULED_INSTRUCTOR),
+        (
             lambda: messages.booking_moved_student_email(booking, previous, parties, now),
-        ),
-        student_sms=notifier.sms_to(
-            booking.id,
-            NotificationKind.BOOKING_RESCHEDULED,
-            booking.student_phone,
             lambda: messages.booking_moved_sms(booking, previous, parties),
-        ),
-        instructor_email=notifier.email_to(
-            booking.id,
-            NotificationKind.BOOKING_RESCHEDULED_INSTRUCTOR,
-            parties.instructor_email,
             lambda: messages.booking_moved_instructor_email(booking, previous, parties),
-            Audience.INSTRUCTOR,
         ),
     )
 
@@ -107,26 +108,15 @@ def series_created_messages(
 ) -> BookingMessages:
     """A new series: one email to the student (every occurrence, one .ics of them all), one SMS (the
     first time and the count), one email to the instructor; logged against the first occurrence."""
-    first = sessions[0]
-    return BookingMessages(
-        student_email=notifier.email_to(
-            first.id,
-            NotificationKind.SERIES_CREATED,
-            first.student_email,
+    return _student_and_instructor(
+        notifier,
+        sessions[0],
+        parties,
+        (NotificationKind.SERIES_CREATED, NotificationKind.SERIES_CREATED_INSTRUCTOR),
+        (
             lambda: messages.series_created_student_email(sessions, parties, now),
-        ),
-        student_sms=notifier.sms_to(
-            first.id,
-            NotificationKind.SERIES_CREATED,
-            first.student_phone,
             lambda: messages.series_created_sms(sessions, parties),
-        ),
-        instructor_email=notifier.email_to(
-            first.id,
-            NotificationKind.SERIES_CREATED_INSTRUCTOR,
-            parties.instructor_email,
             lambda: messages.series_created_instructor_email(sessions, parties),
-            Audience.INSTRUCTOR,
         ),
     )
 
