@@ -1,5 +1,6 @@
 // The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
 import { api, ApiError } from "./api.js";
+import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
 import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneChoices } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
@@ -14,13 +15,6 @@ const state = {
   preview: null, // a weekly series previewed: { body, occurrences }, until anything it was asked with changes
   passes: [], // the signed-in student's passes of this brand, as the API last listed them
 };
-
-function element(tag, { dataset = {}, ...properties } = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), properties);
-  Object.assign(node.dataset, dataset); // `dataset` itself cannot be assigned
-  node.append(...children);
-  return node;
-}
 
 function say(message) {
   $("outcome").textContent = message;
@@ -50,25 +44,6 @@ function signIn(token) {
   $("sign-in").replaceChildren();
   loadMine();
   loadPasses();
-}
-
-function tokenFromFragment() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get("access_token");
-  if (token) {
-    // As Supabase Auth's redirect leaves it; the address bar (and history) should not keep it.
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  return token;
-}
-
-function listenForEmbedder() {
-  window.addEventListener("message", (event) => {
-    if (!config.embedOrigins.includes(event.origin)) return; // anyone else's messages are ignored
-    const data = event.data;
-    if (data && data.type === "booking:token" && typeof data.token === "string") signIn(data.token);
-  });
-  if (window.parent !== window) window.parent.postMessage({ type: "booking:ready" }, "*");
 }
 
 function explainSignIn() {
@@ -110,12 +85,6 @@ async function chooseInstructor(id) {
   state.instructorId = id;
   for (const button of $("instructors").children) button.setAttribute("aria-pressed", String(button.dataset.id === id));
   await Promise.all([loadSlots(), showPrice(id)]);
-}
-
-// Amounts come in the currency's smallest unit (cents; yen): Intl knows how many digits that unit has.
-function money(amount, currency) {
-  const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() });
-  return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
 }
 
 async function showPrice(id) {
@@ -652,7 +621,7 @@ function setUpControls() {
 
 async function start() {
   setUpControls();
-  listenForEmbedder();
+  listenForEmbedder(config.embedOrigins, signIn);
   const token = tokenFromFragment();
   if (token) signIn(token);
   else if (config.demoToken) explainSignIn();

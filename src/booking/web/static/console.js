@@ -2,6 +2,7 @@
 // Every change goes through the public API with the signed-in user's token; what the API refuses is
 // shown as it words it, in the status region.
 import { api, ApiError } from "./api.js";
+import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
 import { dayAndTime, hhmm, localDate } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
@@ -16,14 +17,6 @@ const state = {
   cursor: null, // the bookings list's next page
   availability: null, // the chosen instructor's, as GET …/availability last answered
 };
-
-function element(tag, { dataset = {}, attributes = {}, ...properties } = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), properties);
-  Object.assign(node.dataset, dataset);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
 
 function say(message) {
   $("status").textContent = message;
@@ -45,21 +38,6 @@ function call(path, options = {}) {
 }
 
 // --- signing in ------------------------------------------------------------------------------------
-
-function tokenFromFragment() {
-  const token = new URLSearchParams(location.hash.slice(1)).get("access_token");
-  if (token) history.replaceState(null, "", location.pathname + location.search);
-  return token;
-}
-
-function listenForEmbedder() {
-  window.addEventListener("message", (event) => {
-    if (!config.embedOrigins.includes(event.origin)) return;
-    const data = event.data;
-    if (data && data.type === "booking:token" && typeof data.token === "string") signIn(data.token);
-  });
-  if (window.parent !== window) window.parent.postMessage({ type: "booking:ready" }, "*");
-}
 
 function offerSignIn() {
   const parts = [element("p", { textContent: "Sign in as an instructor or an admin of this brand." })];
@@ -145,11 +123,6 @@ const LISTS = {
 };
 
 const STATUS_WORDS = { pending: "Pending", confirmed: "Confirmed", completed: "Completed", cancelled: "Cancelled", no_show: "No-show" };
-
-function money(amount, currency) {
-  const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() });
-  return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
-}
 
 function fractionDigits() {
   return new Intl.NumberFormat(undefined, { style: "currency", currency: config.currency.toUpperCase() }).resolvedOptions().maximumFractionDigits;
@@ -680,7 +653,7 @@ function setUpControls() {
 
 async function start() {
   setUpControls();
-  listenForEmbedder();
+  listenForEmbedder(config.embedOrigins, signIn);
   const token = tokenFromFragment();
   if (token) await signIn(token);
   else offerSignIn();
