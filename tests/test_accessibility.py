@@ -7,7 +7,6 @@ a brand admin, a few bookings so that every list, table and chart has something 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,9 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.test_booking_page import browser
 from tests.test_console import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     Server,
     Site,
     console_server,
@@ -28,25 +26,13 @@ from tests.test_console import (
     seeded_site,
 )
 
-__all__ = ["console_server"]  # a fixture of tests/test_console.py, used here
+__all__ = ["browser", "console_server"]  # fixtures of tests/test_booking_page.py and test_console.py
 
 async_api = pytest.importorskip("playwright.async_api")
 axe_playwright = pytest.importorskip("axe_playwright_python.async_playwright")
 expect = async_api.expect
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (one stat, before anything runs)
-        if os.environ.get("CI"):
-            pytest.fail("chromium must be installed in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -28,32 +28,15 @@ from booking.models.bookings import Booking
 from tests.conftest import BACKENDS, _empty
 from tests.servers import booking_process
 from tests.support import SECRET, SERVICE, SERVICE_KEY
+from tests.test_booking_page import browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+__all__ = ["browser"]  # the fixture of tests/test_booking_page.py, used here
+
 SCREENSHOT = Path(__file__).parent.parent / "docs" / "console.png"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 async_api = pytest.importorskip("playwright.async_api")
 expect = async_api.expect
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (one stat, before anything runs)
-        if os.environ.get("CI"):
-            pytest.fail("chromium must be installed in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
 
 
 @dataclass
