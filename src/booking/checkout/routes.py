@@ -34,6 +34,17 @@ from booking.packages.schemas import PassOut
 from booking.payments.signature import secrets_of
 
 router = APIRouter(tags=["payments"])
+# What a checkout (of a booking, a series or a pass) and its refresh can answer.
+CHECKOUT_ERRORS = errors(
+    PaymentsNotConfigured,
+    NothingToPay,
+    InvalidTransition,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    PaymentProviderFailed,
+)
+REFRESH_ERRORS = errors(PaymentsNotConfigured, Unauthorized, Forbidden, NotFound, PaymentProviderFailed)
 
 
 def return_to(request: Request, public_base_url: str | None, embedding: str) -> service.ReturnTo:
@@ -47,15 +58,7 @@ def return_to(request: Request, public_base_url: str | None, embedding: str) -> 
 @router.post(
     "/api/bookings/{booking_id}/checkout",
     response_model=CheckoutOut,
-    responses=errors(
-        PaymentsNotConfigured,
-        NothingToPay,
-        InvalidTransition,
-        Forbidden,
-        NotFound,
-        ValidationFailed,
-        PaymentProviderFailed,
-    ),
+    responses=CHECKOUT_ERRORS,
 )
 async def checkout(
     booking_id: UUID,
@@ -76,7 +79,7 @@ async def checkout(
     "/api/bookings/{booking_id}/checkout/refresh",
     dependencies=[PUBLIC],
     response_model=dict[str, BookingOut | PayerView],
-    responses=errors(PaymentsNotConfigured, Unauthorized, Forbidden, NotFound, PaymentProviderFailed),
+    responses=REFRESH_ERRORS,
 )
 async def refresh_checkout(
     booking_id: UUID,
@@ -115,21 +118,7 @@ async def stripe_webhook(
     return {"received": True}
 
 
-PROGRAM_CHECKOUT_ERRORS = errors(
-    PaymentsNotConfigured,
-    NothingToPay,
-    InvalidTransition,
-    Forbidden,
-    NotFound,
-    ValidationFailed,
-    PaymentProviderFailed,
-)
-REFRESH_ERRORS = errors(PaymentsNotConfigured, Unauthorized, Forbidden, NotFound, PaymentProviderFailed)
-
-
-@router.post(
-    "/api/series/{series_id}/checkout", response_model=CheckoutOut, responses=PROGRAM_CHECKOUT_ERRORS
-)
+@router.post("/api/series/{series_id}/checkout", response_model=CheckoutOut, responses=CHECKOUT_ERRORS)
 async def series_checkout(
     series_id: UUID,
     request: Request,
@@ -163,7 +152,7 @@ async def refresh_series_checkout(
     return {"series": found}
 
 
-@router.post("/api/passes/{pass_id}/checkout", response_model=CheckoutOut, responses=PROGRAM_CHECKOUT_ERRORS)
+@router.post("/api/passes/{pass_id}/checkout", response_model=CheckoutOut, responses=CHECKOUT_ERRORS)
 async def pass_checkout(
     pass_id: UUID,
     request: Request,
