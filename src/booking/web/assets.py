@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from booking.i18n import catalogue_json
+from booking.types import LOCALES
+
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -30,8 +34,15 @@ def assets() -> dict[str, Asset]:
         suffix = "." + entry.name.rsplit(".", 1)[-1]
         if entry.is_file() and suffix in MEDIA_TYPES:
             body = entry.read_bytes()
-            found[entry.name] = Asset(body, MEDIA_TYPES[suffix], hashlib.sha256(body).hexdigest()[:16])
+            found[entry.name] = _asset(body, MEDIA_TYPES[suffix])
+    # The language catalogues, as `locale-<code>.json`: the Language select fetches one to switch.
+    for code in LOCALES:
+        found[f"locale-{code}.json"] = _asset(catalogue_json(code), JSON)
     return found
+
+
+def _asset(body: bytes, media_type: str) -> Asset:
+    return Asset(body, media_type, hashlib.sha256(body).hexdigest()[:16])
 
 
 def asset_url(name: str) -> str:

@@ -22,6 +22,7 @@ from booking.brands.repository import brand_by_slug
 from booking.errors import Forbidden, NotFound
 from booking.instructors.repository import link_of
 from booking.web.assets import asset_url
+from booking.web.texts import fill_texts, html_attributes, i18n_values, language_config, language_select
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class ConsoleConfig:
     embed_origins: list[str]
     demo_instructor_token: str | None  # only `booking demo` sets them: its two sign-in buttons
     demo_brand_admin_token: str | None
+    locale: str  # the page's language, as `page_locale` chose it
 
     def as_json(self) -> str:
         data: dict[str, Any] = {
@@ -45,6 +47,7 @@ class ConsoleConfig:
             "embedOrigins": self.embed_origins,
             "demoInstructorToken": self.demo_instructor_token,
             "demoBrandAdminToken": self.demo_brand_admin_token,
+            **language_config(self.locale, "common", "error", "console"),
         }
         return json.dumps(data).replace("<", "\\u003c")
 

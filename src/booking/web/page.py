@@ -3,12 +3,12 @@ inline script, so the Content-Security-Policy can forbid them all."""
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from booking.web.assets import asset_url
+from booking.web.texts import fill_texts, html_attributes, i18n_values, language_config, language_select
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class PageConfig:
     sign_in_url: str | None
     embed_origins: list[str]
     demo_token: str | None  # only `booking demo` sets it: "Continue as demo student"
+    locale: str  # the page's language, as `page_locale` chose it
     payments: bool = False  # online payment (Stripe) is on: pending priced bookings show Pay
 
     def as_json(self) -> str:
@@ -34,68 +35,72 @@ class PageConfig:
             "embedOrigins": self.embed_origins,
             "demoToken": self.demo_token,
             "payments": self.payments,
+            **language_config(self.locale, "common", "error", "page"),
         }
         # `<` escaped, so that no value can close the data block.
         return json.dumps(data).replace("<", "\\u003c")
 
 
 def booking_page(config: PageConfig) -> str:
-    name = html.escape(config.brand_name)
-    return f"""<!doctype html>
-<html lang="en">
+    brand = i18n_values(brand=config.brand_name)
+    template = f"""<!doctype html>
+<html {html_attributes(config.locale)}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Book a session: {name}</title>
+<title data-i18n="page.title"{brand}></title>
 <link rel="stylesheet" href="{asset_url("style.css")}">
 <script type="module" src="{asset_url("app.js")}"></script>
 </head>
 <body>
 <main>
-<h1>Book a session with {name}</h1>
+<header class="top">
+<h1 data-i18n="page.heading"{brand}></h1>
+{language_select(config.locale)}
+</header>
 <section aria-labelledby="instructors-heading">
-<h2 id="instructors-heading">Instructor</h2>
+<h2 id="instructors-heading" data-i18n="page.instructor"></h2>
 <div id="instructors" class="choices"></div>
 <p id="price" hidden></p>
 </section>
 <section aria-labelledby="when-heading">
-<h2 id="when-heading">When</h2>
+<h2 id="when-heading" data-i18n="page.when"></h2>
 <div class="fields">
-<div class="field"><label for="date">Date</label>
+<div class="field"><label for="date" data-i18n="page.date"></label>
 <input type="date" id="date" name="date"></div>
-<div class="field"><label for="timezone">Time zone</label>
+<div class="field"><label for="timezone" data-i18n="page.time_zone"></label>
 <select id="timezone" name="timezone"></select></div>
 </div>
 <div id="slots" class="choices" aria-live="polite"></div>
 </section>
 <section aria-labelledby="you-heading">
-<h2 id="you-heading">You</h2>
+<h2 id="you-heading" data-i18n="page.you"></h2>
 <form id="booking-form" novalidate>
 <div class="fields">
-<div class="field"><label for="name">Name</label>
+<div class="field"><label for="name" data-i18n="page.name"></label>
 <input type="text" id="name" name="name" autocomplete="name"></div>
-<div class="field"><label for="email">Email</label>
+<div class="field"><label for="email" data-i18n="page.email"></label>
 <input type="email" id="email" name="email" autocomplete="email"></div>
-<div class="field"><label for="phone">Phone</label>
-<input type="tel" id="phone" name="phone" autocomplete="tel" placeholder="optional"></div>
+<div class="field"><label for="phone" data-i18n="page.phone"></label>
+<input type="tel" id="phone" name="phone" autocomplete="tel" data-i18n-placeholder="page.optional"></div>
 </div>
 <p id="chosen"></p>
 <div id="weekly-box" class="fields">
 <div class="check"><input type="checkbox" id="weekly" name="weekly">
-<label for="weekly">Weekly</label></div>
-<div class="field" id="sessions-field" hidden><label for="sessions">Sessions</label>
+<label for="weekly" data-i18n="page.weekly"></label></div>
+<div class="field" id="sessions-field" hidden><label for="sessions" data-i18n="page.sessions"></label>
 <input type="number" id="sessions" name="sessions" min="2" max="52" value="4" inputmode="numeric"></div>
 </div>
-<div class="field" id="pay-with-field" hidden><label for="pay-with">Pay with</label>
+<div class="field" id="pay-with-field" hidden><label for="pay-with" data-i18n="page.pay_with"></label>
 <select id="pay-with" name="pay_with"></select></div>
-<button type="submit" id="book">Book</button>
+<button type="submit" id="book" data-i18n="page.book"></button>
 <div id="sign-in" hidden></div>
 </form>
 <div id="series" aria-live="polite" hidden></div>
 <div id="outcome" role="status"></div>
 </section>
 <section id="mine" aria-labelledby="mine-heading" hidden>
-<h2 id="mine-heading">My bookings</h2>
+<h2 id="mine-heading" data-i18n="page.my_bookings"></h2>
 <ul id="my-bookings"></ul>
 </section>
 </main>
@@ -103,16 +108,19 @@ def booking_page(config: PageConfig) -> str:
 </body>
 </html>
 """
+    return fill_texts(template, config.locale)
 
 
-def not_found_page(slug: str) -> str:
-    return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Not found</title>
+def not_found_page(slug: str, locale: str) -> str:
+    template = f"""<!doctype html>
+<html {html_attributes(locale)}>
+<head><meta charset="utf-8"><title data-i18n="common.not_found"></title>
 <link rel="stylesheet" href="{asset_url("style.css")}"></head>
-<body><main><h1>Not found</h1><p>There is no page called {html.escape(slug)}.</p></main></body>
+<body><main><h1 data-i18n="common.not_found"></h1>
+<p data-i18n="common.no_such_page"{i18n_values(slug=slug)}></p></main></body>
 </html>
 """
+    return fill_texts(template, locale)
 
 
 def page_headers(embed_origins: list[str]) -> dict[str, str]:

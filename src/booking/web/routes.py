@@ -10,6 +10,7 @@ from booking.brands.repository import brand_by_slug
 from booking.config import origin_list
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.http import conditional_response
+from booking.i18n import DEFAULT_LOCALE, page_locale
 from booking.web.assets import assets
 from booking.web.console import ConsoleConfig, console_page, console_role
 from booking.web.page import PageConfig, booking_page, not_found_page, page_headers
@@ -32,21 +33,30 @@ async def asset(
     return conditional_response(found.body, found.media_type, found.etag, cache, if_none_match)
 
 
+# `?lang=` on a page: one of the supported locales (any other value is passed over, not refused).
+Lang = Annotated[str | None, Query(max_length=35)]
+AcceptLanguage = Annotated[str | None, Header(max_length=1000)]
+
+
 @router.get("/book/{brand_slug}", response_class=HTMLResponse, dependencies=[PUBLIC])
 async def page(
     brand_slug: str,
     request: Request,
     ctx: Context,
     instructor: Annotated[UUID | None, Query()] = None,
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
-    """The booking page of a brand; `?instructor=` preselects one of its instructors."""
+    """The booking page of a brand; `?instructor=` preselects one of its instructors, `?lang=` its
+    language (else the browser's, else the brand's)."""
     origins = origin_list(ctx.settings.embed_origins)
     headers = page_headers(origins)
     async with ctx.db.transaction(write=False) as session:
         brand = await brand_by_slug(session, brand_slug)
     if brand is None:
+        locale = page_locale(lang, accept_language, DEFAULT_LOCALE)
         return HTMLResponse(
-            not_found_page(brand_slug), status_code=status.HTTP_404_NOT_FOUND, headers=headers
+            not_found_page(brand_slug, locale), status_code=status.HTTP_404_NOT_FOUND, headers=headers
         )
     config = PageConfig(
         brand_id=str(brand.id),
@@ -57,21 +67,29 @@ async def page(
         sign_in_url=ctx.settings.sign_in_url,
         embed_origins=origins,
         demo_token=getattr(request.app.state, "demo_student_token", None),
+        locale=page_locale(lang, accept_language, brand.locale),
         payments=ctx.payments is not None,
     )
     return HTMLResponse(booking_page(config), headers=headers)
 
 
 @router.get("/console/{brand_slug}", response_class=HTMLResponse, dependencies=[PUBLIC])
-async def console(brand_slug: str, request: Request, ctx: Context) -> HTMLResponse:
+async def console(
+    brand_slug: str,
+    request: Request,
+    ctx: Context,
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
     """The coach console of a brand: its instructors' and admins' page (they sign in on it)."""
     origins = origin_list(ctx.settings.embed_origins)
     headers = page_headers(origins)
     async with ctx.db.transaction(write=False) as session:
         brand = await brand_by_slug(session, brand_slug)
     if brand is None:
+        locale = page_locale(lang, accept_language, DEFAULT_LOCALE)
         return HTMLResponse(
-            not_found_page(brand_slug), status_code=status.HTTP_404_NOT_FOUND, headers=headers
+            not_found_page(brand_slug, locale), status_code=status.HTTP_404_NOT_FOUND, headers=headers
         )
     demo = getattr(request.app.state, "demo_console_tokens", None) or {}
     config = ConsoleConfig(
@@ -83,6 +101,7 @@ async def console(brand_slug: str, request: Request, ctx: Context) -> HTMLRespon
         embed_origins=origins,
         demo_instructor_token=demo.get("instructor"),
         demo_brand_admin_token=demo.get("brand_admin"),
+        locale=page_locale(lang, accept_language, brand.locale),
     )
     return HTMLResponse(console_page(config), headers=headers)
 

@@ -1,9 +1,11 @@
 // The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
 import { api, ApiError } from "./api.js";
+import { startLanguage } from "./i18n.js";
 import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
 import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneChoices } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
+startLanguage(config);
 const $ = (id) => document.getElementById(id);
 
 const state = {

@@ -2,10 +2,12 @@
 // Every change goes through the public API with the signed-in user's token; what the API refuses is
 // shown as it words it, in the status region.
 import { api, ApiError } from "./api.js";
+import { startLanguage } from "./i18n.js";
 import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
 import { dayAndTime, hhmm, localDate } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
+startLanguage(config);
 const $ = (id) => document.getElementById(id);
 
 const state = {
