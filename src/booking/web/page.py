@@ -94,6 +94,7 @@ def booking_page(config: PageConfig) -> str:
 <div class="field" id="pay-with-field" hidden><label for="pay-with" data-i18n="page.pay_with"></label>
 <select id="pay-with" name="pay_with"></select></div>
 <button type="submit" id="book" data-i18n="page.book"></button>
+<button type="button" id="keep" data-i18n="page.keep_old_time" hidden></button>
 <div id="sign-in" hidden></div>
 </form>
 <div id="series" aria-live="polite" hidden></div>

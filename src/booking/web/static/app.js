@@ -1,8 +1,10 @@
 // The booking page (SPEC §14): instructor -> date and zone -> a free slot -> Book, and My bookings.
+// Every text it writes is the page's language's (`t("page.…")`), and is written again, from what the page
+// last showed, when the Language select switches the language in place (SPEC §19).
 import { api, ApiError } from "./api.js";
-import { startLanguage } from "./i18n.js";
+import { currentLocale, errorText, onLocaleChange, startLanguage, t } from "./i18n.js";
 import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
-import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, zoneChoices } from "./time.js";
+import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate, weekdayDate, zoneChoices } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 startLanguage(config);
@@ -12,18 +14,40 @@ const state = {
   token: null, // in memory only: never stored, never in a URL
   instructors: [],
   instructorId: null,
+  price: null, // the chosen instructor's availability settings, once read (their price and session length)
+  slots: null, // what the slot list shows: { slots, next } or { error }, null for nothing
   slot: null, // the chosen slot's starts_at
   moving: null, // the booking being rescheduled
   preview: null, // a weekly series previewed: { body, occurrences }, until anything it was asked with changes
   passes: [], // the signed-in student's passes of this brand, as the API last listed them
+  mine: null, // the student's upcoming bookings as last listed (or the error listing them), once signed in
+  signIn: false, // the explanation of signing in is shown
+  outcome: () => [], // writes the outcome region's text (and buttons) in the language of the moment
 };
 
+// The outcome region says `message`: a function writing it (text, or text and elements), so that a
+// switch of language writes it again.
 function say(message) {
-  $("outcome").textContent = message;
+  state.outcome = typeof message === "function" ? message : () => message;
+  $("outcome").replaceChildren(...[state.outcome()].flat());
+}
+
+// An error's text: an API error by its code, in the page's language (the API's own messages are English).
+function failure(error) {
+  return errorText(error instanceof ApiError ? error : { code: "internal_error", status: 0 });
 }
 
 function zone() {
   return $("timezone").value;
+}
+
+function statusWord(status) {
+  return ["pending", "confirmed", "completed", "cancelled", "no_show"].includes(status) ? t(`page.status_${status}`) : status;
+}
+
+// A list of times in the language's own way ("A, B and C", "A、B、C").
+function listed(items) {
+  return new Intl.ListFormat(currentLocale(), { type: "conjunction" }).format(items);
 }
 
 // --- signing in ------------------------------------------------------------------------------------
@@ -42,24 +66,34 @@ function signIn(token) {
   const claims = tokenClaims(token);
   if (claims.email && !$("email").value) $("email").value = claims.email;
   if (claims.phone && !$("phone").value) $("phone").value = claims.phone;
-  $("sign-in").hidden = true;
-  $("sign-in").replaceChildren();
+  state.signIn = false;
+  renderSignIn();
   loadMine();
   loadPasses();
 }
 
 function explainSignIn() {
+  state.signIn = true;
+  renderSignIn();
+}
+
+function renderSignIn() {
   const box = $("sign-in");
-  const parts = [element("p", { textContent: "Sign in to book: your booking is made in your name." })];
+  box.hidden = !state.signIn;
+  if (!state.signIn) {
+    box.replaceChildren();
+    return;
+  }
+  const parts = [element("p", { textContent: t("page.sign_in_explained") })];
   if (config.signInUrl) {
     const back = encodeURIComponent(location.href);
-    parts.push(element("a", { href: `${config.signInUrl}${config.signInUrl.includes("?") ? "&" : "?"}redirect_to=${back}`, textContent: "Sign in" }));
+    const href = `${config.signInUrl}${config.signInUrl.includes("?") ? "&" : "?"}redirect_to=${back}`;
+    parts.push(element("a", { href, textContent: t("common.sign_in") }));
   }
   if (config.demoToken) {
-    parts.push(element("button", { type: "button", textContent: "Continue as demo student", onclick: () => signIn(config.demoToken) }));
+    parts.push(element("button", { type: "button", textContent: t("page.demo_student"), onclick: () => signIn(config.demoToken) }));
   }
   box.replaceChildren(...parts);
-  box.hidden = false;
 }
 
 // --- instructors, date, zone, slots ---------------------------------------------------------------
@@ -90,25 +124,32 @@ async function chooseInstructor(id) {
 }
 
 async function showPrice(id) {
-  const box = $("price");
   let settings;
   try {
     ({ settings } = await api(`/api/instructors/${id}/availability`, { params: { brand_id: config.brandId } }));
   } catch {
-    box.hidden = true; // the price is shown again once it can be read; booking does not depend on it
-    return;
+    settings = null; // the price is shown again once it can be read; booking does not depend on it
   }
   if (state.instructorId !== id) return; // another instructor was chosen meanwhile
+  state.price = settings;
+  renderPrice();
+}
+
+function renderPrice() {
+  const box = $("price");
+  const settings = state.price;
+  box.hidden = settings === null;
+  if (settings === null) return;
   const amount = settings.price_amount;
-  const each = `${settings.session_minutes}-minute session`;
-  box.hidden = false;
-  if (amount === null) box.textContent = `${each[0].toUpperCase()}${each.slice(1)}s`;
-  else box.textContent = amount === 0 ? `Free ${each}` : `Price: ${money(amount, config.currency)} for a ${each}`;
+  const count = settings.session_minutes;
+  if (amount === null) box.textContent = t("page.session_length", { count });
+  else if (amount === 0) box.textContent = t("page.price_free", { count });
+  else box.textContent = t("page.price", { count, price: money(amount, config.currency) });
 }
 
 function instructorName(id) {
   const found = state.instructors.find((i) => i.id === id);
-  return found ? found.name : "your instructor";
+  return found ? found.name : t("page.your_instructor");
 }
 
 // Typing a date changes it several times (month, day, each digit of the year): each change asks for
@@ -120,8 +161,8 @@ async function loadSlots() {
   state.slot = null;
   dropPreview();
   renderChosen();
-  const box = $("slots");
-  box.replaceChildren(); // another date's, zone's or instructor's times are not offered meanwhile
+  state.slots = null; // another date's, zone's or instructor's times are not offered meanwhile
+  renderSlots();
   if (!state.instructorId || !$("date").value) return;
   const params = { brand_id: config.brandId, from: $("date").value, to: $("date").value, timezone: zone() };
   const options = { params };
@@ -133,25 +174,44 @@ async function loadSlots() {
   try {
     data = await api(`/api/instructors/${state.instructorId}/slots`, options);
   } catch (error) {
-    if (asked === slotsAsked) box.replaceChildren(element("p", { textContent: error.message }));
+    if (asked === slotsAsked) {
+      state.slots = { error };
+      renderSlots();
+    }
     return;
   }
   if (asked !== slotsAsked) return; // a later date or zone was asked for meanwhile
-  if (data.slots.length === 0) {
-    box.replaceChildren(element("p", { textContent: "No free times on this date." }));
-    offerNextFreeDate(asked, options);
-    return;
+  state.slots = { slots: data.slots, next: null };
+  renderSlots();
+  if (data.slots.length === 0) offerNextFreeDate(asked, options);
+}
+
+function renderSlots() {
+  const box = $("slots");
+  const shown = state.slots;
+  if (shown === null) {
+    box.replaceChildren();
+  } else if (shown.error) {
+    box.replaceChildren(element("p", { textContent: failure(shown.error) }));
+  } else if (shown.slots.length === 0) {
+    const parts = [element("p", { textContent: t("page.no_free_times") })];
+    if (shown.next) parts.push(nextFreeButton(shown.next));
+    box.replaceChildren(...parts);
+  } else {
+    box.replaceChildren(...shown.slots.map(slotButton));
   }
-  box.replaceChildren(
-    ...data.slots.map((slot) =>
-      element("button", {
-        type: "button",
-        className: "choice slot",
-        textContent: `${hhmm(slot.starts_at, zone())} to ${hhmm(slot.ends_at, zone())}`,
-        onclick: (event) => chooseSlot(slot.starts_at, event.currentTarget),
-      }),
-    ),
-  );
+}
+
+function slotButton(slot) {
+  const button = element("button", {
+    type: "button",
+    className: "choice slot",
+    textContent: t("page.slot", { start: hhmm(slot.starts_at, zone()), end: hhmm(slot.ends_at, zone()) }),
+    onclick: () => chooseSlot(slot.starts_at),
+    dataset: { startsAt: slot.starts_at },
+  });
+  if (state.slot) button.setAttribute("aria-pressed", String(slot.starts_at === state.slot));
+  return button;
 }
 
 // An empty day: the next date with a free time (up to four weeks ahead), one button away.
@@ -167,19 +227,20 @@ async function offerNextFreeDate(asked, options) {
     return; // the hint is a convenience: the empty day has been said already
   }
   if (asked !== slotsAsked || data.slots.length === 0) return;
-  const next = localDate(data.slots[0].starts_at, zone());
-  const label = `Next free date: ${dayAndTime(data.slots[0].starts_at, zone()).split(",")[0]}`;
-  $("slots").append(
-    element("button", {
-      type: "button",
-      className: "choice",
-      textContent: label,
-      onclick: () => {
-        $("date").value = next;
-        loadSlots();
-      },
-    }),
-  );
+  state.slots.next = data.slots[0];
+  renderSlots();
+}
+
+function nextFreeButton(slot) {
+  return element("button", {
+    type: "button",
+    className: "choice",
+    textContent: t("page.next_free_date", { day: weekdayDate(slot.starts_at, zone()) }),
+    onclick: () => {
+      $("date").value = localDate(slot.starts_at, zone());
+      loadSlots();
+    },
+  });
 }
 
 function nextDay(isoDate, days = 1) {
@@ -188,23 +249,27 @@ function nextDay(isoDate, days = 1) {
   return day.toISOString().slice(0, 10);
 }
 
-function chooseSlot(startsAt, button) {
+function chooseSlot(startsAt) {
   state.slot = startsAt;
   dropPreview();
-  for (const other of $("slots").children) other.setAttribute("aria-pressed", String(other === button));
+  for (const other of $("slots").querySelectorAll("button.slot")) other.setAttribute("aria-pressed", String(other.dataset.startsAt === startsAt));
   renderChosen();
+}
+
+function inZone(instant) {
+  return t("page.when_in_zone", { when: dayAndTime(instant, zone()), zone: zone() });
 }
 
 function renderChosen() {
   const moving = state.moving;
-  $("book").textContent = moving ? "Move here" : "Book";
+  $("book").textContent = t(moving ? "page.move_here" : "page.book");
   $("keep").hidden = !moving;
   $("weekly-box").hidden = Boolean(moving); // a booking moves alone
   $("pay-with-field").hidden = Boolean(moving) || usablePasses().length === 0; // a move keeps its payment
-  const when = state.slot ? `${dayAndTime(state.slot, zone())} (${zone()})` : "no time chosen yet";
+  const when = state.slot ? inZone(state.slot) : t("page.no_time_yet");
   $("chosen").textContent = moving
-    ? `Moving your session of ${dayAndTime(moving.starts_at, zone())} with ${instructorName(moving.instructor_id)}: ${when}`
-    : `Chosen: ${when}`;
+    ? t("page.moving", { old: dayAndTime(moving.starts_at, zone()), instructor: instructorName(moving.instructor_id), when })
+    : t("page.chosen", { when });
 }
 
 // --- booking and moving ----------------------------------------------------------------------------
@@ -213,26 +278,28 @@ async function submit(event) {
   event.preventDefault();
   if (!state.token) {
     explainSignIn();
-    say("Sign in to book.");
+    say(() => t("page.sign_in_to_book"));
     return;
   }
   if (!state.slot) {
-    say("Choose a time first.");
+    say(() => t("page.choose_time_first"));
     return;
   }
   if (weekly()) {
     await previewSeries(); // booked only from the preview, once its verdicts have been seen
     return;
   }
+  const moved = Boolean(state.moving);
   try {
-    const booking = state.moving ? await move() : await book();
+    const booking = moved ? await move() : await book();
     if (booking.pass_id) await loadPasses(); // for the sessions now left
-    say(outcomeOf(booking, Boolean(state.moving)) + paidWithPass(booking.pass_id));
-    if (!state.moving && needsPayment(booking)) $("outcome").append(" ", payButton(booking));
+    const paid = paidWithPass(booking.pass_id);
+    const payable = !moved && needsPayment(booking);
+    say(() => [[outcomeOf(booking, moved), paid()].filter(Boolean).join(" "), ...(payable ? [" ", payButton(booking)] : [])]);
     state.moving = null;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(refusalText(error));
+    say(() => refusalText(error));
     if (error.code === "pass_not_usable") loadPasses();
   }
   await Promise.all([loadSlots(), loadMine()]);
@@ -266,30 +333,35 @@ async function move() {
 }
 
 function outcomeOf(booking, moved = false) {
-  const at = `${hhmm(booking.starts_at, zone())} (${dayAndTime(booking.starts_at, zone())}, ${zone()})`;
-  const done = moved ? "Moved to" : "Booked";
+  const values = {
+    time: hhmm(booking.starts_at, zone()),
+    when: dayAndTime(booking.starts_at, zone()),
+    zone: zone(),
+    status: statusWord(booking.status),
+  };
   if (booking.status === "pending" && booking.hold_expires_at) {
-    return `${done} ${at}: pending, held until ${hhmm(booking.hold_expires_at, zone())} for payment.`;
+    return t(moved ? "page.moved_held" : "page.booked_held", { ...values, until: hhmm(booking.hold_expires_at, zone()) });
   }
-  return `${done} ${at}: ${booking.status}.`;
+  return t(moved ? "page.moved" : "page.booked", values);
 }
 
 // --- a weekly series: preview, then book --------------------------------------------------------------
 
 // Why an occurrence cannot be booked, in words; a code this page does not know is shown as it is.
-const REFUSALS = {
-  slot_unavailable: "Taken",
-  outside_availability: "Outside the instructor's hours",
-  beyond_booking_window: "Too far ahead to book yet",
-  booking_limit_reached: "The instructor is fully booked that day or week",
-  too_soon: "Too soon to book",
-  in_the_past: "In the past",
-  too_many_pending_bookings: "Too many of your bookings await confirmation",
-  instructor_not_in_brand: "The instructor does not take bookings here",
-};
+const REFUSALS = [
+  "slot_unavailable",
+  "outside_availability",
+  "beyond_booking_window",
+  "booking_limit_reached",
+  "too_soon",
+  "in_the_past",
+  "too_many_pending_bookings",
+  "instructor_not_in_brand",
+];
 
 function verdict(code) {
-  return code === null ? "Free" : (REFUSALS[code] ?? code);
+  if (code === null) return t("page.verdict_free");
+  return REFUSALS.includes(code) ? t(`page.verdict_${code}`) : code;
 }
 
 function weekly() {
@@ -315,7 +387,7 @@ function dropPreview() {
 async function previewSeries() {
   const count = sessionsWanted();
   if (count === null) {
-    say("Sessions: a whole number from 2 to 52.");
+    say(() => t("page.sessions_range"));
     $("sessions").focus();
     return;
   }
@@ -327,7 +399,7 @@ async function previewSeries() {
     data = await api("/api/series/preview", { method: "POST", body, token: state.token });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (asked === previewAsked) say(refusalText(error));
+    if (asked === previewAsked) say(() => refusalText(error));
     return;
   }
   if (asked !== previewAsked) return; // something changed meanwhile
@@ -337,13 +409,15 @@ async function previewSeries() {
 }
 
 function occurrenceText(occurrence) {
-  return `${dayAndTime(occurrence.starts_at, zone())} — ${verdict(occurrence.code)}`;
+  return t("page.occurrence", { when: dayAndTime(occurrence.starts_at, zone()), verdict: verdict(occurrence.code) });
 }
 
-function renderPreview() {
+// `focus`: the first action is focused (not when the page is only written again in another language).
+function renderPreview(focus = true) {
   const { occurrences } = state.preview;
+  const count = occurrences.length;
   const free = occurrences.filter((o) => o.bookable).length;
-  const heading = element("p", { id: "series-heading", textContent: `${occurrences.length} weekly sessions, times in ${zone()}:` });
+  const heading = element("p", { id: "series-heading", textContent: t("page.series_heading", { count, zone: zone() }) });
   const list = element(
     "ol",
     { id: "occurrences" },
@@ -354,22 +428,20 @@ function renderPreview() {
   // All free: the series is booked all or nothing, so a time taken meanwhile books none of it (and the
   // 409 names that time). Some not free: all-or-nothing would be refused, so it is not offered; booking
   // the free ones ("skip") is, its label saying how many, so the student chooses the gaps knowingly.
-  if (free === occurrences.length) {
-    actions.append(confirmButton(`Book ${free} sessions`, "all_or_nothing"));
+  if (free === count) {
+    actions.append(confirmButton(t("page.book_all", { count: free }), "all_or_nothing"));
   } else if (free > 0) {
-    const label = free === 1 ? "Book the 1 free session" : `Book the ${free} free sessions`;
-    actions.append(confirmButton(label, "skip"));
+    actions.append(confirmButton(t("page.book_free", { count: free }), "skip"));
   }
-  actions.append(element("button", { type: "button", textContent: "Not now", onclick: notNow }));
+  actions.append(element("button", { type: "button", textContent: t("page.not_now"), onclick: notNow }));
   const parts = [heading, list];
-  if (free < occurrences.length) {
-    const refused = occurrences.length - free;
-    const text = free === 0 ? "None of these sessions can be booked." : `${refused} of the ${occurrences.length} sessions cannot be booked.`;
+  if (free < count) {
+    const text = free === 0 ? t("page.none_bookable") : t("page.some_refused", { refused: count - free, count });
     parts.push(element("p", { textContent: text }));
   }
   $("series").replaceChildren(...parts, actions);
   $("series").hidden = false;
-  actions.querySelector("button").focus();
+  if (focus) actions.querySelector("button").focus();
 }
 
 function confirmButton(label, conflicts) {
@@ -395,50 +467,47 @@ async function bookSeries(conflicts) {
       refusedMeanwhile(error.details.occurrences);
       return;
     }
-    say(refusalText(error));
+    say(() => refusalText(error));
     if (error.code === "pass_not_usable") loadPasses();
     if (shown) for (const button of $("series").querySelectorAll("button")) button.disabled = false;
     return;
   }
-  if (data.series.bookings[0].pass_id) await loadPasses();
-  say(seriesOutcome(data.series) + paidWithPass(data.series.bookings[0].pass_id));
+  const passId = data.series.bookings[0].pass_id;
+  if (passId) await loadPasses();
+  const paid = paidWithPass(passId);
+  say(() => [seriesOutcome(data.series), paid()].filter(Boolean).join(" "));
   $("book").focus(); // the button pressed goes with the preview
   await Promise.all([loadSlots(), loadMine()]); // loadSlots drops the preview
+}
+
+function timesWithVerdicts(occurrences) {
+  return listed(occurrences.map((o) => t("page.time_and_verdict", { when: dayAndTime(o.starts_at, zone()), verdict: verdict(o.code) })));
 }
 
 // A 409 series_conflict names every occurrence refused at that moment: the preview shows that instead.
 function refusedMeanwhile(refused) {
   const codes = new Map(refused.map((o) => [o.index, o.code]));
   state.preview.occurrences = state.preview.occurrences.map((o) => ({ ...o, bookable: !codes.has(o.index), code: codes.get(o.index) ?? null }));
-  const named = refused.map((o) => `${dayAndTime(o.starts_at, zone())} (${verdict(o.code)})`).join(", ");
-  say(`Nothing was booked: ${named} cannot be booked now.`);
+  say(() => t("page.nothing_booked_meanwhile", { times: timesWithVerdicts(refused) }));
   renderPreview();
 }
 
 function seriesOutcome(series) {
   const made = series.bookings;
-  const sessions = made.length === 1 ? "1 weekly session" : `${made.length} weekly sessions`;
-  let text = `Booked ${sessions} from ${dayAndTime(made[0].starts_at, zone())} (${zone()}): ${made[0].status}.`;
-  if (series.skipped.length > 0) {
-    text += ` Not booked: ${series.skipped.map((o) => `${dayAndTime(o.starts_at, zone())} (${verdict(o.code)})`).join(", ")}.`;
-  }
+  const when = dayAndTime(made[0].starts_at, zone());
+  let text = t("page.series_booked", { count: made.length, when, zone: zone(), status: statusWord(made[0].status) });
+  if (series.skipped.length > 0) text += ` ${t("page.not_booked", { times: timesWithVerdicts(series.skipped) })}`;
   return text;
 }
 
 // --- paying with a package: the student's pass of this brand ---------------------------------------
 
-// Why a pass cannot pay for this booking, in words; another reason is shown as the API words it.
-const PASS_REFUSALS = {
-  wrong_brand: "This package is for another brand",
-  not_active: "This package is not active (unpaid, expired or cancelled)",
-  instructor_not_included: "This package does not include this instructor",
-  no_sessions_left: "Your package has too few sessions left for this",
-  expires_before_session: "Your package ends before this session",
-};
+// Why a pass cannot pay for this booking, in words; another reason is shown as the error's code says.
+const PASS_REFUSALS = ["wrong_brand", "not_active", "instructor_not_included", "no_sessions_left", "expires_before_session"];
 
 function refusalText(error) {
   const reason = error.code === "pass_not_usable" ? error.details?.reason : undefined;
-  return PASS_REFUSALS[reason] ? `${PASS_REFUSALS[reason]}: nothing was booked.` : error.message;
+  return PASS_REFUSALS.includes(reason) ? t(`page.pass_${reason}`) : failure(error);
 }
 
 function usablePasses() {
@@ -446,13 +515,14 @@ function usablePasses() {
 }
 
 function sessionsLeft(count) {
-  return count === 1 ? "1 session left" : `${count} sessions left`;
+  return t("page.sessions_left", { count });
 }
 
 // valid_until is the first instant it no longer covers: the day shown is the last one it does, in the zone chosen.
 function passLabel(found) {
-  const until = found.valid_until ? `, valid until ${dayMonthYear(Date.parse(found.valid_until) - 1, zone())}` : "";
-  return `${found.name} — ${sessionsLeft(found.sessions_left)}${until}`;
+  const left = sessionsLeft(found.sessions_left);
+  if (!found.valid_until) return t("page.pass_option", { name: found.name, left });
+  return t("page.pass_option_until", { name: found.name, left, date: dayMonthYear(Date.parse(found.valid_until) - 1, zone()) });
 }
 
 async function loadPasses() {
@@ -472,16 +542,19 @@ function renderPasses() {
   const chosen = select.value;
   const usable = usablePasses();
   select.replaceChildren(
-    element("option", { value: "", textContent: "Pay per session" }),
+    element("option", { value: "", textContent: t("page.pay_per_session") }),
     ...usable.map((p) => element("option", { value: p.id, textContent: passLabel(p), selected: p.id === chosen })),
   );
   renderChosen(); // shows or hides the choice
 }
 
+// What paying with a pass left, as the pass was just after: a function writing it in any language.
 function paidWithPass(passId) {
-  if (!passId) return "";
+  if (!passId) return () => "";
   const found = state.passes.find((p) => p.id === passId);
-  return found ? ` Paid with ${found.name}: ${sessionsLeft(found.sessions_left)}.` : " Paid with your package.";
+  if (!found) return () => t("page.paid_with_package");
+  const { name, sessions_left: left } = found;
+  return () => t("page.paid_with", { name, left: sessionsLeft(left) });
 }
 
 // --- paying (when the service takes payments online) -------------------------------------------------
@@ -492,7 +565,7 @@ function needsPayment(booking) {
 }
 
 function payButton(booking) {
-  const label = `Pay ${money(booking.price.amount, booking.price.currency)}`;
+  const label = t("page.pay", { amount: money(booking.price.amount, booking.price.currency) });
   return element("button", { type: "button", className: "pay", textContent: label, onclick: () => pay(booking) });
 }
 
@@ -502,7 +575,7 @@ async function pay(booking) {
     data = await api(`/api/bookings/${booking.id}/checkout`, { method: "POST", body: {}, token: state.token });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(error.message);
+    say(() => failure(error));
     return;
   }
   // Stripe's page refuses to be framed: an embedded page opens it in a new tab.
@@ -522,23 +595,24 @@ async function returnFromCheckout() {
   const rest = query.toString();
   history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : ""));
   if (outcome !== "success") {
-    say("Payment cancelled: your booking waits for payment until its hold ends.");
+    say(() => t("page.payment_cancelled"));
     return;
   }
   try {
     const data = await api(`/api/bookings/${bookingId}/checkout/refresh`, { method: "POST", body: { session_id: sessionId } });
-    say(paymentOutcome(data.booking));
+    say(() => paymentOutcome(data.booking));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(error.message);
+    say(() => failure(error));
   }
 }
 
 function paymentOutcome(booking) {
   const when = dayAndTime(booking.starts_at, zone());
-  if (booking.payment_status !== "paid") return `Your payment has not arrived yet: your session of ${when} is ${booking.status}.`;
-  if (booking.status === "confirmed") return `Paid: your session of ${when} is confirmed.`;
-  return `Paid, but your session of ${when} is ${booking.status}: the payment will be refunded.`;
+  const status = statusWord(booking.status);
+  if (booking.payment_status !== "paid") return t("page.payment_not_arrived", { when, status });
+  if (booking.status === "confirmed") return t("page.paid_confirmed", { when });
+  return t("page.paid_refunded", { when, status });
 }
 
 // --- my bookings -----------------------------------------------------------------------------------
@@ -549,39 +623,46 @@ async function loadMine() {
   try {
     data = await api("/api/bookings", { params: { brand_id: config.brandId, from: new Date().toISOString(), limit: "50" }, token: state.token });
   } catch (error) {
-    say(error.message);
+    say(() => failure(error));
     return;
   }
   // By time: the API lists by creation, and a series' occurrences are created together.
-  const upcoming = data.bookings
+  state.mine = data.bookings
     .filter((b) => b.status === "pending" || b.status === "confirmed")
     .sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at));
+  renderMine();
+}
+
+function renderMine() {
+  if (state.mine === null) return;
   $("mine").hidden = false;
   $("my-bookings").replaceChildren(
-    ...(upcoming.length === 0 ? [element("li", { textContent: "No upcoming bookings." })] : upcoming.map(myBooking)),
+    ...(state.mine.length === 0 ? [element("li", { textContent: t("page.no_upcoming") })] : state.mine.map(myBooking)),
   );
 }
 
 function myBooking(booking) {
-  const weeklyPart = booking.series_id ? `, weekly session ${booking.series_index + 1}` : "";
-  const text = `${dayAndTime(booking.starts_at, zone())} with ${instructorName(booking.instructor_id)}, ${booking.status}${weeklyPart}`;
+  const values = { when: dayAndTime(booking.starts_at, zone()), instructor: instructorName(booking.instructor_id), status: statusWord(booking.status) };
+  const text = booking.series_id
+    ? t("page.my_booking_weekly", { ...values, number: booking.series_index + 1 })
+    : t("page.my_booking", values);
   return element(
     "li",
     { className: "booking" },
     element("span", { textContent: text }),
     ...(needsPayment(booking) ? [payButton(booking)] : []),
-    element("button", { type: "button", textContent: "Cancel", onclick: () => cancel(booking) }),
-    element("button", { type: "button", textContent: "Reschedule", onclick: () => startMoving(booking) }),
+    element("button", { type: "button", textContent: t("page.cancel"), onclick: () => cancel(booking) }),
+    element("button", { type: "button", textContent: t("page.reschedule"), onclick: () => startMoving(booking) }),
   );
 }
 
 async function cancel(booking) {
   try {
     await api(`/api/bookings/${booking.id}`, { method: "PATCH", body: { status: "cancelled" }, token: state.token });
-    say(`Cancelled your session of ${dayAndTime(booking.starts_at, zone())}.`);
+    say(() => t("page.cancelled_session", { when: dayAndTime(booking.starts_at, zone()) }));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(error.message);
+    say(() => failure(error));
   }
   await Promise.all([loadSlots(), loadMine()]);
 }
@@ -589,7 +670,7 @@ async function cancel(booking) {
 async function startMoving(booking) {
   state.moving = booking;
   $("date").value = localDate(booking.starts_at, zone());
-  say(`Choose a new time for your session of ${dayAndTime(booking.starts_at, zone())}.`);
+  say(() => t("page.choose_new_time", { when: dayAndTime(booking.starts_at, zone()) }));
   await chooseInstructor(booking.instructor_id);
   $("date").focus();
 }
@@ -600,25 +681,43 @@ async function keepOldTime() {
   await loadSlots();
 }
 
+// --- the language switched in place: everything written here is written again -----------------------
+
+function renderZones() {
+  const chosen = $("timezone").value || browserZone();
+  const choices = zoneChoices(chosen, document.documentElement.dir === "rtl");
+  $("timezone").replaceChildren(...choices.map(({ name, label }) => element("option", { value: name, textContent: label, selected: name === chosen })));
+}
+
+function writeAgain() {
+  renderZones();
+  renderSignIn();
+  renderPrice();
+  renderSlots();
+  renderPasses(); // and what is chosen
+  if (state.preview) renderPreview(false);
+  renderMine();
+  $("outcome").replaceChildren(...[state.outcome()].flat());
+}
+
 // --- start -----------------------------------------------------------------------------------------
 
 function setUpControls() {
-  const here = browserZone();
-  $("timezone").replaceChildren(...zoneChoices(here).map(({ name, label }) => element("option", { value: name, textContent: label, selected: name === here })));
-  $("date").value = localDate(new Date(), here);
+  renderZones();
+  $("date").value = localDate(new Date(), zone());
   $("date").addEventListener("change", loadSlots);
   $("timezone").addEventListener("change", () => {
     loadSlots();
-    loadMine();
+    renderMine(); // in the new zone's times
     renderPasses(); // the packages' last days, in the new zone
   });
-  const keep = element("button", { type: "button", id: "keep", textContent: "Keep the old time", hidden: true, onclick: keepOldTime });
-  $("book").after(keep);
+  $("keep").addEventListener("click", keepOldTime);
   $("booking-form").addEventListener("submit", submit);
   $("booking-form").addEventListener("input", dropPreview); // the preview was of the form as it was
   $("weekly").addEventListener("change", () => {
     $("sessions-field").hidden = !$("weekly").checked;
   });
+  onLocaleChange(writeAgain);
 }
 
 async function start() {
@@ -630,7 +729,7 @@ async function start() {
   try {
     await Promise.all([loadInstructors(), returnFromCheckout()]);
   } catch (error) {
-    say(error.message);
+    say(() => failure(error));
   }
   document.body.dataset.ready = "true";
 }

@@ -1,6 +1,8 @@
 // What the booking page and the coach console share: building elements, money in its own minor unit,
 // and signing in (a token from the address's fragment, or from an allowed embedding page).
 
+import { currentLocale } from "./i18n.js";
+
 export function element(tag, { dataset = {}, attributes = {}, ...properties } = {}, ...children) {
   const node = Object.assign(document.createElement(tag), properties);
   Object.assign(node.dataset, dataset); // `dataset` itself cannot be assigned
@@ -10,8 +12,9 @@ export function element(tag, { dataset = {}, attributes = {}, ...properties } = 
 }
 
 // Amounts come in the currency's smallest unit (cents; yen): Intl knows how many digits that unit has.
-export function money(amount, currency) {
-  const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() });
+// Written as the page's language writes money ("€50.00", "50,00 €", "€ 50,00").
+export function money(amount, currency, locale = currentLocale()) {
+  const format = new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
   return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
 }
 
