@@ -36,6 +36,7 @@ FILES = {
     "0013": "20261206193000_program_checkout.sql",
     "0014": "20261206200000_location_and_slot_interval.sql",
     "0015": "20261206203000_bookings_search.sql",
+    "0016": "20261206220000_locales.sql",
 }
 
 HEADER = """\

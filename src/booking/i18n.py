@@ -63,7 +63,9 @@ def catalogue_json(code: str) -> bytes:
 def catalogue(code: str) -> dict[str, Entry]:
     """Every key of a locale, flattened to `section.key`."""
     return {
-        f"{section}.{key}": entry for section, entries in sections(code).items() for key, entry in entries.items()
+        f"{section}.{key}": entry
+        for section, entries in sections(code).items()
+        for key, entry in entries.items()
     }
 
 

@@ -33,10 +33,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.availability.schemas import SettingsOut
+from booking.availability.schemas import DEFAULT_SETTINGS, SettingsOut
 from booking.calendars.parsing import PIECE
 from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus
+from booking.i18n import DEFAULT_LOCALE
 from booking.models.availability import DateOverride, SchedulingSettings, WeeklyRule
 from booking.models.base import UTCDateTime
 from booking.models.bookings import Booking, status_is
@@ -52,21 +53,6 @@ from booking.scheduling import (
 from booking.scheduling import DateOverride as OverrideRule
 from booking.types import LONGEST_BLOCK
 
-DEFAULT_SETTINGS = SettingsOut(
-    buffer_minutes=15,
-    advance_booking_days=90,
-    cancellation_cutoff_hours=24,
-    session_minutes=60,
-    min_notice_minutes=0,
-    payment_hold_minutes=30,
-    max_bookings_per_day=None,
-    max_bookings_per_week=None,
-    reschedule_cutoff_hours=24,
-    price_amount=None,
-    refund_percent=100,
-    slot_interval_minutes=None,
-    location=None,
-)
 SETTING_COLUMNS = tuple(SettingsOut.model_fields)
 DEFAULT_CURRENCY = "usd"  # a brand's until it chooses one (and an unknown brand's, never priced)
 
@@ -85,6 +71,9 @@ class InstructorInBrand:
     settings: SettingsOut
     pending_cap: int | None  # the brand's max_pending_per_student
     currency: str  # the brand's, of every price in it
+    brand_name: str
+    brand_locale: str  # a new booking's language unless its body names one
+    own_locale: str | None  # the instructor's own language; None: the brand's
 
     @property
     def rules(self) -> SchedulingRules:
@@ -113,11 +102,14 @@ def _instructor_in_brand_query(*, for_booking: bool) -> Select[Any]:
         Instructor.name,
         Instructor.email,
         Instructor.timezone,
+        Instructor.locale.label("own_locale"),
         Instructor.active,
         InstructorBrand.brand_id,
         *(getattr(SchedulingSettings, name) for name in SETTING_COLUMNS),
         Brand.max_pending_per_student.label("pending_cap"),
         Brand.currency,
+        Brand.name.label("brand_name"),
+        Brand.locale.label("brand_locale"),
     ]
     query = select(*columns).where(Instructor.id == bindparam("instructor_id"))
     if for_booking:
@@ -214,6 +206,9 @@ async def instructor_in_brand(
         settings=settings,
         pending_cap=row.pending_cap,
         currency=row.currency or DEFAULT_CURRENCY,
+        brand_name=row.brand_name or "",
+        brand_locale=row.brand_locale or DEFAULT_LOCALE,
+        own_locale=row.own_locale,
     )
 
 

@@ -248,3 +248,21 @@ class ReasonOut(BaseModel):
 class Explanation(BaseModel):
     bookable: bool = Field(description="true exactly when no rule fails")
     reasons: list[ReasonOut] = Field(description="every rule that fails, in the order they are checked")
+
+
+# An instructor's settings in a brand until they save their own.
+DEFAULT_SETTINGS = SettingsOut(
+    buffer_minutes=15,
+    advance_booking_days=90,
+    cancellation_cutoff_hours=24,
+    session_minutes=60,
+    min_notice_minutes=0,
+    payment_hold_minutes=30,
+    max_bookings_per_day=None,
+    max_bookings_per_week=None,
+    reschedule_cutoff_hours=24,
+    price_amount=None,
+    refund_percent=100,
+    slot_interval_minutes=None,
+    location=None,
+)

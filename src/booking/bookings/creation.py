@@ -17,10 +17,8 @@ from booking.bookings.policy import Contact
 from booking.bookings.prices import FREE, session_price, starting_state
 from booking.bookings.repository import OverlapRefused
 from booking.bookings.schemas import BookingCreate
-from booking.brands.repository import brand_name
 from booking.enums import BookingStatus, EventType, PaymentProvider
 from booking.models.bookings import Booking
-from booking.notifications.effects import Messages
 from booking.notifications.facts import Parties
 from booking.scheduling import Interval, Rejection
 from booking.unit_of_work import UnitOfWork
@@ -74,6 +72,7 @@ def new_booking(
         buffer_minutes=instructor.rules.buffer_minutes,
         student_timezone=data.student_timezone,
         instructor_timezone=instructor.timezone,
+        locale=data.locale or instructor.brand_locale,
         student_name=contact.name,
         student_email=contact.email,
         student_phone=contact.phone,
@@ -116,12 +115,10 @@ async def insert(session: AsyncSession, booking: Booking) -> None:
         raise refused(Rejection.SLOT_UNAVAILABLE) from exc
 
 
-async def parties_of_new(work: UnitOfWork, instructor: InstructorInBrand, brand_id: UUID) -> Parties:
-    """Who a new booking's messages name; the brand's name is read only when a message can be sent."""
-    parties = Parties(instructor.name, instructor.email, "")
-    if work.effect(Messages).notifier.configured:
-        parties = Parties(instructor.name, instructor.email, await brand_name(work.session, brand_id))
-    return parties
+def parties_of_new(instructor: InstructorInBrand) -> Parties:
+    """Who a new booking's messages name: read with the instructor, in the booking's first statement."""
+    locale = instructor.own_locale or instructor.brand_locale
+    return Parties(instructor.name, instructor.email, instructor.brand_name, locale)
 
 
 def emit_created(work: UnitOfWork, booking: Booking) -> None:

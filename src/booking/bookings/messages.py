@@ -11,11 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.bookings import repository
 from booking.bookings.lifecycle import CALENDAR_STATUS
 from booking.db import Database
 from booking.events import Events
+from booking.i18n import DEFAULT_LOCALE
 from booking.models.bookings import Booking
+from booking.models.brands import Brand
+from booking.models.instructors import Instructor
 from booking.notifications.effects import Messages
 from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.notifier import Notifier
@@ -41,6 +43,7 @@ def booked_session(booking: Booking) -> BookedSession:
         ends_at=booking.ends_at,
         student_timezone=booking.student_timezone,
         instructor_timezone=booking.instructor_timezone,
+        locale=booking.locale,
         student_name=booking.student_name,
         student_email=booking.student_email,
         student_phone=booking.student_phone,
@@ -56,4 +59,12 @@ async def parties_for(session: AsyncSession, booking: Booking, notifier: Notifie
     """Who a booking's messages name; nothing is read when no provider could send a message."""
     if not notifier.configured:
         return UNNAMED
-    return await repository.parties_of(session, booking)
+    instructor = await session.get(Instructor, booking.instructor_id)
+    brand = await session.get(Brand, booking.brand_id)
+    brand_locale = brand.locale if brand else DEFAULT_LOCALE
+    return Parties(
+        instructor_name=instructor.name if instructor else "",
+        instructor_email=instructor.email if instructor else "",
+        brand_name=brand.name if brand else "",
+        instructor_locale=(instructor.locale if instructor else None) or brand_locale,
+    )

@@ -41,6 +41,7 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         student_timezone=booking.student_timezone,
         instructor_timezone=booking.instructor_timezone,
+        locale=booking.locale,
         student_local=_local(booking, booking.student_timezone),
         instructor_local=_local(booking, booking.instructor_timezone),
         student_name=booking.student_name,

@@ -30,12 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking.brands.repository import brand_name
 from booking.driver import HotStatement
 from booking.enums import ACTIVE_STATUSES, BookingStatus, PaymentStatus
 from booking.models.bookings import Booking, BookingEvent, Series, status_is
-from booking.models.instructors import Instructor
-from booking.notifications.facts import Parties
 from booking.scheduling import Interval
 from booking.types import LONGEST_BLOCK
 
@@ -363,16 +360,6 @@ async def serialise(session: AsyncSession, keys: Sequence[int]) -> None:
 
 
 # --- messages and reminders ------------------------------------------------------------------------
-
-
-async def parties_of(session: AsyncSession, booking: Booking) -> Parties:
-    """Who a booking's messages name: its instructor and brand."""
-    instructor = await session.get(Instructor, booking.instructor_id)
-    return Parties(
-        instructor_name=instructor.name if instructor else "your instructor",
-        instructor_email=instructor.email if instructor else "",
-        brand_name=await brand_name(session, booking.brand_id),
-    )
 
 
 async def claim_due_reminders(session: AsyncSession, now: datetime, horizon: timedelta) -> Sequence[Booking]:

@@ -21,7 +21,7 @@ from booking.enums import (
     RefundStatus,
     SeriesConflicts,
 )
-from booking.types import MAX_SESSION_MINUTES, Email, Instant, Name, Note, Phone, TimezoneName
+from booking.types import MAX_SESSION_MINUTES, Email, Instant, Locale, Name, Note, Phone, TimezoneName
 
 
 class BookingCreate(BaseModel):
@@ -36,6 +36,9 @@ class BookingCreate(BaseModel):
     student_email: Email | None = None
     student_phone: Phone | None = None
     pass_id: UUID | None = Field(default=None, description="pay with this pass of the student's")
+    locale: Locale | None = Field(
+        default=None, description="the student's messages' language; default the brand's"
+    )
 
 
 class BookingUpdate(BaseModel):
@@ -97,6 +100,7 @@ class BookingOut(BaseModel):
     duration_minutes: int
     student_timezone: str
     instructor_timezone: str
+    locale: str = Field(description="the language of the student's messages")
     student_local: LocalTimes
     instructor_local: LocalTimes
     student_name: str | None

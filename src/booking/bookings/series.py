@@ -209,7 +209,7 @@ async def create_series(
         )
     await insert_all(session, made, last_try)
     outgoing = work.effect(Messages)
-    parties = await parties_of_new(work, instructor, data.brand_id)
+    parties = parties_of_new(instructor)
     sessions = [booked_session(booking) for booking in made]
     messages = series_created_messages(outgoing.notifier, sessions, parties, work.now)
     outgoing.send(*messages.all)

@@ -156,7 +156,7 @@ async def create_booking(work: UnitOfWork, principal: Principal, data: BookingCr
     booking = new_booking(work, principal, data, contact, instructor, blocked, Interval(start, end))
     await insert(session, booking)
     outgoing = work.effect(Messages)
-    parties = await parties_of_new(work, instructor, booking.brand_id)
+    parties = parties_of_new(instructor)
     messages = booking_created_messages(outgoing.notifier, booked_session(booking), parties, work.now)
     outgoing.send(*messages.all)
     emit_created(work, booking)

@@ -52,6 +52,8 @@ class FeedEntry:
     student_name: str | None
     student_email: str | None
     brand_name: str
+    brand_locale: str  # the instructor's own locale, when set, comes before it
+    location: str | None
 
 
 async def feed_entries(session: AsyncSession, instructor_id: UUID, now: datetime) -> list[FeedEntry]:
@@ -69,6 +71,8 @@ async def feed_entries(session: AsyncSession, instructor_id: UUID, now: datetime
             Booking.student_name,
             Booking.student_email,
             Brand.name,
+            Brand.locale,
+            Booking.location,
         )
         .join(Brand, Brand.id == Booking.brand_id)
         .where(

@@ -25,6 +25,7 @@ from booking.calendars.repository import FeedEntry
 from booking.calendars.schemas import BusyCalendarsPut
 from booking.db import Database
 from booking.errors import Forbidden, NotFound
+from booking.i18n import DEFAULT_LOCALE, translate
 from booking.instructors.service import get_instructor
 from booking.models.calendars import BusyCalendar
 from booking.models.instructors import Instructor
@@ -82,24 +83,26 @@ async def feed_file(session: AsyncSession, secret: str, now: datetime) -> FeedFi
         raise NotFound("calendar feed not found")
     instructor = await get_instructor(session, feed.instructor_id)
     entries = await repository.feed_entries(session, feed.instructor_id, now)
-    body = calendar_of(
-        (_feed_event(entry) for entry in entries), x_wr_calname=f"Coaching sessions: {instructor.name}"
-    )
+    events = (_feed_event(entry, instructor.locale or entry.brand_locale) for entry in entries)
+    name = translate(instructor.locale or DEFAULT_LOCALE, "message.feed_name", instructor=instructor.name)
+    body = calendar_of(events, x_wr_calname=name)
     return FeedFile(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def _feed_event(entry: FeedEntry) -> Event:
-    student = entry.student_name or entry.student_email or "a student"
+def _feed_event(entry: FeedEntry, locale: str) -> Event:
+    """A booking in the instructor's language: their own, else the booking's brand's."""
+    student = entry.student_name or entry.student_email or str(entry.id)[:8]
     return session_event(
         uid=calendar_uid(entry.id),
         starts_at=entry.starts_at,
         ends_at=entry.ends_at,
         # The last change, not now: an unchanged feed is byte for byte the same, so its ETag holds.
         stamp=entry.updated_at,
-        summary=f"Session with {student} ({entry.brand_name})",
-        description=f"Booking {entry.id}",
+        summary=translate(locale, "message.feed_summary", student=student, brand=entry.brand_name),
+        description=translate(locale, "message.reference", reference=entry.id),
         status=CALENDAR_STATUS[entry.status],
         sequence=entry.calendar_sequence,
+        location=entry.location,
     )
 
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from booking.types import Email, Name, Phone, TimezoneName
+from booking.types import Email, Locale, Name, Phone, TimezoneName
 
 
 class InstructorCreate(BaseModel):
@@ -14,6 +14,7 @@ class InstructorCreate(BaseModel):
     email: Email
     phone: Phone | None = None
     timezone: TimezoneName
+    locale: Locale | None = Field(default=None, description="their messages' language; null: the brand's")
     user_id: UUID | None = None
     brand_ids: list[UUID] = Field(min_length=1, max_length=100)
 
@@ -29,6 +30,7 @@ class InstructorUpdate(BaseModel):
     email: Email | None = None
     phone: Phone | None = None
     timezone: TimezoneName | None = None
+    locale: Locale | None = Field(default=None, description="their messages' language; null: the brand's")
     active: bool | None = None
 
     @field_validator("name", "email", "timezone", "active")
@@ -47,6 +49,7 @@ class InstructorOut(BaseModel):
     email: str
     phone: str | None
     timezone: str
+    locale: str | None = Field(description="their messages' language; null: each brand's own")
     active: bool
     brand_ids: list[UUID]
     created_at: datetime

@@ -39,6 +39,7 @@ async def describe(session: AsyncSession, instructor: Instructor) -> InstructorO
         email=instructor.email,
         phone=instructor.phone,
         timezone=instructor.timezone,
+        locale=instructor.locale,
         active=instructor.active,
         brand_ids=await repository.linked_brand_ids(session, instructor.id),
         created_at=instructor.created_at,
@@ -58,6 +59,7 @@ async def create_instructor(
         email=str(data.email),
         phone=data.phone,
         timezone=data.timezone,
+        locale=data.locale,
         user_id=data.user_id,
         active=True,
     )

@@ -108,6 +108,8 @@ class Booking(Base):
     buffer_minutes: Mapped[int] = mapped_column(Integer)
     student_timezone: Mapped[str] = mapped_column(String(64))
     instructor_timezone: Mapped[str] = mapped_column(String(64))
+    # The student's messages' language: the body's `locale`, else the brand's when it was made.
+    locale: Mapped[str] = mapped_column(String(8), server_default="en")
     student_name: Mapped[str | None] = mapped_column(String(200))
     student_email: Mapped[str | None] = mapped_column(String(320))
     student_phone: Mapped[str | None] = mapped_column(String(32))

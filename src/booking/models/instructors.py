@@ -25,6 +25,7 @@ class Instructor(Base):
     email: Mapped[str] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(8))  # their messages' language; NULL: the brand's
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -20,6 +20,7 @@ class BookedSession:
     ends_at: datetime
     student_timezone: str
     instructor_timezone: str
+    locale: str  # the language of the student's messages
     student_name: str | None
     student_email: str | None
     student_phone: str | None
@@ -37,3 +38,4 @@ class Parties:
     instructor_name: str
     instructor_email: str
     brand_name: str
+    instructor_locale: str = "en"  # the language of the instructor's messages

@@ -1,43 +1,68 @@
-"""The words of each message. Every time is in the recipient's own timezone, with the zone named."""
+"""The words of each message, in its recipient's language and zone: the student's in the booking's
+`locale`, the instructor's in theirs (`Parties.instructor_locale`). Texts come from the catalogues'
+`message` section; dates are CLDR's full format (Babel), times 24-hour, the zone named."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Event
 
 from booking.enums import BookingStatus, NotificationKind
+from booking.i18n import full_date, text_direction, translate
 from booking.notifications.facts import BookedSession, Parties
 from booking.notifications.ics import calendar_of, calendar_uid, session_event
 from booking.notifications.providers import Attachment, Email, Sms
 from booking.scheduling import Interval
 
+REFERENCE_LENGTH = 8  # an SMS names the booking by the start of its id
 
-def local_time_span(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
-    """'Tuesday 1 December 2026, 10:00-11:00 Europe/Berlin (CET, UTC+01:00)'.
 
-    ASCII only (a hyphen, not a dash): one non-GSM character would halve an SMS's length.
+def local_time_span(
+    starts_at: datetime, ends_at: datetime, zone_name: str, locale: str = "en", *, short: bool = False
+) -> str:
+    """'Tuesday, December 1, 2026, 10:00-11:00 Europe/Berlin (CET, UTC+01:00)', in the locale; `short`
+    (a text message's) names the zone alone.
+
+    A hyphen, not a dash, and the zone in ASCII: a non-GSM character would halve an SMS's length.
     """
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    values = {"date": full_date(start.date(), locale), "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+    values["zone"] = zone_name if short else _zone_label(start, zone_name)
+    if end.date() == start.date():
+        return translate(locale, "message.time_span", **values)
+    return translate(locale, "message.time_span_overnight", end_date=full_date(end.date(), locale), **values)
+
+
+def _zone_label(start: datetime, zone_name: str) -> str:
+    """'Europe/Berlin (CET, UTC+01:00)'; a zone whose abbreviation is only its offset: 'Asia/Kathmandu
+    (UTC+05:45)'."""
     offset = start.strftime("%z")
-    day = f"{start:%A} {start.day} {start:%B %Y}"
-    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%A} {end.day} {end:%B}, {end:%H:%M}"
-    return f"{day}, {start:%H:%M}-{end_text} {zone_name} ({start:%Z}, UTC{offset[:3]}:{offset[3:]})"
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    abbreviation = start.strftime("%Z")
+    named = abbreviation.isalpha()
+    return f"{zone_name} ({abbreviation}, {utc})" if named else f"{zone_name} ({utc})"
 
 
 def _email(
-    to: str, subject: str, lines: list[str], key: str, attachments: tuple[Attachment, ...] = ()
+    to: str,
+    subject: str,
+    lines: list[str],
+    key: str,
+    locale: str,
+    attachments: tuple[Attachment, ...] = (),
 ) -> Email:
-    html = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
     return Email(
         to=to,
         subject=subject,
         text="\n\n".join(lines),
-        html=html,
+        html=f'<div lang="{locale}" dir="{text_direction(locale)}">{paragraphs}</div>',
         idempotency_key=key,
         attachments=attachments,
     )
@@ -48,15 +73,51 @@ def _key(booking: BookedSession, kind: str, recipient: str) -> str:
     return f"booking-{booking.id}/{kind}/{recipient}"
 
 
+class Words:
+    """One recipient's texts: `words("key", name=...)` in their locale."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        return translate(self.locale, f"message.{key}", **values)
+
+    def span(self, starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
+        return local_time_span(starts_at, ends_at, zone_name, self.locale)
+
+    def short_span(self, booking: BookedSession) -> str:
+        """A text message's time of the booking: in the student's zone, the zone named alone."""
+        zone = booking.student_timezone
+        return local_time_span(booking.starts_at, booking.ends_at, zone, self.locale, short=True)
+
+    def hello(self, name: str | None) -> str:
+        return self("hello_name", name=name) if name else self("hello")
+
+
+def _student(booking: BookedSession) -> Words:
+    return Words(booking.locale)
+
+
+def _instructor(parties: Parties) -> Words:
+    return Words(parties.instructor_locale)
+
+
+def _student_named(booking: BookedSession) -> str:
+    """How an instructor's message names the student."""
+    return booking.student_name or booking.student_email or str(booking.student_id)
+
+
 def calendar_event(booking: BookedSession, parties: Parties, stamp: datetime) -> Event:
-    """The booking's one calendar event as it stands: every .ics of a booking has the same UID."""
+    """The booking's one calendar event as it stands, in the student's language: every .ics of a
+    booking has the same UID."""
+    words = _student(booking)
     return session_event(
         uid=calendar_uid(booking.id),
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         stamp=stamp,
-        summary=f"Coaching session with {parties.instructor_name} ({parties.brand_name})",
-        description=f"Booking {booking.id}",
+        summary=words("calendar_summary", instructor=parties.instructor_name, brand=parties.brand_name),
+        description=words("reference", reference=booking.id),
         status=booking.calendar_status,
         sequence=booking.calendar_sequence,
         location=booking.location,
@@ -65,52 +126,69 @@ def calendar_event(booking: BookedSession, parties: Parties, stamp: datetime) ->
 
 def where(booking: BookedSession) -> list[str]:
     """The line saying where the session happens, when the instructor set a location."""
-    return [] if booking.location is None else [f"Where: {booking.location}"]
+    return [] if booking.location is None else [_student(booking)("where", location=booking.location)]
 
 
 def calendar_file(booking: BookedSession, parties: Parties, stamp: datetime) -> Attachment:
     return Attachment("session.ics", calendar_of([calendar_event(booking, parties, stamp)]), "text/calendar")
 
 
+def _student_email(
+    booking: BookedSession,
+    subject: str,
+    lines: list[str],
+    kind: str,
+    attachments: tuple[Attachment, ...] = (),
+) -> Email:
+    key = _key(booking, kind, "student")
+    return _email(str(booking.student_email), subject, lines, key, booking.locale, attachments)
+
+
+def _instructor_email(parties: Parties, subject: str, lines: list[str], key: str) -> Email:
+    return _email(parties.instructor_email, subject, lines, key, parties.instructor_locale)
+
+
+def _sms(booking: BookedSession, text: str) -> Sms:
+    return Sms(str(booking.student_phone), text)
+
+
+def _reference(booking: BookedSession) -> str:
+    return str(booking.id)[:REFERENCE_LENGTH]
+
+
 def booking_created_student_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    words = _student(booking)
+    when = words.span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    who = {"instructor": parties.instructor_name, "brand": parties.brand_name}
     lines = [
-        f"Hello{' ' + booking.student_name if booking.student_name else ''},",
-        f"your session with {parties.instructor_name} ({parties.brand_name}) is booked for {when}.",
+        words.hello(booking.student_name),
+        words("booked", when=when, **who),
         *where(booking),
-        "It is confirmed."
-        if booking.status == BookingStatus.CONFIRMED
-        else "It is pending until payment is received; we will confirm it then.",
-        f"Booking reference: {booking.id}",
+        words("confirmed_now" if booking.status == BookingStatus.CONFIRMED else "pending_payment"),
+        words("reference", reference=booking.id),
     ]
-    subject = f"Session booked with {parties.instructor_name}: {when}"
+    subject = words("booked_subject", instructor=parties.instructor_name, when=when)
     attachments = (calendar_file(booking, parties, stamp),)
-    return _email(
-        str(booking.student_email),
-        subject,
-        lines,
-        _key(booking, NotificationKind.BOOKING_CREATED, "student"),
-        attachments,
-    )
+    return _student_email(booking, subject, lines, NotificationKind.BOOKING_CREATED, attachments)
 
 
 def booking_created_instructor_email(booking: BookedSession, parties: Parties) -> Email:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.instructor_timezone)
-    student = booking.student_name or booking.student_email or str(booking.student_id)
+    words = _instructor(parties)
+    when = words.span(booking.starts_at, booking.ends_at, booking.instructor_timezone)
     lines = [
-        f"Hello {parties.instructor_name},",
-        f"{student} booked a session with you ({parties.brand_name}) for {when}.",
-        f"Booking reference: {booking.id}",
+        words.hello(parties.instructor_name),
+        words("booked_with_you", student=_student_named(booking), brand=parties.brand_name, when=when),
+        words("reference", reference=booking.id),
     ]
     key = _key(booking, NotificationKind.BOOKING_CREATED, "instructor")
-    return _email(parties.instructor_email, f"New booking: {when}", lines, key)
+    return _instructor_email(parties, words("new_booking_subject", when=when), lines, key)
 
 
 def booking_created_sms(booking: BookedSession, parties: Parties) -> Sms:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
-    return Sms(
-        str(booking.student_phone), f"Booked: {parties.instructor_name}, {when}. Ref {str(booking.id)[:8]}"
-    )
+    words = _student(booking)
+    when = words.short_span(booking)
+    text = words("booked_sms", instructor=parties.instructor_name, when=when, reference=_reference(booking))
+    return _sms(booking, text)
 
 
 def _moved_key(booking: BookedSession, kind: str, recipient: str) -> str:
@@ -118,116 +196,121 @@ def _moved_key(booking: BookedSession, kind: str, recipient: str) -> str:
     return _key(booking, f"{kind}-{booking.reschedule_count}", recipient)
 
 
-def _moved(booking: BookedSession, previous: Interval, zone_name: str) -> tuple[str, str]:
-    """The old and the new time of a moved booking, in one recipient's zone."""
-    return (
-        local_time_span(previous.start, previous.end, zone_name),
-        local_time_span(booking.starts_at, booking.ends_at, zone_name),
-    )
+def _moved_lines(
+    words: Words, booking: BookedSession, previous: Interval, zone: str, who: str, brand: str
+) -> list[str]:
+    return [
+        words("moved", person=who, brand=brand),
+        words("new_time", when=words.span(booking.starts_at, booking.ends_at, zone)),
+        words("old_time", when=words.span(previous.start, previous.end, zone)),
+    ]
 
 
 def booking_moved_student_email(
     booking: BookedSession, previous: Interval, parties: Parties, stamp: datetime
 ) -> Email:
     """With the booking's one calendar event at its new time (same UID, higher SEQUENCE)."""
-    was, now = _moved(booking, previous, booking.student_timezone)
+    words = _student(booking)
+    zone = booking.student_timezone
     lines = [
-        f"Hello{' ' + booking.student_name if booking.student_name else ''},",
-        f"your session with {parties.instructor_name} ({parties.brand_name}) has moved.",
-        f"New time: {now}.",
-        f"It was: {was}.",
+        words.hello(booking.student_name),
+        *_moved_lines(words, booking, previous, zone, parties.instructor_name, parties.brand_name),
         *where(booking),
-        f"Booking reference: {booking.id}",
+        words("reference", reference=booking.id),
     ]
+    subject = words("moved_subject", when=words.span(booking.starts_at, booking.ends_at, zone))
     key = _moved_key(booking, NotificationKind.BOOKING_RESCHEDULED, "student")
     attachments = (calendar_file(booking, parties, stamp),)
-    return _email(str(booking.student_email), f"Session moved to {now}", lines, key, attachments)
+    return _email(str(booking.student_email), subject, lines, key, booking.locale, attachments)
 
 
 def booking_moved_instructor_email(booking: BookedSession, previous: Interval, parties: Parties) -> Email:
-    was, now = _moved(booking, previous, booking.instructor_timezone)
-    student = booking.student_name or booking.student_email or str(booking.student_id)
+    words = _instructor(parties)
+    zone = booking.instructor_timezone
     lines = [
-        f"Hello {parties.instructor_name},",
-        f"your session with {student} ({parties.brand_name}) has moved.",
-        f"New time: {now}.",
-        f"It was: {was}.",
-        f"Booking reference: {booking.id}",
+        words.hello(parties.instructor_name),
+        *_moved_lines(words, booking, previous, zone, _student_named(booking), parties.brand_name),
+        words("reference", reference=booking.id),
     ]
+    subject = words("moved_subject", when=words.span(booking.starts_at, booking.ends_at, zone))
     key = _moved_key(booking, NotificationKind.BOOKING_RESCHEDULED, "instructor")
-    return _email(parties.instructor_email, f"Session moved to {now}", lines, key)
+    return _instructor_email(parties, subject, lines, key)
 
 
 def booking_moved_sms(booking: BookedSession, previous: Interval, parties: Parties) -> Sms:
-    was, now = _moved(booking, previous, booking.student_timezone)
-    return Sms(str(booking.student_phone), f"Moved: {parties.instructor_name}, now {now} (was {was}).")
+    """The new time only (the email says both): two spans would not fit a two-segment UCS-2 text."""
+    words = _student(booking)
+    when = words.short_span(booking)
+    text = words("moved_sms", instructor=parties.instructor_name, when=when, reference=_reference(booking))
+    return _sms(booking, text)
 
 
 def status_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    words = _student(booking)
+    when = words.span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    who = {"instructor": parties.instructor_name, "brand": parties.brand_name, "when": when}
     if booking.status == BookingStatus.CONFIRMED:
-        subject = f"Session confirmed: {when}"
-        lines = [
-            f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} is confirmed."
-        ]
+        subject = words("confirmed_subject", when=when)
+        lines = [words("confirmed", **who)]
     else:
-        subject = f"Session cancelled: {when}"
-        lines = [
-            f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} was cancelled."
-        ]
+        subject = words("cancelled_subject", when=when)
+        lines = [words("cancelled", **who)]
         if booking.cancellation_reason:
-            lines.append(f"Reason: {booking.cancellation_reason}")
-    lines.append(f"Booking reference: {booking.id}")
+            lines.append(words("reason", reason=booking.cancellation_reason))
+    lines.append(words("reference", reference=booking.id))
     attachments = (calendar_file(booking, parties, stamp),)
-    return _email(
-        str(booking.student_email), subject, lines, _key(booking, booking.status, "student"), attachments
-    )
+    return _student_email(booking, subject, lines, booking.status, attachments)
 
 
 def cancellation_sms(booking: BookedSession, parties: Parties) -> Sms:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
-    return Sms(str(booking.student_phone), f"Cancelled: your session with {parties.instructor_name}, {when}.")
+    words = _student(booking)
+    when = words.short_span(booking)
+    return _sms(booking, words("cancelled_sms", instructor=parties.instructor_name, when=when))
 
 
 def reminder_sms(booking: BookedSession, parties: Parties) -> Sms:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
-    return Sms(str(booking.student_phone), f"Reminder: session with {parties.instructor_name}, {when}.")
+    words = _student(booking)
+    when = words.short_span(booking)
+    return _sms(booking, words("reminder_sms", instructor=parties.instructor_name, when=when))
 
 
 def reminder_email(booking: BookedSession, parties: Parties) -> Email:
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    words = _student(booking)
+    when = words.span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [
-        f"A reminder: your session with {parties.instructor_name} ({parties.brand_name}) is on {when}.",
+        words("reminder", instructor=parties.instructor_name, brand=parties.brand_name, when=when),
         *where(booking),
     ]
-    return _email(
-        str(booking.student_email),
-        f"Reminder: {when}",
-        lines,
-        _key(booking, NotificationKind.REMINDER, "student"),
-    )
+    return _student_email(booking, words("reminder_subject", when=when), lines, NotificationKind.REMINDER)
 
 
 def hold_expired_email(booking: BookedSession, parties: Parties, stamp: datetime) -> Email:
-    """The unpaid hold ran out: the time is free again; paying now may still revive it (SPEC §9)."""
-    when = local_time_span(booking.starts_at, booking.ends_at, booking.student_timezone)
+    """The unpaid hold ran out: the time is free again; paying now may still revive it."""
+    words = _student(booking)
+    when = words.span(booking.starts_at, booking.ends_at, booking.student_timezone)
     lines = [
-        f"Your session with {parties.instructor_name} ({parties.brand_name}) on {when} was not paid in "
-        "time, so it was cancelled and the time was released.",
-        "If you pay anyway and the time is still free, the session is confirmed; otherwise the payment "
-        "is refunded.",
-        f"Booking reference: {booking.id}",
+        words("hold_expired", instructor=parties.instructor_name, brand=parties.brand_name, when=when),
+        words("hold_expired_pay_anyway"),
+        words("reference", reference=booking.id),
     ]
-    return _email(
-        str(booking.student_email),
-        f"Session cancelled, payment not received: {when}",
-        lines,
-        _key(booking, NotificationKind.HOLD_EXPIRED, "student"),
-        (calendar_file(booking, parties, stamp),),
-    )
+    subject = words("hold_expired_subject", when=when)
+    attachments = (calendar_file(booking, parties, stamp),)
+    return _student_email(booking, subject, lines, NotificationKind.HOLD_EXPIRED, attachments)
 
 
 # --- weekly series --------------------------------------------------------------------------------------
+
+
+def _numbered(words: Words, sessions: Sequence[BookedSession], zone: str) -> list[str]:
+    return [
+        words("numbered", number=index + 1, when=words.span(s.starts_at, s.ends_at, zone))
+        for index, s in enumerate(sessions)
+    ]
+
+
+def _sessions_file(sessions: Sequence[BookedSession], parties: Parties, stamp: datetime) -> Attachment:
+    content = calendar_of([calendar_event(s, parties, stamp) for s in sessions])
+    return Attachment("sessions.ics", content, "text/calendar")
 
 
 def series_created_student_email(
@@ -236,60 +319,63 @@ def series_created_student_email(
     """One email for a whole series: every occurrence in the student's zone, and one .ics with one event
     per occurrence (each with its own booking's UID, as every later message of that booking has)."""
     first = sessions[0]
-    times = [local_time_span(s.starts_at, s.ends_at, first.student_timezone) for s in sessions]
+    words = _student(first)
+    who = {"instructor": parties.instructor_name, "brand": parties.brand_name, "count": len(sessions)}
     lines = [
-        f"Hello{' ' + first.student_name if first.student_name else ''},",
-        f"your {len(sessions)} sessions with {parties.instructor_name} ({parties.brand_name}) are booked:",
-        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+        words.hello(first.student_name),
+        words("series_booked", **who),
+        *_numbered(words, sessions, first.student_timezone),
         *where(first),
-        "They are confirmed."
-        if first.status == BookingStatus.CONFIRMED
-        else "They are pending until payment is received; we will confirm them then.",
-        f"Booking reference of the first: {first.id}",
+        words("series_confirmed" if first.status == BookingStatus.CONFIRMED else "series_pending", **who),
+        words("first_reference", reference=first.id),
     ]
-    subject = f"{len(sessions)} sessions booked with {parties.instructor_name}, from {times[0]}"
-    content = calendar_of([calendar_event(s, parties, stamp) for s in sessions])
-    attachments = (Attachment("sessions.ics", content, "text/calendar"),)
-    key = _key(first, NotificationKind.SERIES_CREATED, "student")
-    return _email(str(first.student_email), subject, lines, key, attachments)
+    when = words.span(first.starts_at, first.ends_at, first.student_timezone)
+    subject = words("series_booked_subject", when=when, **who)
+    attachments = (_sessions_file(sessions, parties, stamp),)
+    return _student_email(first, subject, lines, NotificationKind.SERIES_CREATED, attachments)
 
 
 def series_created_instructor_email(sessions: Sequence[BookedSession], parties: Parties) -> Email:
     first = sessions[0]
-    student = first.student_name or first.student_email or str(first.student_id)
-    times = [local_time_span(s.starts_at, s.ends_at, first.instructor_timezone) for s in sessions]
+    words = _instructor(parties)
+    count = len(sessions)
     lines = [
-        f"Hello {parties.instructor_name},",
-        f"{student} booked {len(sessions)} sessions with you ({parties.brand_name}):",
-        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
-        f"Booking reference of the first: {first.id}",
+        words.hello(parties.instructor_name),
+        words("series_booked_with_you", student=_student_named(first), brand=parties.brand_name, count=count),
+        *_numbered(words, sessions, first.instructor_timezone),
+        words("first_reference", reference=first.id),
     ]
+    when = words.span(first.starts_at, first.ends_at, first.instructor_timezone)
     key = _key(first, NotificationKind.SERIES_CREATED, "instructor")
-    return _email(parties.instructor_email, f"New series of {len(sessions)} sessions: {times[0]}", lines, key)
+    return _instructor_email(parties, words("new_series_subject", count=count, when=when), lines, key)
 
 
 def series_created_sms(sessions: Sequence[BookedSession], parties: Parties) -> Sms:
     first = sessions[0]
-    when = local_time_span(first.starts_at, first.ends_at, first.student_timezone)
-    text = (
-        f"Booked {len(sessions)} sessions: {parties.instructor_name}, first {when}. Ref {str(first.id)[:8]}"
+    words = _student(first)
+    when = words.short_span(first)
+    text = words(
+        "series_booked_sms",
+        count=len(sessions),
+        instructor=parties.instructor_name,
+        when=when,
+        reference=_reference(first),
     )
-    return Sms(str(first.student_phone), text)
+    return _sms(first, text)
 
 
 def series_cancelled_email(sessions: Sequence[BookedSession], parties: Parties, stamp: datetime) -> Email:
     """One email for the occurrences a series cancellation cancelled, with one CANCELLED event each."""
     first = sessions[0]
-    times = [local_time_span(s.starts_at, s.ends_at, first.student_timezone) for s in sessions]
+    words = _student(first)
+    who = {"instructor": parties.instructor_name, "brand": parties.brand_name, "count": len(sessions)}
     lines = [
-        f"Hello{' ' + first.student_name if first.student_name else ''},",
-        f"{len(sessions)} of your sessions with {parties.instructor_name} ({parties.brand_name})"
-        " are cancelled:",
-        *(f"{index + 1}. {when}" for index, when in enumerate(times)),
+        words.hello(first.student_name),
+        words("series_cancelled", **who),
+        *_numbered(words, sessions, first.student_timezone),
     ]
-    content = calendar_of([calendar_event(s, parties, stamp) for s in sessions])
-    attachments = (Attachment("sessions.ics", content, "text/calendar"),)
+    attachments = (_sessions_file(sessions, parties, stamp),)
+    when = words.span(first.starts_at, first.ends_at, first.student_timezone)
+    subject = words("series_cancelled_subject", when=when, **who)
     # Each cancellation of a series is its own message: keyed by the first cancelled occurrence.
-    key = _key(first, NotificationKind.SERIES_CANCELLED, "student")
-    subject = f"{len(sessions)} sessions cancelled with {parties.instructor_name}, from {times[0]}"
-    return _email(str(first.student_email), subject, lines, key, attachments)
+    return _student_email(first, subject, lines, NotificationKind.SERIES_CANCELLED, attachments)
