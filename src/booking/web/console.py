@@ -8,7 +8,6 @@ the page itself (`GET /console/{brand_slug}/me`, answered by `console_role`).
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -79,111 +78,120 @@ async def console_role(session: AsyncSession, principal: Principal, brand_slug: 
     return ConsoleRole(admin, own)
 
 
-VIEWS = (("bookings", "Bookings"), ("schedule", "Schedule"), ("insights", "Insights"))
-LISTS = (
-    ("upcoming", "Upcoming"),
-    ("awaiting", "Awaiting payment"),
-    ("past", "Past"),
-    ("cancelled", "Cancelled"),
-)
+VIEWS = ("bookings", "schedule", "insights")  # each tab's text is `console.<view>`
+LISTS = ("upcoming", "awaiting", "past", "cancelled")  # each tab's text is `console.list_<list>`
 
 
 def _view_tabs() -> str:
     return "\n".join(
         f'<button type="button" role="tab" id="tab-{key}" aria-controls="panel-{key}" '
-        f'aria-selected="{str(index == 0).lower()}">{label}</button>'
-        for index, (key, label) in enumerate(VIEWS)
+        f'aria-selected="{str(index == 0).lower()}" data-i18n="console.{key}"></button>'
+        for index, key in enumerate(VIEWS)
     )
 
 
 def _list_tabs() -> str:
     return "\n".join(
         f'<button type="button" role="tab" data-list="{key}" aria-controls="booking-list" '
-        f'aria-selected="{str(index == 0).lower()}">{label}</button>'
-        for index, (key, label) in enumerate(LISTS)
+        f'aria-selected="{str(index == 0).lower()}" data-i18n="console.list_{key}"></button>'
+        for index, key in enumerate(LISTS)
     )
 
 
+PREVIEW_DAYS = 14  # console.js previews as many days
+
+
 def console_page(config: ConsoleConfig) -> str:
-    name = html.escape(config.brand_name)
-    return f"""<!doctype html>
-<html lang="en">
+    """The page in its language: the template holds keys (`data-i18n…`), `fill_texts` writes them."""
+    brand = i18n_values(brand=config.brand_name)
+    template = f"""<!doctype html>
+<html {html_attributes(config.locale)}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Coach console: {name}</title>
+<title data-i18n="console.title"{brand}></title>
 <link rel="stylesheet" href="{asset_url("style.css")}">
 <link rel="stylesheet" href="{asset_url("console.css")}">
 <script type="module" src="{asset_url("console.js")}"></script>
 </head>
 <body>
 <main class="console">
-<h1>Coach console: {name}</h1>
+<header class="top">
+<h1 data-i18n="console.title"{brand}></h1>
+{language_select(config.locale)}
+</header>
 <div id="sign-in" hidden></div>
 <p id="who"></p>
 <div id="status" role="status"></div>
 <div class="fields" id="instructor-field" hidden>
-<div class="field"><label for="instructor">Instructor</label>
+<div class="field"><label for="instructor" data-i18n="console.instructor"></label>
 <select id="instructor" name="instructor"></select></div>
 </div>
-<div role="tablist" aria-label="Views" id="views" hidden>
+<div role="tablist" data-i18n-aria-label="console.views" id="views" hidden>
 {_view_tabs()}
 </div>
 
 <section role="tabpanel" id="panel-bookings" aria-labelledby="tab-bookings" hidden>
-<h2>Bookings</h2>
-<div role="tablist" aria-label="Which bookings" id="lists">
+<h2 data-i18n="console.bookings"></h2>
+<div role="tablist" data-i18n-aria-label="console.which_bookings" id="lists">
 {_list_tabs()}
 </div>
 <form id="search-form" class="fields" role="search">
-<div class="field"><label for="search">Search</label>
-<input type="search" id="search" name="q" placeholder="student name or email"></div>
-<button type="submit" class="align-end">Search</button>
+<div class="field"><label for="search" data-i18n="console.search"></label>
+<input type="search" id="search" name="q" data-i18n-placeholder="console.search_placeholder"></div>
+<button type="submit" class="align-end" data-i18n="console.search"></button>
 </form>
-<div id="booking-list" role="region" aria-label="Bookings list" aria-live="polite"></div>
+<div id="booking-list" role="region" data-i18n-aria-label="console.bookings_list" aria-live="polite"></div>
 </section>
 
 <section role="tabpanel" id="panel-schedule" aria-labelledby="tab-schedule" hidden>
-<h2>Schedule</h2>
+<h2 data-i18n="console.schedule"></h2>
 <p id="schedule-zone"></p>
 <form id="hours-form" novalidate>
-<h3>Weekly hours</h3>
+<h3 data-i18n="console.weekly_hours"></h3>
 <div id="weekly"></div>
-<button type="submit">Save hours</button>
+<button type="submit" data-i18n="console.save_hours"></button>
 </form>
 <form id="time-off-form" novalidate>
-<h3>Time off</h3>
+<h3 data-i18n="console.time_off"></h3>
 <div class="fields">
-<div class="field"><label for="off-from">From</label><input type="date" id="off-from"></div>
-<div class="field"><label for="off-to">To</label><input type="date" id="off-to"></div>
-<button type="submit" class="align-end">Block dates</button>
+<div class="field"><label for="off-from" data-i18n="console.from"></label>
+<input type="date" id="off-from"></div>
+<div class="field"><label for="off-to" data-i18n="console.to"></label>
+<input type="date" id="off-to"></div>
+<button type="submit" class="align-end" data-i18n="console.block_dates"></button>
 </div>
-<ul id="overrides" aria-label="Dates off and custom hours"></ul>
+<ul id="overrides" data-i18n-aria-label="console.overrides"></ul>
 </form>
 <form id="settings-form" novalidate>
-<h3>Settings</h3>
+<h3 data-i18n="console.settings"></h3>
 <div class="fields" id="settings"></div>
-<button type="submit">Save settings</button>
+<button type="submit" data-i18n="console.save_settings"></button>
 </form>
-<h3 id="preview-heading">Next 14 days</h3>
+<h3 id="preview-heading" data-i18n="console.next_days"{i18n_values(count=str(PREVIEW_DAYS))}></h3>
 <ul id="preview" aria-labelledby="preview-heading" aria-live="polite"></ul>
 <form id="check-form" novalidate>
-<h3>Check a time</h3>
+<h3 data-i18n="console.check_time"></h3>
 <div class="fields">
-<div class="field"><label for="check-date">Date</label><input type="date" id="check-date"></div>
-<div class="field"><label for="check-time">Time</label><input type="time" id="check-time"></div>
-<button type="submit" class="align-end">Check a time</button>
+<div class="field"><label for="check-date" data-i18n="console.date"></label>
+<input type="date" id="check-date"></div>
+<div class="field"><label for="check-time" data-i18n="console.time"></label>
+<input type="text" id="check-time" class="clock" inputmode="numeric" autocomplete="off" maxlength="5"
+ pattern="[0-2][0-9]:[0-5][0-9]" data-i18n-title="console.time_format"></div>
+<button type="submit" class="align-end" data-i18n="console.check_time"></button>
 </div>
 <div id="explanation" aria-live="polite"></div>
 </form>
 </section>
 
 <section role="tabpanel" id="panel-insights" aria-labelledby="tab-insights" hidden>
-<h2>Insights</h2>
+<h2 data-i18n="console.insights"></h2>
 <form id="insights-form" class="fields" novalidate>
-<div class="field"><label for="insights-from">From</label><input type="date" id="insights-from"></div>
-<div class="field"><label for="insights-to">To</label><input type="date" id="insights-to"></div>
-<button type="submit" class="align-end">Show</button>
+<div class="field"><label for="insights-from" data-i18n="console.from"></label>
+<input type="date" id="insights-from"></div>
+<div class="field"><label for="insights-to" data-i18n="console.to"></label>
+<input type="date" id="insights-to"></div>
+<button type="submit" class="align-end" data-i18n="console.show"></button>
 </form>
 <div id="insights"></div>
 </section>
@@ -192,3 +200,4 @@ def console_page(config: ConsoleConfig) -> str:
 </body>
 </html>
 """
+    return fill_texts(template, config.locale)

@@ -1,14 +1,18 @@
 // The coach console: Bookings, Schedule and Insights of one brand, for its instructors and admins.
 // Every change goes through the public API with the signed-in user's token; what the API refuses is
-// shown as it words it, in the status region.
+// shown in the status region, in the page's language, by its error code. Every text is `t("console.…")`;
+// what the script writes itself is kept as data and written again when the Language select switches.
+// Times of day are 24-hour HH:MM in every language; dates, weekdays, numbers and money are `Intl`'s.
 import { api, ApiError } from "./api.js";
-import { startLanguage } from "./i18n.js";
+import { currentLocale, errorText, onLocaleChange, startLanguage, t } from "./i18n.js";
 import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
 import { dayAndTime, hhmm, localDate } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 startLanguage(config);
 const $ = (id) => document.getElementById(id);
+
+const PREVIEW_DAYS = 14; // as the page's "Next 14 days" heading says (console.py)
 
 const state = {
   token: null, // in memory only: never stored, never in a URL
@@ -17,20 +21,28 @@ const state = {
   view: "bookings",
   list: "upcoming",
   cursor: null, // the bookings list's next page
+  bookings: null, // the bookings shown, as the API answered them (null: none asked for yet)
   availability: null, // the chosen instructor's, as GET …/availability last answered
+  preview: null, // [[date, [HH:MM…]]…], the next 14 days' free times
+  explanation: null, // { data, startsAt, zone }: the last Check a time
+  insights: null, // { rows, currency, weeks }
 };
 
-function say(message) {
-  $("status").textContent = message;
+// The status region's text, kept as a function so that it is written again in a new language.
+let said = () => "";
+
+function say(text) {
+  said = typeof text === "function" ? text : () => text;
+  $("status").textContent = said();
 }
 
-// Runs an action; an API refusal is shown verbatim, anything else is a bug and is thrown.
+// Runs an action; an API refusal is shown by its code, anything else is a bug and is thrown.
 async function attempt(action) {
   try {
     return await action();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say(error.message);
+    say(() => errorText(error));
     return undefined;
   }
 }
@@ -39,20 +51,37 @@ function call(path, options = {}) {
   return api(path, { token: state.token, ...options });
 }
 
+// Formats made at each use: the page's language may have changed since the last. English dates are
+// written the international (British) way, day before month, as time.js writes them.
+const dateLocale = () => (currentLocale() === "en" ? "en-GB" : currentLocale());
+const calendarDay = (text) => new Date(`${text}T12:00:00Z`); // a YYYY-MM-DD date, at noon UTC
+const formatDay = (text, options) => new Intl.DateTimeFormat(dateLocale(), { timeZone: "UTC", ...options }).format(calendarDay(text));
+const fullDate = (text) => formatDay(text, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+const shortDate = (text) => formatDay(text, { weekday: "short", day: "numeric", month: "short" });
+const weekStart = (text) => formatDay(text, { day: "numeric", month: "short" });
+const listed = (items) => new Intl.ListFormat(currentLocale(), { type: "unit", style: "short" }).format(items);
+const number = (value, options = {}) => new Intl.NumberFormat(currentLocale(), options).format(value);
+
+// The weekday's name in the page's language (0 is Sunday, as the API counts): 1 January 2024 was a Monday.
+function weekdayName(weekday) {
+  const day = new Date(Date.UTC(2024, 0, weekday === 0 ? 7 : weekday));
+  return new Intl.DateTimeFormat(currentLocale(), { weekday: "long", timeZone: "UTC" }).format(day);
+}
+
 // --- signing in ------------------------------------------------------------------------------------
 
 function offerSignIn() {
-  const parts = [element("p", { textContent: "Sign in as an instructor or an admin of this brand." })];
+  const parts = [element("p", { textContent: t("console.sign_in_prompt") })];
   if (config.signInUrl) {
     const back = encodeURIComponent(location.href);
     const joiner = config.signInUrl.includes("?") ? "&" : "?";
-    parts.push(element("a", { href: `${config.signInUrl}${joiner}redirect_to=${back}`, textContent: "Sign in" }));
+    parts.push(element("a", { href: `${config.signInUrl}${joiner}redirect_to=${back}`, textContent: t("common.sign_in") }));
   }
   if (config.demoInstructorToken) {
-    parts.push(element("button", { type: "button", textContent: "Continue as demo instructor", onclick: () => signIn(config.demoInstructorToken) }));
+    parts.push(element("button", { type: "button", textContent: t("console.demo_instructor"), onclick: () => signIn(config.demoInstructorToken) }));
   }
   if (config.demoBrandAdminToken) {
-    parts.push(element("button", { type: "button", textContent: "Continue as demo brand admin", onclick: () => signIn(config.demoBrandAdminToken) }));
+    parts.push(element("button", { type: "button", textContent: t("console.demo_brand_admin"), onclick: () => signIn(config.demoBrandAdminToken) }));
   }
   $("sign-in").replaceChildren(...parts);
   $("sign-in").hidden = false;
@@ -67,17 +96,23 @@ async function signIn(token) {
   $("sign-in").hidden = true;
   const data = await attempt(() => api("/api/instructors", { params: { brand_id: config.brandId } }));
   state.instructors = data ? data.instructors : [];
-  const own = state.instructors.find((i) => i.id === me.instructor_id);
-  $("who").textContent = me.brand_admin ? "Signed in as a brand admin." : `Signed in as ${own ? own.name : "an instructor"}.`;
+  renderWho();
   if (me.brand_admin) {
     $("instructor").replaceChildren(
-      element("option", { value: "", textContent: "All instructors" }),
+      element("option", { value: "", textContent: t("console.all_instructors"), dataset: { i18n: "console.all_instructors" } }),
       ...state.instructors.map((i) => element("option", { value: i.id, textContent: i.name })),
     );
     $("instructor-field").hidden = false;
   }
   $("views").hidden = false;
   await showView(state.view);
+}
+
+function renderWho() {
+  const me = state.me;
+  const own = state.instructors.find((i) => i.id === me.instructor_id);
+  if (me.brand_admin) $("who").textContent = t("console.signed_in_admin");
+  else $("who").textContent = own ? t("console.signed_in_as", { name: own.name }) : t("console.signed_in_instructor");
 }
 
 function chosenInstructor() {
@@ -124,10 +159,18 @@ const LISTS = {
   cancelled: { params: () => ({ status: "cancelled", order: "desc" }), keep: () => true, order: -1 },
 };
 
-const STATUS_WORDS = { pending: "Pending", confirmed: "Confirmed", completed: "Completed", cancelled: "Cancelled", no_show: "No-show" };
+const STATUSES = new Set(["pending", "confirmed", "completed", "cancelled", "no_show"]);
+const statusText = (status) => (STATUSES.has(status) ? t(`console.status_${status}`) : status);
+
+// What a staff member may mark a pending or confirmed booking: its button's text and the status sent.
+const ACTIONS = [
+  ["console.mark_completed", "completed"],
+  ["console.mark_no_show", "no_show"],
+  ["console.cancel", "cancelled"],
+];
 
 function fractionDigits() {
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: config.currency.toUpperCase() }).resolvedOptions().maximumFractionDigits;
+  return new Intl.NumberFormat(currentLocale(), { style: "currency", currency: config.currency.toUpperCase() }).resolvedOptions().maximumFractionDigits;
 }
 
 let bookingsAsked = 0;
@@ -144,146 +187,193 @@ async function loadBookings(more = false) {
   const data = await attempt(() => call("/api/bookings", { params }));
   if (asked !== bookingsAsked) return; // another list or filter was asked for meanwhile
   if (!data) {
+    state.bookings = null;
     $("booking-list").replaceChildren();
     return;
   }
   state.cursor = data.next_cursor;
   const kept = data.bookings.filter(list.keep).sort((a, b) => list.order * (new Date(a.starts_at) - new Date(b.starts_at)));
+  state.bookings = more && state.bookings ? [...state.bookings, ...kept] : kept;
+  renderBookings();
+}
+
+function renderBookings() {
   const box = $("booking-list");
-  let ul = box.querySelector("ul");
-  if (!more || !ul) {
-    ul = element("ul", { className: "rows", attributes: { "aria-label": "Bookings" } });
-    box.replaceChildren(ul);
+  if (state.bookings === null) return;
+  // Notes being written survive a new rendering (a new page of the list, a new language).
+  const typed = new Map([...box.querySelectorAll(".notes input")].map((input) => [input.id, input.value]));
+  const parts = [];
+  if (state.bookings.length === 0) {
+    parts.push(element("p", { textContent: t("console.no_bookings") }));
+  } else {
+    parts.push(element("p", { className: "count", textContent: t("console.bookings_shown", { count: state.bookings.length }) }));
+    parts.push(element("ul", { className: "rows", attributes: { "aria-label": t("console.bookings") } }, ...state.bookings.map(bookingRow)));
   }
-  box.querySelector(".more")?.remove();
-  ul.append(...kept.map(bookingRow));
-  if (ul.children.length === 0) box.replaceChildren(element("p", { textContent: "No bookings here." }));
-  if (state.cursor) box.append(element("button", { type: "button", className: "more", textContent: "Show more", onclick: () => loadBookings(true) }));
+  if (state.cursor) {
+    parts.push(element("button", { type: "button", className: "more", textContent: t("console.show_more"), onclick: () => loadBookings(true) }));
+  }
+  box.replaceChildren(...parts);
+  for (const [id, value] of typed) {
+    const input = document.getElementById(id);
+    if (input) input.value = value;
+  }
 }
 
 function studentText(b) {
   const name = b.student_name ?? "";
   const email = b.student_email ?? "";
-  return name && email ? `${name} <${email}>` : name || email || "A student";
+  return name && email ? `${name} <${email}>` : name || email || t("console.a_student");
 }
 
 function paymentText(b) {
-  const price = b.price ? ` ${money(b.price.amount, b.price.currency)}` : "";
-  return `${b.payment_status === "paid" ? "paid" : "unpaid"}${price}`;
+  const paid = b.payment_status === "paid";
+  if (!b.price) return t(paid ? "console.paid" : "console.unpaid");
+  return t(paid ? "console.paid_price" : "console.unpaid_price", { price: money(b.price.amount, b.price.currency) });
 }
 
 function bookingRow(b) {
   const zone = b.instructor_timezone;
-  const when = `${dayAndTime(b.starts_at, zone)} (${zone})`;
-  const who = state.me.brand_admin ? ` with ${instructorOf(b.instructor_id)?.name ?? "an instructor"}` : "";
+  const values = { when: dayAndTime(b.starts_at, zone), zone, student: studentText(b), status: statusText(b.status), payment: paymentText(b) };
+  const text = state.me.brand_admin
+    ? t("console.summary_with", { ...values, instructor: instructorOf(b.instructor_id)?.name ?? t("console.an_instructor") })
+    : t("console.summary", values);
   const notesId = `notes-${b.id}`;
-  const summary = element("span", { className: "summary", id: `booking-${b.id}` }, `${when}${who}: ${studentText(b)} — ${STATUS_WORDS[b.status] ?? b.status}, ${paymentText(b)}`);
+  const summary = element("span", { className: "summary", id: `booking-${b.id}` }, text);
   const active = b.status === "pending" || b.status === "confirmed";
   const actions = element("div", { className: "actions" });
   if (active) {
-    for (const [label, status] of [["Completed", "completed"], ["No-show", "no_show"], ["Cancel", "cancelled"]]) {
-      actions.append(element("button", { type: "button", textContent: label, attributes: { "aria-describedby": summary.id }, onclick: () => setStatus(b, status, label) }));
+    for (const [key, status] of ACTIONS) {
+      actions.append(element("button", { type: "button", textContent: t(key), attributes: { "aria-describedby": summary.id }, onclick: () => setStatus(b, status, key) }));
     }
   }
   const notes = element("input", { type: "text", id: notesId, value: b.instructor_notes ?? "" });
   const notesField = element(
     "div",
     { className: "notes" },
-    element("label", { htmlFor: notesId, textContent: "Notes" }),
+    element("label", { htmlFor: notesId, textContent: t("console.notes") }),
     notes,
-    element("button", { type: "button", textContent: "Save notes", attributes: { "aria-describedby": summary.id }, onclick: () => saveNotes(b, notes.value) }),
+    element("button", { type: "button", textContent: t("console.save_notes"), attributes: { "aria-describedby": summary.id }, onclick: () => saveNotes(b, notes.value) }),
   );
   return element("li", { className: "row", dataset: { id: b.id } }, summary, actions, notesField);
 }
 
-async function setStatus(b, status, label) {
+async function setStatus(b, status, actionKey) {
   const changed = await attempt(() => call(`/api/bookings/${b.id}`, { method: "PATCH", body: { status } }));
   if (!changed) return;
-  say(`${label}: ${dayAndTime(b.starts_at, b.instructor_timezone)}, ${studentText(b)} is now ${STATUS_WORDS[changed.booking.status] ?? changed.booking.status}.`);
+  const now = changed.booking.status;
+  say(() => t("console.status_changed", { action: t(actionKey), when: dayAndTime(b.starts_at, b.instructor_timezone), student: studentText(b), status: statusText(now) }));
   await loadBookings();
 }
 
 async function saveNotes(b, text) {
   const changed = await attempt(() => call(`/api/bookings/${b.id}`, { method: "PATCH", body: { instructor_notes: text } }));
-  if (changed) say(`Notes saved for ${dayAndTime(b.starts_at, b.instructor_timezone)}, ${studentText(b)}.`);
+  if (changed) say(() => t("console.notes_saved", { when: dayAndTime(b.starts_at, b.instructor_timezone), student: studentText(b) }));
 }
 
 // --- schedule --------------------------------------------------------------------------------------
 
-const WEEKDAYS = [
-  [1, "Monday"],
-  [2, "Tuesday"],
-  [3, "Wednesday"],
-  [4, "Thursday"],
-  [5, "Friday"],
-  [6, "Saturday"],
-  [0, "Sunday"],
+const WEEKDAYS = [1, 2, 3, 4, 5, 6, 0]; // Monday first, as the API numbers them (0: Sunday)
+
+// Each setting of §4/§9–§11/§15 and whether it may be emptied (null); its label is `console.setting_<name>`.
+const SETTINGS = [
+  ["session_minutes"],
+  ["buffer_minutes"],
+  ["slot_interval_minutes", true],
+  ["advance_booking_days"],
+  ["min_notice_minutes"],
+  ["cancellation_cutoff_hours"],
+  ["reschedule_cutoff_hours"],
+  ["payment_hold_minutes"],
+  ["max_bookings_per_day", true],
+  ["max_bookings_per_week", true],
+  ["price_amount", true],
+  ["refund_percent"],
+  ["location", true],
 ];
 
-const SETTINGS = [
-  ["session_minutes", "Session minutes"],
-  ["buffer_minutes", "Buffer minutes"],
-  ["slot_interval_minutes", "Slot interval minutes", true],
-  ["advance_booking_days", "Advance booking days"],
-  ["min_notice_minutes", "Minimum notice minutes"],
-  ["cancellation_cutoff_hours", "Cancellation cutoff hours"],
-  ["reschedule_cutoff_hours", "Reschedule cutoff hours"],
-  ["payment_hold_minutes", "Payment hold minutes"],
-  ["max_bookings_per_day", "Max bookings per day", true],
-  ["max_bookings_per_week", "Max bookings per week", true],
-  ["price_amount", "Price", true],
-  ["refund_percent", "Refund percent"],
-  ["location", "Location", true],
-];
+const settingLabel = (name) => t(`console.setting_${name}`, { currency: config.currency.toUpperCase() });
 
 function scheduleZone() {
   return state.availability?.timezone ?? "UTC";
 }
 
+const SCHEDULE_PARTS = ["hours-form", "time-off-form", "settings-form", "preview-heading", "preview", "check-form"];
+
 async function loadSchedule() {
   const id = chosenInstructor();
-  const parts = ["hours-form", "time-off-form", "settings-form", "preview-heading", "preview", "check-form"];
-  for (const part of parts) $(part).hidden = !id;
+  for (const part of SCHEDULE_PARTS) $(part).hidden = !id;
   if (!id) {
-    $("schedule-zone").textContent = "Choose an instructor to see their schedule.";
+    state.availability = null;
+    renderScheduleZone();
     return;
   }
   const data = await attempt(() => call(`/api/instructors/${id}/availability`, { params: { brand_id: config.brandId } }));
   if (!data) {
-    for (const part of parts) $(part).hidden = true;
+    for (const part of SCHEDULE_PARTS) $(part).hidden = true;
     return;
   }
   state.availability = data;
-  const name = instructorOf(id)?.name ?? "The instructor";
-  $("schedule-zone").textContent = `${name}'s schedule, in ${data.timezone}.`;
+  state.explanation = null;
+  $("explanation").replaceChildren();
+  renderScheduleZone();
   renderWeekly(data.weekly);
-  renderOverrides(data.overrides);
+  renderOverrides();
   renderSettings(data.settings);
   if (!$("check-date").value) $("check-date").value = localDate(new Date(), data.timezone);
   await loadPreview();
 }
 
-// A time input cannot show 24:00: a window ending at midnight shows (and is sent back from) 00:00.
-const shownTime = (hhmmText) => (hhmmText === "24:00" ? "00:00" : hhmmText);
-const sentEnd = (value) => (value === "00:00" ? "24:00" : value);
+function renderScheduleZone() {
+  const id = chosenInstructor();
+  if (!id || !state.availability) {
+    $("schedule-zone").textContent = id ? "" : t("console.choose_instructor");
+    return;
+  }
+  const name = instructorOf(id)?.name ?? t("console.instructor");
+  $("schedule-zone").textContent = t("console.schedule_of", { name, zone: state.availability.timezone });
+}
 
+// Times of day are typed and shown as 24-hour HH:MM in every language (a time input would follow the
+// browser's own 12- or 24-hour clock): 24:00 ends a window at midnight.
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+const isStart = (text) => CLOCK.test(text);
+const isEnd = (text) => CLOCK.test(text) || text === "24:00";
+
+function clockInput(id, className, value) {
+  return element("input", {
+    type: "text",
+    id,
+    className: `clock ${className}`,
+    value,
+    required: true,
+    inputMode: "numeric",
+    autocomplete: "off",
+    maxLength: 5,
+    pattern: "[0-2][0-9]:[0-5][0-9]",
+    title: t("console.time_format"),
+  });
+}
+
+// `weekly`: [{ weekday, start_time, end_time }], as the API answers or as the form holds them.
 function renderWeekly(weekly) {
   $("weekly").replaceChildren(
-    ...WEEKDAYS.map(([weekday, name]) => {
+    ...WEEKDAYS.map((weekday) => {
+      const day = weekdayName(weekday);
       const windows = element("div", { className: "windows" });
-      for (const w of weekly.filter((x) => x.weekday === weekday)) windows.append(windowRow(name, w.start_time, w.end_time));
+      for (const w of weekly.filter((x) => x.weekday === weekday)) windows.append(windowRow(day, w.start_time, w.end_time));
       const add = element("button", {
         type: "button",
-        textContent: "Add window",
+        className: "add",
+        textContent: t("console.add_window"),
         onclick: () => {
           const last = windows.lastElementChild;
           const start = last ? last.querySelector(".to").value || "09:00" : "09:00";
-          const row = windowRow(name, start, "17:00");
+          const row = windowRow(day, start === "24:00" ? "09:00" : start, "17:00");
           windows.append(row);
           row.querySelector("input").focus();
         },
       });
-      return element("fieldset", { className: "day", dataset: { weekday: String(weekday) } }, element("legend", { textContent: name }), windows, add);
+      return element("fieldset", { className: "day", dataset: { weekday: String(weekday) } }, element("legend", { textContent: day }), windows, add);
     }),
   );
 }
@@ -292,34 +382,35 @@ let windowCount = 0;
 
 function windowRow(day, start, end) {
   const n = ++windowCount;
-  const from = element("input", { type: "time", id: `from-${n}`, className: "from", value: start, required: true });
-  const to = element("input", { type: "time", id: `to-${n}`, className: "to", value: shownTime(end), required: true });
+  const from = clockInput(`from-${n}`, "from", start);
+  const to = clockInput(`to-${n}`, "to", end);
   const row = element(
     "div",
     { className: "window" },
-    element("div", { className: "field" }, element("label", { htmlFor: from.id, textContent: `${day} from` }), from),
-    element("div", { className: "field" }, element("label", { htmlFor: to.id, textContent: `${day} to` }), to),
+    element("div", { className: "field" }, element("label", { htmlFor: from.id, textContent: t("console.day_from", { day }) }), from),
+    element("div", { className: "field" }, element("label", { htmlFor: to.id, textContent: t("console.day_to", { day }) }), to),
   );
   const remove = element("button", {
     type: "button",
     className: "align-end",
-    textContent: "Remove",
-    attributes: { "aria-label": `Remove ${day} window` },
+    textContent: t("console.remove"),
+    attributes: { "aria-label": t("console.remove_window", { day }) },
     onclick: () => {
       const fieldset = row.closest("fieldset");
       row.remove();
-      fieldset.querySelector("button").focus();
+      fieldset.querySelector("button.add").focus();
     },
   });
   row.append(remove);
   return row;
 }
 
+// The form's windows as typed (checked before they are sent).
 function weeklyFromForm() {
   const weekly = [];
   for (const fieldset of $("weekly").querySelectorAll("fieldset")) {
     for (const row of fieldset.querySelectorAll(".window")) {
-      weekly.push({ weekday: Number(fieldset.dataset.weekday), start_time: row.querySelector(".from").value, end_time: sentEnd(row.querySelector(".to").value) });
+      weekly.push({ weekday: Number(fieldset.dataset.weekday), start_time: row.querySelector(".from").value.trim(), end_time: row.querySelector(".to").value.trim() });
     }
   }
   return weekly;
@@ -338,10 +429,15 @@ async function saveHours(event) {
   event.preventDefault();
   const weekly = weeklyFromForm();
   if (weekly.some((w) => !w.start_time || !w.end_time)) {
-    say("Each window needs a start and an end time.");
+    say(() => t("console.window_needs_times"));
     return;
   }
-  if (await saveAvailability({ weekly }, "Hours saved.")) {
+  const wrong = weekly.find((w) => !isStart(w.start_time) || !isEnd(w.end_time));
+  if (wrong) {
+    say(() => t("console.window_time_format", { day: weekdayName(wrong.weekday) }));
+    return;
+  }
+  if (await saveAvailability({ weekly }, () => t("console.hours_saved"))) {
     renderWeekly(state.availability.weekly);
     await loadPreview();
   }
@@ -356,31 +452,27 @@ function datesBetween(from, to) {
   return dates;
 }
 
-const dateFormat = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric" });
-const dayFormat = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" });
-const calendarDate = (text) => dateFormat.format(new Date(`${text}T12:00:00Z`));
-
 async function blockDates(event) {
   event.preventDefault();
   const from = $("off-from").value;
   const to = $("off-to").value || from;
   if (!from) {
-    say("From: the first date off.");
+    say(() => t("console.first_date_needed"));
     $("off-from").focus();
     return;
   }
   const dates = datesBetween(from, to);
   if (dates.length === 0 || dates.length > 366) {
-    say("To: a date from From on, at most a year later.");
+    say(() => t("console.date_range"));
     return;
   }
   const overrides = dates.map((date) => ({ date, kind: "blocked" }));
-  const days = dates.length === 1 ? calendarDate(from) : `${calendarDate(from)} to ${calendarDate(to)}`;
-  if (await saveAvailability({ overrides }, `Blocked ${days}.`)) await reloadOverridesAndPreview();
+  const done = () => (dates.length === 1 ? t("console.blocked_day", { date: fullDate(from) }) : t("console.blocked_days", { from: fullDate(from), to: fullDate(to) }));
+  if (await saveAvailability({ overrides }, done)) await reloadOverridesAndPreview();
 }
 
 async function clearOverride(date) {
-  if (await saveAvailability({ overrides: [{ date, kind: "clear" }] }, `Cleared ${calendarDate(date)}.`)) await reloadOverridesAndPreview();
+  if (await saveAvailability({ overrides: [{ date, kind: "clear" }] }, () => t("console.cleared", { date: fullDate(date) }))) await reloadOverridesAndPreview();
 }
 
 async function reloadOverridesAndPreview() {
@@ -388,34 +480,35 @@ async function reloadOverridesAndPreview() {
   const data = await attempt(() => call(`/api/instructors/${id}/availability`, { params: { brand_id: config.brandId } }));
   if (data) {
     state.availability = data;
-    renderOverrides(data.overrides);
+    renderOverrides();
   }
   await loadPreview();
 }
 
-function renderOverrides(overrides) {
+function renderOverrides() {
   const byDate = new Map();
-  for (const o of overrides) byDate.set(o.date, [...(byDate.get(o.date) ?? []), o]);
+  for (const o of state.availability.overrides) byDate.set(o.date, [...(byDate.get(o.date) ?? []), o]);
   if (byDate.size === 0) {
-    $("overrides").replaceChildren(element("li", { textContent: "No dates off." }));
+    $("overrides").replaceChildren(element("li", { textContent: t("console.no_dates_off") }));
     return;
   }
   $("overrides").replaceChildren(
     ...[...byDate].map(([date, entries]) => {
-      const what = entries.map((o) => (o.kind === "blocked" ? "blocked" : `${o.start_time} to ${o.end_time}`)).join(", ");
-      const label = element("span", { id: `override-${date}` }, `${calendarDate(date)}: ${what}`);
-      const clear = element("button", { type: "button", textContent: "Clear", attributes: { "aria-describedby": label.id }, onclick: () => clearOverride(date) });
+      const what = listed(entries.map((o) => (o.kind === "blocked" ? t("console.override_blocked") : t("console.override_hours", { from: o.start_time, to: o.end_time }))));
+      const label = element("span", { id: `override-${date}` }, t("console.override", { date: fullDate(date), what }));
+      const clear = element("button", { type: "button", textContent: t("console.clear"), attributes: { "aria-describedby": label.id }, onclick: () => clearOverride(date) });
       return element("li", { dataset: { date } }, label, " ", clear);
     }),
   );
 }
 
+// Each setting a labelled input (a price in the currency's main unit, as typed).
 function renderSettings(settings) {
+  const digits = fractionDigits();
   $("settings").replaceChildren(
-    ...SETTINGS.map(([name, label]) => {
+    ...SETTINGS.map(([name]) => {
       const id = `setting-${name}`;
       let value = settings[name];
-      let text = label;
       const input = element("input", { id, name });
       if (name === "location") {
         input.type = "text";
@@ -425,21 +518,21 @@ function renderSettings(settings) {
         input.min = "0";
       }
       if (name === "price_amount") {
-        const digits = fractionDigits();
-        text = `Price (${config.currency.toUpperCase()})`;
         input.step = String(1 / 10 ** digits);
         input.inputMode = "decimal";
-        if (value !== null) value = (value / 10 ** digits).toFixed(digits);
+        if (value !== null && value !== undefined) value = (value / 10 ** digits).toFixed(digits);
       }
       input.value = value === null || value === undefined ? "" : String(value);
-      return element("div", { className: "field" }, element("label", { htmlFor: id, textContent: text }), input);
+      // Marked: the Language select's applyTexts() writes the label again.
+      const label = element("label", { htmlFor: id, textContent: settingLabel(name), dataset: { i18n: `console.setting_${name}`, i18nValues: JSON.stringify({ currency: config.currency.toUpperCase() }) } });
+      return element("div", { className: "field" }, label, input);
     }),
   );
 }
 
 function settingsFromForm() {
   const settings = {};
-  for (const [name, , nullable] of SETTINGS) {
+  for (const [name, nullable] of SETTINGS) {
     const raw = $(`setting-${name}`).value.trim();
     if (raw === "") {
       if (nullable) settings[name] = null;
@@ -457,10 +550,11 @@ async function saveSettings(event) {
   const settings = settingsFromForm();
   const wrong = Object.entries(settings).find(([name, value]) => name !== "location" && value !== null && !Number.isFinite(value));
   if (wrong) {
-    say(`${wrong[0]}: a number.`);
+    say(() => t("console.not_a_number", { setting: settingLabel(wrong[0]) }));
+    $(`setting-${wrong[0]}`).focus();
     return;
   }
-  if (await saveAvailability({ settings }, "Settings saved.")) {
+  if (await saveAvailability({ settings }, () => t("console.settings_saved"))) {
     renderSettings(state.availability.settings);
     await loadPreview();
   }
@@ -474,18 +568,24 @@ async function loadPreview() {
   const id = chosenInstructor();
   const zone = scheduleZone();
   const first = localDate(new Date(), zone);
-  const dates = datesBetween(first, new Date(Date.parse(`${first}T00:00:00Z`) + 13 * 86400000).toISOString().slice(0, 10));
-  const params = { brand_id: config.brandId, from: dates[0], to: dates[dates.length - 1], timezone: zone };
+  const last = new Date(Date.parse(`${first}T00:00:00Z`) + (PREVIEW_DAYS - 1) * 86400000).toISOString().slice(0, 10);
+  const dates = datesBetween(first, last);
+  const params = { brand_id: config.brandId, from: first, to: last, timezone: zone };
   const data = await attempt(() => call(`/api/instructors/${id}/slots`, { params }));
   if (asked !== previewAsked || !data) return;
   const byDate = new Map(dates.map((d) => [d, []]));
   for (const slot of data.slots) byDate.get(localDate(slot.starts_at, zone))?.push(hhmm(slot.starts_at, zone));
+  state.preview = [...byDate];
+  renderPreview();
+  $("preview").dataset.loaded = String(asked);
+}
+
+function renderPreview() {
   $("preview").replaceChildren(
-    ...[...byDate].map(([date, starts]) =>
-      element("li", { dataset: { date } }, `${dayFormat.format(new Date(`${date}T12:00:00Z`))}: ${starts.length ? starts.join(", ") : "no free times"}`),
+    ...state.preview.map(([date, starts]) =>
+      element("li", { dataset: { date } }, t("console.preview_day", { day: shortDate(date), times: starts.length ? listed(starts) : t("console.no_free_times") })),
     ),
   );
-  $("preview").dataset.loaded = String(asked);
 }
 
 // The instant of a wall-clock date and time in `zone` (the later of two in a repeated hour).
@@ -507,32 +607,64 @@ function zonedInstant(date, time, zone) {
 async function checkTime(event) {
   event.preventDefault();
   const date = $("check-date").value;
-  const time = $("check-time").value;
+  const time = $("check-time").value.trim();
   if (!date || !time) {
-    say("Check a time: a date and a time.");
+    say(() => t("console.check_needs"));
+    return;
+  }
+  if (!isStart(time)) {
+    say(() => t("console.check_time_format"));
+    $("check-time").focus();
     return;
   }
   const zone = scheduleZone();
-  const params = { brand_id: config.brandId, starts_at: zonedInstant(date, time, zone), duration_minutes: String(state.availability.settings.session_minutes) };
+  const startsAt = zonedInstant(date, time, zone);
+  const params = { brand_id: config.brandId, starts_at: startsAt, duration_minutes: String(state.availability.settings.session_minutes) };
   const data = await attempt(() => call(`/api/instructors/${chosenInstructor()}/slots/explain`, { params }));
-  if (!data) {
+  state.explanation = data ? { data, startsAt, zone } : null;
+  renderExplanation();
+}
+
+function renderExplanation() {
+  if (!state.explanation) {
     $("explanation").replaceChildren();
     return;
   }
-  const when = `${dayAndTime(params.starts_at, zone)} (${zone})`;
-  const heading = element("p", { className: "verdict", textContent: data.bookable ? `${when}: bookable.` : `${when}: not bookable.` });
+  const { data, startsAt, zone } = state.explanation;
+  const values = { when: dayAndTime(startsAt, zone), zone };
+  const heading = element("p", { className: "verdict", textContent: t(data.bookable ? "console.bookable" : "console.not_bookable", values) });
   const reasons = element("ul", { className: "reasons" }, ...data.reasons.map((r) => reasonItem(r, zone)));
   $("explanation").replaceChildren(heading, ...(data.reasons.length ? [reasons] : []));
 }
 
+// Each rule of §5 and §10 that a time can fail; another code (none today) shows as an API error would.
+const REASONS = new Set([
+  "instructor_not_in_brand",
+  "in_the_past",
+  "too_soon",
+  "beyond_booking_window",
+  "outside_availability",
+  "slot_unavailable",
+  "booking_limit_reached",
+  "too_many_pending_bookings",
+]);
+
 function reasonItem(reason, zone) {
-  const item = element("li", { dataset: { code: reason.code } }, reason.message);
+  const text = REASONS.has(reason.code) ? t(`console.reason_${reason.code}`) : errorText({ code: reason.code, status: 409 });
+  const item = element("li", { dataset: { code: reason.code } }, text);
   const details = reason.details ?? {};
-  const blockers = [
-    ...(details.bookings ?? []).map((b) => `A booking at ${dayAndTime(b.starts_at, zone)}, blocking until ${hhmm(b.blocked_until, zone)}`),
-    ...(details.busy ?? []).map((b) => `Busy in a calendar from ${dayAndTime(b.starts_at, zone)} to ${hhmm(b.ends_at, zone)}`),
+  const found = [
+    ...(details.bookings ?? []).map((b) => t("console.blocker_booking", { when: dayAndTime(b.starts_at, zone), until: hhmm(b.blocked_until, zone) })),
+    ...(details.busy ?? []).map((b) => t("console.blocker_busy", { when: dayAndTime(b.starts_at, zone), until: hhmm(b.ends_at, zone) })),
   ];
-  if (blockers.length) item.append(element("ul", {}, ...blockers.map((text) => element("li", { textContent: text }))));
+  if (reason.code === "booking_limit_reached" && (details.period === "day" || details.period === "week")) {
+    found.push(t(`console.limit_${details.period}`, { count: details.count, limit: details.limit }));
+  }
+  if (reason.code === "outside_availability" && Array.isArray(details.windows)) {
+    const windows = details.windows.map((w) => `${hhmm(w.starts_at, zone)}–${hhmm(w.ends_at, zone)}`);
+    found.push(windows.length ? t("console.hours_that_day", { windows: listed(windows) }) : t("console.no_hours_that_day"));
+  }
+  if (found.length) item.append(element("ul", {}, ...found.map((line) => element("li", { textContent: line }))));
   return item;
 }
 
@@ -548,47 +680,55 @@ async function loadInsights() {
   const params = { from: $("insights-from").value, to: $("insights-to").value };
   const data = await attempt(() => call(`/api/brands/${config.brandId}/insights`, { params }));
   if (!data) {
+    state.insights = null;
     $("insights").replaceChildren();
     return;
   }
   let rows = data.instructors;
   if (!state.me.brand_admin) rows = rows.filter((r) => r.instructor_id === state.me.instructor_id);
   else if (chosenInstructor()) rows = rows.filter((r) => r.instructor_id === chosenInstructor());
-  $("insights").replaceChildren(insightsTable(rows, data.currency), weeksChart(data.weeks));
+  state.insights = { rows, currency: data.currency, weeks: data.weeks };
+  renderInsights();
 }
 
+function renderInsights() {
+  const { rows, currency, weeks } = state.insights;
+  $("insights").replaceChildren(insightsTable(rows, currency), weeksChart(weeks));
+}
+
+// Each column: its key in the answer and its heading's key.
 const COLUMNS = [
-  ["name", "Instructor"],
-  ["sessions", "Sessions"],
-  ["hours", "Hours"],
-  ["completed", "Completed"],
-  ["no_show", "No-shows"],
-  ["cancelled_by_student", "Cancelled by student"],
-  ["cancelled_by_staff", "Cancelled by staff"],
-  ["expired_holds", "Expired holds"],
-  ["no_show_rate", "No-show rate"],
-  ["revenue_paid", "Revenue paid"],
-  ["revenue_refunded", "Revenue refunded"],
+  ["name", "console.instructor"],
+  ["sessions", "console.column_sessions"],
+  ["hours", "console.column_hours"],
+  ["completed", "console.column_completed"],
+  ["no_show", "console.column_no_show"],
+  ["cancelled_by_student", "console.column_cancelled_by_student"],
+  ["cancelled_by_staff", "console.column_cancelled_by_staff"],
+  ["expired_holds", "console.column_expired_holds"],
+  ["no_show_rate", "console.column_no_show_rate"],
+  ["revenue_paid", "console.column_revenue_paid"],
+  ["revenue_refunded", "console.column_revenue_refunded"],
 ];
 
 function cell(key, value, currency) {
   if (value === null || value === undefined) return "—";
-  if (key === "no_show_rate") return new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(value);
+  if (key === "no_show_rate") return number(value, { style: "percent", maximumFractionDigits: 1 });
   if (key.startsWith("revenue")) return money(value, currency);
-  if (typeof value === "number") return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(value);
+  if (typeof value === "number") return number(value, { maximumFractionDigits: 1 });
   return String(value);
 }
 
 function insightsTable(rows, currency) {
-  const head = element("tr", {}, ...COLUMNS.map(([, label]) => element("th", { scope: "col", textContent: label })));
+  const head = element("tr", {}, ...COLUMNS.map(([, label]) => element("th", { scope: "col", textContent: t(label) })));
   const body = rows.map((row) =>
     element("tr", {}, ...COLUMNS.map(([key], index) => element(index === 0 ? "th" : "td", { textContent: cell(key, row[key], currency), ...(index === 0 ? { scope: "row" } : {}) }))),
   );
-  if (rows.length === 0) body.push(element("tr", {}, element("td", { colSpan: COLUMNS.length, textContent: "No sessions in these dates." })));
+  if (rows.length === 0) body.push(element("tr", {}, element("td", { colSpan: COLUMNS.length, textContent: t("console.no_sessions") })));
   return element(
     "div",
-    { className: "table-wrap", tabIndex: 0, attributes: { role: "region", "aria-label": "Insights by instructor" } },
-    element("table", { id: "insights-table" }, element("caption", { textContent: "By instructor" }), element("thead", {}, head), element("tbody", {}, ...body)),
+    { className: "table-wrap", tabIndex: 0, attributes: { role: "region", "aria-label": t("console.insights_region") } },
+    element("table", { id: "insights-table" }, element("caption", { textContent: t("console.by_instructor") }), element("thead", {}, head), element("tbody", {}, ...body)),
   );
 }
 
@@ -602,29 +742,51 @@ function svg(tag, attributes = {}, ...children) {
 }
 
 // Sessions a week as bars; its text alternative is the title and a description listing every week.
+// The bars run from the left in every language: a chart's time axis is not mirrored.
 function weeksChart(weeks) {
   const width = 640;
   const height = 200;
   const top = Math.max(1, ...weeks.map((w) => w.sessions));
   const step = weeks.length ? (width - 40) / weeks.length : 0;
-  const weekLabel = (w) => dayFormat.format(new Date(`${w.week_start}T12:00:00Z`));
-  const described = weeks.map((w) => `week of ${weekLabel(w)}: ${w.sessions}`).join("; ") || "no weeks";
+  const described = weeks.length ? listed(weeks.map((w) => t("console.chart_week", { week: weekStart(w.week_start), count: w.sessions }))) : t("console.no_weeks");
   const chart = svg(
     "svg",
-    { viewBox: `0 0 ${width} ${height + 30}`, role: "img", "aria-labelledby": "chart-title chart-desc", class: "chart" },
-    svg("title", { id: "chart-title" }, "Sessions per week"),
-    svg("desc", { id: "chart-desc" }, `Sessions per week, ${described}.`),
+    { viewBox: `0 0 ${width} ${height + 30}`, role: "img", "aria-labelledby": "chart-title chart-desc", class: "chart", direction: "ltr" },
+    svg("title", { id: "chart-title" }, t("console.sessions_per_week")),
+    svg("desc", { id: "chart-desc" }, t("console.chart_description", { weeks: described })),
     ...weeks.flatMap((w, index) => {
       const barHeight = Math.round((w.sessions / top) * (height - 20));
       const x = 20 + index * step;
       return [
         svg("rect", { x: x + 4, y: height - barHeight, width: Math.max(2, step - 8), height: barHeight, class: "bar" }),
-        svg("text", { x: x + step / 2, y: height - barHeight - 4, "text-anchor": "middle", class: "count" }, String(w.sessions)),
-        svg("text", { x: x + step / 2, y: height + 18, "text-anchor": "middle", class: "week" }, weekLabel(w)),
+        svg("text", { x: x + step / 2, y: height - barHeight - 4, "text-anchor": "middle", class: "count" }, number(w.sessions)),
+        svg("text", { x: x + step / 2, y: height + 18, "text-anchor": "middle", class: "week" }, weekStart(w.week_start)),
       ];
     }),
   );
-  return element("figure", { className: "weeks" }, chart, element("figcaption", { textContent: "Sessions per week (weeks start on Monday)" }));
+  return element("figure", { className: "weeks" }, chart, element("figcaption", { textContent: t("console.chart_caption") }));
+}
+
+// --- a new language --------------------------------------------------------------------------------
+
+// The Language select switched: i18n.js rewrote every marked element; what the script wrote from data
+// is written again from the same data (nothing is asked of the API again, nothing typed is lost).
+function rewrite() {
+  $("status").textContent = said();
+  if (!$("sign-in").hidden) offerSignIn();
+  if (!state.me) return;
+  renderWho();
+  renderBookings();
+  if (state.availability) {
+    renderScheduleZone();
+    renderWeekly(weeklyFromForm());
+    renderOverrides();
+  } else {
+    renderScheduleZone();
+  }
+  if (state.preview) renderPreview();
+  renderExplanation();
+  if (state.insights) renderInsights();
 }
 
 // --- start -----------------------------------------------------------------------------------------
@@ -655,6 +817,7 @@ function setUpControls() {
 
 async function start() {
   setUpControls();
+  onLocaleChange(rewrite);
   listenForEmbedder(config.embedOrigins, signIn);
   const token = tokenFromFragment();
   if (token) await signIn(token);
