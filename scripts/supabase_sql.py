@@ -37,6 +37,7 @@ FILES = {
     "0014": "20261206200000_location_and_slot_interval.sql",
     "0015": "20261206203000_bookings_search.sql",
     "0016": "20261206220000_locales.sql",
+    "0017": "20261206230000_privacy_and_audit.sql",
 }
 
 HEADER = """\

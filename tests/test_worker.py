@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from booking.audit import Audit
 from booking.bookings.schemas import BookingCreate
 from booking.bookings.service import Written, create_booking
 from booking.clock import FixedClock
@@ -171,7 +172,8 @@ async def _book_and_die(world: World, clock: FixedClock, start: str = START) -> 
     context = context_of(world)
     data = BookingCreate.model_validate(world.body(start))
     principal = await context.verifier.principal(world.student_headers["Authorization"])
-    work = UnitOfWork(context.db, clock.now(), (Events(), DiesAfterCommit(context.db, context.notifier)))
+    effects = (Events(), DiesAfterCommit(context.db, context.notifier), Audit())
+    work = UnitOfWork(context.db, clock.now(), effects)
     return await work.run(lambda work: create_booking(work, principal, data))
 
 

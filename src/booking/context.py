@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from booking.auth import JwksCache, TokenVerifier
+from booking.audit import SYSTEM, actor_of
+from booking.auth import JwksCache, Principal, TokenVerifier
 from booking.bookings.messages import unit_of_work
 from booking.clock import Clock, SystemClock
 from booking.config import Settings
@@ -81,10 +82,12 @@ class AppContext:
             payments=payment_provider(settings),
         )
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A unit of work for one write of this request, at this request's `now`; its events wake this
-        process's worker, so that deliveries start at once."""
-        return unit_of_work(self.db, self.notifier, self.clock.now(), wake_worker=self.worker.wake)
+    def unit_of_work(self, principal: Principal | None = None) -> UnitOfWork:
+        """A unit of work for one write of this request, at this request's `now`, audited as the
+        caller's (none: the system's, as a provider's webhook); its events wake this process's worker,
+        so that deliveries start at once."""
+        actor = SYSTEM if principal is None else actor_of(principal)
+        return unit_of_work(self.db, self.notifier, self.clock.now(), self.worker.wake, actor)
 
     @asynccontextmanager
     async def background_worker(self) -> AsyncIterator[None]:

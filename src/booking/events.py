@@ -47,6 +47,9 @@ class Events:
             }
         )
 
+    def begin(self, session: AsyncSession) -> None:
+        """Nothing to watch: what a change records is handed over explicitly."""
+
     def reset(self) -> None:
         self._recorded.clear()
 

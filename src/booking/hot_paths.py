@@ -110,7 +110,7 @@ class HotPaths:
         await response(scope, receive, send)
 
     async def _book(self, principal: Principal, data: BookingCreate, key: str | None) -> Response:
-        return answered(await bookings.book(self.context.unit_of_work(), principal, data, key))
+        return answered(await bookings.book(self.context.unit_of_work(principal), principal, data, key))
 
     async def _slots(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

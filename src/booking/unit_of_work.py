@@ -31,6 +31,9 @@ E = TypeVar("E", bound="Effect")
 class Effect(Protocol):
     """What a change causes: recorded while it runs, stored in its transaction, carried on after it."""
 
+    def begin(self, session: AsyncSession) -> None:
+        """The change's transaction has begun (the audit watches its session's flushes)."""
+
     def reset(self) -> None:
         """Forget what was recorded: a retried change starts again from nothing."""
 
@@ -84,6 +87,8 @@ class UnitOfWork:
             self._forget()
             async with self.db.transaction(write=True) as session:
                 self._session = session
+                for effect in self._effects.values():
+                    effect.begin(session)
                 try:
                     result = await change(self)
                     for effect in self._effects.values():

@@ -6,12 +6,14 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import require_authenticated, require_instructor_or_brand_admin
+from booking.audit import entry_of, write_entries
 from booking.auth import Principal
 from booking.availability import repository, schedule_repository
 from booking.availability.repository import BusyTime, InstructorInBrand, instructor_in_brand
@@ -105,6 +107,7 @@ async def write_availability(
     await linked_instructor(session, instructor_id, data.brand_id)
     _check_weekly_overlaps(data.weekly or [])
     _check_override_dates(data.overrides or [])
+    before = await read_availability(session, instructor_id, data.brand_id, None, None, now)
 
     if data.timezone is not None:
         instructor.timezone = data.timezone
@@ -115,7 +118,23 @@ async def write_availability(
     if data.overrides:
         await schedule_repository.replace_overrides(session, instructor_id, data.brand_id, data.overrides)
     await session.flush()
-    return await read_availability(session, instructor_id, data.brand_id, None, None, now)
+    after = await read_availability(session, instructor_id, data.brand_id, None, None, now)
+    target = ("instructor", instructor_id)
+    entry = entry_of(
+        principal, data.brand_id, "availability.updated", target, _audited(before), _audited(after)
+    )
+    await write_entries(session, [entry] if entry else [], now)
+    return after
+
+
+def _audited(availability: AvailabilityOut) -> dict[str, Any]:
+    """What the audit log compares of an instructor's availability: each setting on its own."""
+    shown = availability.model_dump(mode="json")
+    settings = shown.pop("settings", None) or {}
+    return {
+        **{key: value for key, value in shown.items()},
+        **{f"settings.{k}": v for k, v in settings.items()},
+    }
 
 
 def _first_overlap(windows: list[tuple[int, int, int]]) -> int | None:

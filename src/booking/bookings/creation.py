@@ -12,7 +12,7 @@ from booking.auth import Principal
 from booking.availability.repository import InstructorInBrand
 from booking.bookings import holds, repository
 from booking.bookings.errors import refused
-from booking.bookings.events import emit
+from booking.bookings.events import audit_created, emit
 from booking.bookings.policy import Contact
 from booking.bookings.prices import FREE, session_price, starting_state
 from booking.bookings.repository import OverlapRefused
@@ -73,6 +73,7 @@ def new_booking(
         student_timezone=data.student_timezone,
         instructor_timezone=instructor.timezone,
         locale=data.locale or instructor.brand_locale,
+        student_erased=False,
         student_name=contact.name,
         student_email=contact.email,
         student_phone=contact.phone,
@@ -123,6 +124,7 @@ def parties_of_new(instructor: InstructorInBrand) -> Parties:
 
 def emit_created(work: UnitOfWork, booking: Booking) -> None:
     """`booking.created`; a booking created paid (free) is confirmed in the same change."""
+    audit_created(work, booking)
     emit(work, EventType.CREATED, booking)
     if booking.status == BookingStatus.CONFIRMED:
         emit(work, EventType.CONFIRMED, booking)

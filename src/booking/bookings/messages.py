@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.audit import SYSTEM, Actor, Audit
 from booking.bookings.lifecycle import CALENDAR_STATUS
 from booking.db import Database
 from booking.events import Events
@@ -27,11 +28,16 @@ from booking.unit_of_work import UnitOfWork
 
 
 def unit_of_work(
-    db: Database, notifier: Notifier, now: datetime, wake_worker: Callable[[], None] | None = None
+    db: Database,
+    notifier: Notifier,
+    now: datetime,
+    wake_worker: Callable[[], None] | None = None,
+    actor: Actor = SYSTEM,
 ) -> UnitOfWork:
     """A unit of work with every effect a change may record: its events, its messages, its payment
-    tasks (refunds, closed Checkout Sessions)."""
-    return UnitOfWork(db, now, (Events(wake_worker), Messages(db, notifier), PaymentTasks(wake_worker)))
+    tasks (refunds, closed Checkout Sessions), its audit entries (as `actor`'s)."""
+    effects = (Events(wake_worker), Messages(db, notifier), PaymentTasks(wake_worker), Audit(actor))
+    return UnitOfWork(db, now, effects)
 
 
 def booked_session(booking: Booking) -> BookedSession:

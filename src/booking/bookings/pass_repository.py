@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.models.packages import Pass
@@ -30,12 +31,14 @@ async def take_sessions(session: AsyncSession, pass_id: UUID, count: int, now: d
     return bool(getattr(result, "rowcount", 0))
 
 
-async def give_back_session(session: AsyncSession, pass_id: UUID, now: datetime) -> None:
-    """One session back, never more than the pass was sold with; `valid_until` stays."""
+async def give_back_session(session: AsyncSession, pass_id: UUID, now: datetime) -> Row[Any] | None:
+    """One session back, never more than the pass was sold with; `valid_until` stays. The pass as it
+    is now (its id, brand, student and sessions left), or None when nothing was given back."""
     statement = (
         update(Pass)
         .where(Pass.id == pass_id, Pass.sessions_left < Pass.sessions_total)
         .values(sessions_left=Pass.sessions_left + 1, updated_at=now)
+        .returning(Pass.id, Pass.brand_id, Pass.student_id, Pass.sessions_left)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(statement)
+    return (await session.execute(statement)).first()

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.audit import sessions_left_changed
 from booking.bookings import pass_repository
 from booking.bookings.errors import PassNotUsable
 from booking.enums import PassRefusal, PassStatus
@@ -73,6 +74,7 @@ async def spend(
     check_valid_at(found, max(starts))
     if not await pass_repository.take_sessions(session, pass_id, len(starts), now):
         raise not_usable(PassRefusal.NO_SESSIONS_LEFT)
+    sessions_left_changed(session, found, found.sessions_left, found.sessions_left - len(starts))
     return found
 
 
@@ -94,5 +96,8 @@ async def check_move(session: AsyncSession, booking: Booking, start: datetime) -
 
 async def give_back(session: AsyncSession, booking: Booking, now: datetime) -> None:
     """A cancelled booking paid with a pass returns its session (the pass keeps its `valid_until`)."""
-    if booking.pass_id is not None:
-        await pass_repository.give_back_session(session, booking.pass_id, now)
+    if booking.pass_id is None:
+        return
+    given = await pass_repository.give_back_session(session, booking.pass_id, now)
+    if given is not None:
+        sessions_left_changed(session, given, given.sessions_left - 1, given.sessions_left)

@@ -85,7 +85,7 @@ async def create_booking(
 ) -> Response:
     """Book a session. Notifications go out after the commit and never undo the booking."""
     key = idempotency.checked(idempotency_key)
-    answer = await service.book(ctx.unit_of_work(), principal, body, key)
+    answer = await service.book(ctx.unit_of_work(principal), principal, body, key)
     return answered(answer)
 
 
@@ -113,7 +113,7 @@ async def reschedule_booking(
     """Move the booking to a new time in one transaction: the same id, status, payment and hold.
     Conflict: another request moved it meanwhile, or one with the same Idempotency-Key is in progress."""
     key = idempotency.checked(idempotency_key)
-    answer = await reschedule(ctx.unit_of_work(), principal, booking_id, body, key)
+    answer = await reschedule(ctx.unit_of_work(principal), principal, booking_id, body, key)
     return answered(answer)
 
 
@@ -210,7 +210,7 @@ async def update_booking(
     booking_id: UUID, body: BookingUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> BookingEnvelope:
     """Status, payment and notes; who may set which status, and when, follows the booking lifecycle."""
-    changed = await service.change_booking(ctx.unit_of_work(), principal, booking_id, body)
+    changed = await service.change_booking(ctx.unit_of_work(principal), principal, booking_id, body)
     return BookingEnvelope(booking=render(changed.booking, staff=changed.role != Role.STUDENT))
 
 
@@ -269,7 +269,7 @@ async def create_series(
     """Book `count` sessions at the same local time every `every_weeks` weeks, in one transaction: every
     occurrence judged by the rules of a booking; one email, one SMS and one instructor email for all."""
     key = idempotency.checked(idempotency_key)
-    answer = await series.book_series(ctx.unit_of_work(), principal, body, key)
+    answer = await series.book_series(ctx.unit_of_work(principal), principal, body, key)
     return answered(answer)
 
 
@@ -298,7 +298,9 @@ async def cancel_series(
 ) -> SeriesCancelled:
     """Cancel every occurrence from `from_index` on that is pending or confirmed and has not started, as
     cancelling each would (refunds included); `kept`: those this caller may not cancel, and why."""
-    done = await ctx.unit_of_work().run(lambda work: series.cancel_series(work, principal, series_id, body))
+    done = await ctx.unit_of_work(principal).run(
+        lambda work: series.cancel_series(work, principal, series_id, body)
+    )
     return SeriesCancelled(series=done.series, cancelled=done.cancelled, kept=done.kept)
 
 
@@ -309,7 +311,9 @@ async def pay_series(
     series_id: UUID, body: SeriesUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> SeriesEnvelope:
     """Staff: every pending occurrence paid (confirmed), each as a staff payment of that booking."""
-    paid = await ctx.unit_of_work().run(lambda work: series.pay_series(work, principal, series_id, body))
+    paid = await ctx.unit_of_work(principal).run(
+        lambda work: series.pay_series(work, principal, series_id, body)
+    )
     return SeriesEnvelope(series=paid)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import require_authenticated, require_brand_admin
+from booking.audit import Watched, watch_table
 from booking.auth import Principal
 from booking.brands import repository
 from booking.brands.schemas import BrandAdminCreate, BrandCreate, BrandUpdate
@@ -73,3 +74,8 @@ async def add_brand_admin(
     session.add(admin)
     await session.flush()
     return admin, True
+
+
+BRAND_FIELDS = ("name", "max_pending_per_student", "currency", "timezone", "locale")
+watch_table(Brand, Watched("brand", BRAND_FIELDS, brand="id"))
+watch_table(BrandAdmin, Watched("brand_admin", ("user_id",), target="user_id"))

@@ -70,7 +70,7 @@ async def checkout(
     """A Stripe Checkout Session for a pending priced booking: the open one, or a new one."""
     back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
     made = await service.start_checkout(
-        ctx.unit_of_work(), ctx.payments, principal, booking_id, body or CheckoutIn(), back
+        ctx.unit_of_work(principal), ctx.payments, principal, booking_id, body or CheckoutIn(), back
     )
     return CheckoutOut(checkout=made)
 
@@ -90,7 +90,9 @@ async def refresh_checkout(
     """Ask Stripe how the booking's checkout went and apply it (a late webhook never keeps a payer
     waiting). Without a token, the session id Stripe put in the return URL is the proof."""
     session_id = body.session_id if body is not None else None
-    booking = await service.refresh(ctx.unit_of_work(), ctx.payments, principal, booking_id, session_id)
+    booking = await service.refresh(
+        ctx.unit_of_work(principal), ctx.payments, principal, booking_id, session_id
+    )
     return {"booking": booking}
 
 
@@ -129,7 +131,7 @@ async def series_checkout(
     """One Stripe Checkout Session for every pending occurrence of the series (the sum of their prices)."""
     back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
     made = await programs.series_checkout(
-        ctx.unit_of_work(), ctx.payments, principal, series_id, body or CheckoutIn(), back
+        ctx.unit_of_work(principal), ctx.payments, principal, series_id, body or CheckoutIn(), back
     )
     return CheckoutOut(checkout=made)
 
@@ -148,7 +150,9 @@ async def refresh_series_checkout(
 ) -> dict[str, SeriesOut | SeriesPayerView]:
     """Ask Stripe how the series' checkout went and apply it; without a token, the session id is the proof."""
     session_id = body.session_id if body is not None else None
-    found = await programs.refresh_series(ctx.unit_of_work(), ctx.payments, principal, series_id, session_id)
+    found = await programs.refresh_series(
+        ctx.unit_of_work(principal), ctx.payments, principal, series_id, session_id
+    )
     return {"series": found}
 
 
@@ -163,7 +167,7 @@ async def pass_checkout(
     """A Stripe Checkout Session for a pending pass; paid, the pass is active."""
     back = return_to(request, ctx.settings.public_base_url, ctx.settings.embed_origins)
     made = await programs.pass_checkout(
-        ctx.unit_of_work(), ctx.payments, principal, pass_id, body or CheckoutIn(), back
+        ctx.unit_of_work(principal), ctx.payments, principal, pass_id, body or CheckoutIn(), back
     )
     return CheckoutOut(checkout=made)
 
@@ -182,5 +186,7 @@ async def refresh_pass_checkout(
 ) -> dict[str, PassOut | PassPayerView]:
     """Ask Stripe how the pass's checkout went and apply it; without a token, the session id is the proof."""
     session_id = body.session_id if body is not None else None
-    found = await programs.refresh_pass(ctx.unit_of_work(), ctx.payments, principal, pass_id, session_id)
+    found = await programs.refresh_pass(
+        ctx.unit_of_work(principal), ctx.payments, principal, pass_id, session_id
+    )
     return {"pass": found}

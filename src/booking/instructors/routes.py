@@ -4,6 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from booking.audit import audited
 from booking.deps import PUBLIC, Context, CurrentPrincipal
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.instructors import service
@@ -60,7 +61,7 @@ async def update_instructor(
 async def link_brand(
     instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal, response: Response
 ) -> LinkEnvelope:
-    async with ctx.db.transaction(write=True) as session:
+    async with ctx.db.transaction(write=True) as session, audited(session, principal, ctx.clock.now()):
         link, created = await service.link(session, principal, instructor_id, brand_id)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -75,6 +76,7 @@ async def link_brand(
 async def unlink_brand(
     instructor_id: UUID, brand_id: UUID, ctx: Context, principal: CurrentPrincipal
 ) -> Response:
-    async with ctx.db.transaction(write=True) as session:
-        await service.unlink(session, principal, instructor_id, brand_id, ctx.clock.now())
+    now = ctx.clock.now()
+    async with ctx.db.transaction(write=True) as session, audited(session, principal, now):
+        await service.unlink(session, principal, instructor_id, brand_id, now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

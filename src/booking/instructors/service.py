@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, is_instructor_self, require_authenticated, require_brand_admin
+from booking.audit import Watched, watch_table
 from booking.auth import Principal
 from booking.bookings.repository import has_active_sessions_ending_after
 from booking.brands.service import get_brand
@@ -150,3 +151,10 @@ async def unlink(
     await session.flush()
     if await has_active_sessions_ending_after(session, instructor_id, brand_id, now):
         raise Conflict("the instructor has upcoming bookings in this brand; cancel them first")
+
+
+# A link made, ended or made again: in the brand's audit log, as a change of that instructor.
+watch_table(
+    InstructorBrand,
+    Watched("instructor", ("instructor_id", "unlinked_at"), target="instructor_id", action="link"),
+)

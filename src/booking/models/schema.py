@@ -1,6 +1,7 @@
 """Every table on one metadata: what the migrations compare against and the tests create."""
 
 from booking.models import (
+    audit,
     availability,
     bookings,
     brands,
@@ -25,5 +26,6 @@ TABLE_MODULES = (
     calendars,
     payments,
     packages,
+    audit,
 )
 metadata = Base.metadata

@@ -45,6 +45,9 @@ class Messages:
         """Bookkeeping that needs the delivery outcomes, run in the transaction that logs them."""
         self._after_delivery.append(step)
 
+    def begin(self, session: AsyncSession) -> None:
+        """Nothing to watch: what a change records is handed over explicitly."""
+
     def reset(self) -> None:
         self._outgoing.clear()
         self._after_delivery.clear()

@@ -40,7 +40,7 @@ async def create_package(
     brand_id: UUID, body: PackageCreate, ctx: Context, principal: CurrentPrincipal
 ) -> PackageEnvelope:
     """A package the brand sells (service, brand admin): `sessions` within `valid_days` for a price."""
-    made = await service.create_package(ctx.unit_of_work(), principal, brand_id, body)
+    made = await service.create_package(ctx.unit_of_work(principal), principal, brand_id, body)
     return PackageEnvelope(package=made)
 
 
@@ -58,7 +58,7 @@ async def update_package(
     brand_id: UUID, package_id: UUID, body: PackageUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> PackageEnvelope:
     """Rename, take off sale or reprice a package; passes already sold keep their terms."""
-    changed = await service.update_package(ctx.unit_of_work(), principal, brand_id, package_id, body)
+    changed = await service.update_package(ctx.unit_of_work(principal), principal, brand_id, package_id, body)
     return PackageEnvelope(package=changed)
 
 
@@ -73,7 +73,7 @@ async def create_pass(
 ) -> Response:
     """Buy a package: a pass, `pending` until paid (a free one is `active` at once)."""
     key = idempotency.checked(idempotency_key)
-    return answered(await service.buy_pass(ctx.unit_of_work(), principal, body, key))
+    return answered(await service.buy_pass(ctx.unit_of_work(principal), principal, body, key))
 
 
 @passes_router.get("", response_model=PassList, responses=errors(Forbidden, ValidationFailed))
@@ -105,5 +105,5 @@ async def update_pass(
     pass_id: UUID, body: PassUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> PassEnvelope:
     """Staff: `{"payment_status": "paid"}` activates a pending pass; `{"status": "cancelled"}` ends it."""
-    changed = await service.update_pass(ctx.unit_of_work(), principal, pass_id, body)
+    changed = await service.update_pass(ctx.unit_of_work(principal), principal, pass_id, body)
     return PassEnvelope.model_validate({"pass": changed})

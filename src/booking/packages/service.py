@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, require_authenticated
+from booking.audit import Watched, watch_table
 from booking.auth import Principal
 from booking.bookings.errors import InvalidTransition
 from booking.bookings.passes import shown_status
@@ -300,3 +301,11 @@ async def update_pass(work: UnitOfWork, principal: Principal, pass_id: UUID, dat
         return pass_out(found, work.now)
 
     return await work.run(change)
+
+
+# Packages and passes as the ORM changes them go to their brand's audit log (a pass's sessions taken
+# or given back by a booking are recorded where that happens).
+PACKAGE_FIELDS = ("name", "sessions", "valid_days", "price_amount", "instructor_ids", "active")
+PASS_FIELDS = ("status", "sessions_left", "valid_until", "payment_provider", "amount_paid", "amount_refunded")
+watch_table(Package, Watched("package", PACKAGE_FIELDS))
+watch_table(Pass, Watched("pass", PASS_FIELDS, student="student_id"))

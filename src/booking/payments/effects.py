@@ -29,6 +29,9 @@ class PaymentTasks:
         """Close a Checkout Session: the booking no longer waits for payment."""
         self._queued.append((PaymentTaskKind.EXPIRE_SESSION, booking_id, session_id, None))
 
+    def begin(self, session: AsyncSession) -> None:
+        """Nothing to watch: what a change records is handed over explicitly."""
+
     def reset(self) -> None:
         self._queued.clear()
 

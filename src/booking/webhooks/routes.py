@@ -78,7 +78,7 @@ async def delete_webhook(
 ) -> Response:
     """The endpoint and its deliveries: nothing more is delivered to it."""
     async with ctx.db.transaction(write=True) as session:
-        await service.delete_endpoint(session, principal, brand_id, webhook_id)
+        await service.delete_endpoint(session, principal, brand_id, webhook_id, ctx.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

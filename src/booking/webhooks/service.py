@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, require_authenticated
+from booking.audit import Watched, audited, entry_of, watch_table, write_entries
 from booking.auth import Principal
 from booking.brands.repository import brand_by_id
 from booking.db import Database
@@ -68,7 +69,7 @@ async def create_endpoint(
     async with db.transaction(write=False) as session:
         await _require_brand(session, principal, brand_id)
     url = await check_saved_url(data.url, "body", "url", allow_private=allow_private)
-    async with db.transaction(write=True) as session:
+    async with db.transaction(write=True) as session, audited(session, principal, now):
         await _require_brand(session, principal, brand_id)
         endpoint = WebhookEndpoint(
             brand_id=brand_id,
@@ -109,7 +110,7 @@ async def update_endpoint(
         async with db.transaction(write=False) as session:
             await _endpoint(session, principal, brand_id, endpoint_id)
         url = await check_saved_url(url, "body", "url", allow_private=allow_private)
-    async with db.transaction(write=True) as session:
+    async with db.transaction(write=True) as session, audited(session, principal, now):
         endpoint = await _endpoint(session, principal, brand_id, endpoint_id)
         if url is not None:
             endpoint.url = url
@@ -125,11 +126,14 @@ async def update_endpoint(
 
 
 async def delete_endpoint(
-    session: AsyncSession, principal: Principal, brand_id: UUID, endpoint_id: UUID
+    session: AsyncSession, principal: Principal, brand_id: UUID, endpoint_id: UUID, now: datetime
 ) -> None:
     """Gone with its deliveries: nothing more is sent to it (an attempt under way still finishes)."""
     endpoint = await _endpoint(session, principal, brand_id, endpoint_id)
+    before = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
     await repository.delete_endpoint(session, endpoint.id)
+    entry = entry_of(principal, brand_id, "webhook.deleted", ("webhook", endpoint.id), before, {})
+    await write_entries(session, [entry] if entry else [], now)
 
 
 async def list_deliveries(
@@ -157,3 +161,7 @@ async def retry_delivery(
     delivery.next_attempt_at = now
     await session.flush()
     return delivery
+
+
+# Every change of an endpoint (never its secret) goes to its brand's audit log.
+watch_table(WebhookEndpoint, Watched("webhook", ("url", "events", "enabled", "description")))
