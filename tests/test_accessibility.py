@@ -1,5 +1,6 @@
 """axe-core on the booking page and on each view of the coach console (WCAG 2.0, 2.1 and 2.2 A and AA
-rules), and the console used with the keyboard alone (Tab, Enter, Space), in Debian's Chromium.
+rules), the Arabic console (right to left) too, and the console used with the keyboard alone (Tab,
+Enter, Space), in Debian's Chromium.
 
 The site is the console tests' (tests/test_console.py): Acme with Maya Keller in Berlin and Sam Rivera,
 a brand admin, a few bookings so that every list, table and chart has something to show.
@@ -88,6 +89,30 @@ async def test_every_console_view_has_no_wcag_violations(site: Site, context: An
         await expect(page.get_by_role("img", name="Sessions per week")).to_be_visible()
         await assert_no_violations(page, "Insights")
         await page.close()
+
+
+async def test_the_arabic_console_has_no_wcag_violations(site: Site, browser: Any) -> None:
+    """Right to left (`dir="rtl"`), every text in Arabic: the brand admin's Bookings, Maya's Schedule with
+    a checked time, and Insights."""
+    context = await browser.new_context(timezone_id="America/New_York", locale="ar-EG")
+    try:
+        page = await open_console(context, site, site.admin_token)
+        await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        await expect(page.locator("#booking-list li.row").first).to_be_visible()
+        await assert_no_violations(page, "Bookings (ar)")
+        await page.locator("#tab-schedule").click()
+        await page.locator("#instructor").select_option(label="Maya Keller")
+        await expect(page.locator("#preview li")).to_have_count(14)
+        await page.locator("#check-date").fill(str(next_monday()))
+        await page.locator("#check-time").fill("10:00")
+        await page.locator("#check-form button[type=submit]").click()
+        await expect(page.locator("#explanation .verdict")).to_be_visible()
+        await assert_no_violations(page, "Schedule (ar)")
+        await page.locator("#tab-insights").click()
+        await expect(page.locator("svg.chart")).to_be_visible()
+        await assert_no_violations(page, "Insights (ar)")
+    finally:
+        await context.close()
 
 
 async def test_the_console_with_the_keyboard_alone(site: Site, context: Any) -> None:
