@@ -280,6 +280,10 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.get("/api/bookings/export.csv", params={"brand_id": brand}, headers=intruder),
             {404},
         ),
+        ("GET", "/api/brands/{brand_id}/audit"): (
+            client.get(f"/api/brands/{brand}/audit", headers=intruder),
+            {403},
+        ),
         ("GET", "/api/brands/{brand_id}/insights"): (
             client.get(
                 f"/api/brands/{brand}/insights",

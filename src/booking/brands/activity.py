@@ -103,7 +103,7 @@ def _shown(entry: AuditEntry) -> AuditEntryOut:
 
 
 async def read_audit(session: AsyncSession, principal: Principal, query: AuditQuery) -> AuditPage:
-    """The service and the brand's admins only; another brand's admin: 404 as if it did not exist."""
+    """The service and the brand's admins only (anyone else: 403, as the brand's admin list)."""
     await get_brand(session, query.brand_id)
     await require_brand_admin(session, principal, query.brand_id)
     rows = await entries_page(session, query)
