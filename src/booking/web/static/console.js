@@ -59,6 +59,7 @@ const formatDay = (text, options) => new Intl.DateTimeFormat(dateLocale(), { tim
 const fullDate = (text) => formatDay(text, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
 const shortDate = (text) => formatDay(text, { weekday: "short", day: "numeric", month: "short" });
 const weekStart = (text) => formatDay(text, { day: "numeric", month: "short" });
+const weekNumeric = (text) => formatDay(text, { day: "numeric", month: "numeric" });
 const listed = (items) => new Intl.ListFormat(currentLocale(), { type: "unit", style: "short" }).format(items);
 const number = (value, options = {}) => new Intl.NumberFormat(currentLocale(), options).format(value);
 
@@ -741,26 +742,28 @@ function svg(tag, attributes = {}, ...children) {
   return node;
 }
 
-// Sessions a week as bars; its text alternative is the title and a description listing every week.
-// The bars run from the left in every language: a chart's time axis is not mirrored.
+// Sessions a week as bars; its text alternative is the title and a description listing every week (with
+// the month's name; under the bars, the short numeric date fits any language). Time runs in the page's
+// direction: from the right in Arabic.
 function weeksChart(weeks) {
   const width = 640;
   const height = 200;
   const top = Math.max(1, ...weeks.map((w) => w.sessions));
   const step = weeks.length ? (width - 40) / weeks.length : 0;
+  const rightToLeft = document.documentElement.dir === "rtl";
   const described = weeks.length ? listed(weeks.map((w) => t("console.chart_week", { week: weekStart(w.week_start), count: w.sessions }))) : t("console.no_weeks");
   const chart = svg(
     "svg",
-    { viewBox: `0 0 ${width} ${height + 30}`, role: "img", "aria-labelledby": "chart-title chart-desc", class: "chart", direction: "ltr" },
+    { viewBox: `0 0 ${width} ${height + 30}`, role: "img", "aria-labelledby": "chart-title chart-desc", class: "chart" },
     svg("title", { id: "chart-title" }, t("console.sessions_per_week")),
     svg("desc", { id: "chart-desc" }, t("console.chart_description", { weeks: described })),
     ...weeks.flatMap((w, index) => {
       const barHeight = Math.round((w.sessions / top) * (height - 20));
-      const x = 20 + index * step;
+      const x = 20 + (rightToLeft ? weeks.length - 1 - index : index) * step;
       return [
         svg("rect", { x: x + 4, y: height - barHeight, width: Math.max(2, step - 8), height: barHeight, class: "bar" }),
         svg("text", { x: x + step / 2, y: height - barHeight - 4, "text-anchor": "middle", class: "count" }, number(w.sessions)),
-        svg("text", { x: x + step / 2, y: height + 18, "text-anchor": "middle", class: "week" }, weekStart(w.week_start)),
+        svg("text", { x: x + step / 2, y: height + 18, "text-anchor": "middle", class: "week" }, weekNumeric(w.week_start)),
       ];
     }),
   );
