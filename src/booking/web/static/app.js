@@ -101,6 +101,7 @@ function renderSignIn() {
 async function loadInstructors() {
   const data = await api("/api/instructors", { params: { brand_id: config.brandId } });
   state.instructors = data.instructors;
+  renderMine(); // listed meanwhile, perhaps, with "your instructor" for want of their names
   $("instructors").replaceChildren(
     ...data.instructors.map((instructor) =>
       element("button", {
