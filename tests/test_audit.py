@@ -25,7 +25,9 @@ async def world(api: Api, clock: FixedClock) -> World:
     return await make_world(api)
 
 
-async def audit(world: World, headers: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+async def audit(
+    world: World, *, headers: dict[str, str] | None = None, **params: Any
+) -> list[dict[str, Any]]:
     url = f"/api/brands/{world.brand['id']}/audit"
     response = await world.client.get(url, params=params, headers=headers or SERVICE)
     assert response.status_code == 200, response.text
@@ -138,14 +140,12 @@ async def test_pages_are_newest_first_and_keyset(world: World, clock: FixedClock
         cursor = page.json()["next_cursor"]
     bookings = [b["id"] for b in made]
     assert [t for t in seen if t in bookings] == bookings[::-1], "newest first, each once"
-    span = await audit(
-        world,
-        **{
-            "from": (MONDAY + timedelta(minutes=2)).isoformat(),
-            "to": (MONDAY + timedelta(minutes=4)).isoformat(),
-        },
-    )
-    assert [entry["target_id"] for entry in span] == [bookings[3], bookings[2]]
+    span: dict[str, Any] = {
+        "from": (MONDAY + timedelta(minutes=2)).isoformat(),
+        "to": (MONDAY + timedelta(minutes=4)).isoformat(),
+    }
+    in_span = await audit(world, **span)
+    assert [entry["target_id"] for entry in in_span] == [bookings[3], bookings[2]]
 
 
 async def test_only_the_service_and_the_brands_admins_read_it(world: World) -> None:

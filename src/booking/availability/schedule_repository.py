@@ -14,8 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.availability.repository import DEFAULT_SETTINGS
-from booking.availability.schemas import OverrideIn, WeeklyWindowIn
+from booking.availability.schemas import DEFAULT_SETTINGS, OverrideIn, WeeklyWindowIn
 from booking.models.availability import DateOverride, SchedulingSettings, WeeklyRule
 
 

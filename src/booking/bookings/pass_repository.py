@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, update
@@ -31,7 +30,9 @@ async def take_sessions(session: AsyncSession, pass_id: UUID, count: int, now: d
     return bool(getattr(result, "rowcount", 0))
 
 
-async def give_back_session(session: AsyncSession, pass_id: UUID, now: datetime) -> Row[Any] | None:
+async def give_back_session(
+    session: AsyncSession, pass_id: UUID, now: datetime
+) -> Row[UUID, UUID, UUID, int] | None:
     """One session back, never more than the pass was sold with; `valid_until` stays. The pass as it
     is now (its id, brand, student and sessions left), or None when nothing was given back."""
     statement = (

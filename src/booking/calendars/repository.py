@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.availability.repository import DEFAULT_SETTINGS
+from booking.availability.schemas import DEFAULT_SETTINGS
 from booking.enums import HOLD_EXPIRED_REASON, BookingStatus
 from booking.models.availability import SchedulingSettings
 from booking.models.bookings import Booking, status_is
