@@ -34,6 +34,7 @@ ROOMS = (
     "bookings",
     "packages",
     "checkout",
+    "privacy",
     "calendars",
     "web",
 )
@@ -115,6 +116,7 @@ ROOM_LAYERS = {
     "export": SERVICES,
     "insights": SERVICES,
     "activity": SERVICES,
+    "erasure": SERVICES,
     "console": SERVICES,
     "outcomes": SERVICES,
     "webhook": SERVICES,

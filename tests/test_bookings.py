@@ -16,7 +16,7 @@ BOOKING_KEYS = {
     "duration_minutes", "student_timezone", "instructor_timezone", "student_local", "instructor_local",
     "student_name", "student_email", "student_phone", "instructor_notes", "cancellation_reason",
     "hold_expires_at", "refund_due", "reschedule_count", "price", "payment", "series_id", "series_index",
-    "pass_id", "location", "locale", "created_at", "updated_at",
+    "pass_id", "location", "locale", "student_erased", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -63,6 +63,7 @@ async def test_student_books_a_session(world: World) -> None:
         "pass_id": None,
         "location": None,
         "locale": "en",
+        "student_erased": False,
         "created_at": None,
         "updated_at": None,
     }

@@ -32,6 +32,7 @@ from booking.jobs import background_jobs
 from booking.metrics_endpoint import install_metrics
 from booking.openapi import AppWideErrors, document
 from booking.packages.routes import packages_router, passes_router
+from booking.privacy.routes import router as privacy_router
 from booking.web.routes import router as web_router
 from booking.webhooks.routes import router as webhooks_router
 
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(packages_router)
     app.include_router(passes_router)
     app.include_router(checkout_router)
+    app.include_router(privacy_router)
     app.include_router(webhooks_router)
     app.include_router(calendars_router)
     app.include_router(calendar_feed_router)

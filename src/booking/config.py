@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     stripe_api_base: str = "https://api.stripe.com"
     # Bearer token of GET /metrics; unset: /metrics is 404.
     metrics_token: str | None = None
+    # The worker erases the student's personal details of bookings that ended this many days ago; unset: off.
+    retention_days: int | None = Field(default=None, ge=1)
 
     # Operational knobs beyond SPEC §2, documented in the README.
     db_pool_size: int = Field(default=10, ge=1, le=200)

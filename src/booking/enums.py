@@ -19,6 +19,8 @@ class BookingStatus(StrEnum):
 
 # Why the system cancelled a booking whose payment hold ran out (SPEC §9).
 HOLD_EXPIRED_REASON = "payment_hold_expired"
+# Why a future booking was cancelled when its student's personal data was erased on their request.
+STUDENT_ERASED_REASON = "student_erased"
 
 # The statuses that hold an instructor's time (the overlap guard's WHERE clause says the same).
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
@@ -152,7 +154,8 @@ class ErrorCode(StrEnum):
 
 
 class EventType(StrEnum):
-    """What a webhook subscribes to: one event per change of a booking's state (and a pass activated)."""
+    """What a webhook subscribes to: one event per change of a booking's state (and a pass activated, a
+    student's data erased)."""
 
     CREATED = "booking.created"
     CONFIRMED = "booking.confirmed"
@@ -165,6 +168,7 @@ class EventType(StrEnum):
     REFUNDED = "booking.refunded"
     REFUND_FAILED = "booking.refund_failed"
     PASS_ACTIVATED = "pass.activated"
+    STUDENT_ERASED = "student.erased"  # data: {"student_id", "brand_id"}, ids only
 
 
 # The event of a booking that reached this status.

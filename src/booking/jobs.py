@@ -15,6 +15,7 @@ from booking.calendars import sync
 from booking.checkout.jobs import payment_jobs
 from booking.context import AppContext
 from booking.notifications.jobs import message_jobs
+from booking.privacy.jobs import retention_jobs
 from booking.webhooks import delivery
 from booking.worker import Job
 
@@ -39,4 +40,5 @@ def background_jobs(
         *sync.calendar_jobs(
             context.db, context.outbound, calendar_every, timeout_seconds=calendar_timeout_seconds
         ),
+        *retention_jobs(context.db, context.notifier, settings.retention_days),
     ]

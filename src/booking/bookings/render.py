@@ -42,6 +42,7 @@ def render(booking: Booking, *, staff: bool) -> BookingOut:
         student_timezone=booking.student_timezone,
         instructor_timezone=booking.instructor_timezone,
         locale=booking.locale,
+        student_erased=booking.student_erased,
         student_local=_local(booking, booking.student_timezone),
         instructor_local=_local(booking, booking.instructor_timezone),
         student_name=booking.student_name,

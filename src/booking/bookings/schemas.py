@@ -101,6 +101,9 @@ class BookingOut(BaseModel):
     student_timezone: str
     instructor_timezone: str
     locale: str = Field(description="the language of the student's messages")
+    student_erased: bool = Field(
+        description="the student's personal details were erased (on request, or after RETENTION_DAYS)"
+    )
     student_local: LocalTimes
     instructor_local: LocalTimes
     student_name: str | None

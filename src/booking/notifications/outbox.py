@@ -27,7 +27,7 @@ from booking.models.base import UTCDateTime, one_of
 from booking.models.notifications import OutboxMessage
 from booking.notifications.notifier import Outgoing
 from booking.notifications.providers import Attachment, Email, Sms
-from booking.notifications.repository import add_log_rows
+from booking.notifications.repository import add_attempt_rows, add_log_rows
 from booking.notifications.results import failed
 
 # How long one attempt may hold a message before another process may take it over.
@@ -195,7 +195,7 @@ async def settle(
             {"message_id": item.id, "new_status": state, "error": item.outcome.reason, "retry_at": retry_at}
         )
     await (await session.connection()).execute(SETTLE, outcomes)
-    await add_log_rows(session, attempted, now)
+    await add_attempt_rows(session, attempted, now)
     if not siblings:
         return set()
     texts = [item for item in attempted if item.channel == Channel.SMS]
