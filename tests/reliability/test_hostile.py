@@ -409,6 +409,18 @@ async def test_another_brands_admin_can_neither_read_nor_change_anything(world: 
             client.post(f"/api/brands/{brand}/webhooks", json=hook, headers=intruder),
             {404},
         ),
+        ("GET", "/api/students/{student_id}/export"): (
+            client.get(
+                f"/api/students/{world.student_id}/export", params={"brand_id": brand}, headers=intruder
+            ),
+            {404},
+        ),
+        ("POST", "/api/students/{student_id}/erase"): (
+            client.post(
+                f"/api/students/{world.student_id}/erase", json={"brand_id": brand}, headers=intruder
+            ),
+            {404},
+        ),
         ("GET", "/api/brands/{brand_id}/webhooks"): (
             client.get(f"/api/brands/{brand}/webhooks", headers=intruder),
             {404},
