@@ -7,7 +7,8 @@ sent yet (deleted: it is never sent) and the body of every message sent (the ins
 student too); the booking in the payloads of its events (which webhook deliveries not made yet read
 when they are attempted); the personal values in the audit log. Kept: times, statuses, amounts, ids
 (the student's is the auth system's pseudonymous id), the history of changes, which message went out
-when. Stored idempotent answers are the caller's (`service` deletes those naming the student).
+when. Stored idempotent answers and audit entries are erased by the caller, which knows how to find them
+(the request by its student, retention by the answers' age and the entries' bookings).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, require_authenticated
@@ -129,7 +130,7 @@ async def erase(work: UnitOfWork, principal: Principal, student_id: UUID, brand_
     return Erasure(len(erased), len(cancelled))
 
 
-async def _cancel_future(work: UnitOfWork, which: Any, actor: str) -> list[Booking]:
+async def _cancel_future(work: UnitOfWork, which: ColumnElement[bool], actor: str) -> list[Booking]:
     """The student's pending and confirmed bookings that start after now, cancelled as staff cancelling
     would (history, refund, a pass's session given back, a Checkout Session closed, `booking.cancelled`)
     but without a message: the student's address is gone, and the instructor's would name them."""
