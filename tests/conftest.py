@@ -29,6 +29,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 BACKENDS = [b.strip() for b in os.environ.get("BOOKING_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 TABLES = (
+    "audit_log",
     "stripe_events",
     "payment_tasks",
     "checkout_sessions",
