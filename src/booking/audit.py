@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,29 +53,15 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.kind)
 
 
-def plain(value: Any) -> Any:
-    """A value as JSON writes it: instants in ISO 8601 (UTC), ids and enums as their text."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
-
-
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Each field whose value differs, `{"before": …, "after": …}`; a field missing on one side is null
-    there (created, removed). Secrets are left out."""
+    there (created, removed). Secrets are left out. Values stay as they are (instants, ids, enums) until
+    the entry is written as JSON."""
     found = {}
     for field in dict.fromkeys([*before, *after]):
         if field in SECRET_FIELDS:
             continue
-        old, new = plain(before.get(field)), plain(after.get(field))
+        old, new = before.get(field), after.get(field)
         if old != new:
             found[field] = {"before": old, "after": new}
     return found
@@ -102,7 +87,8 @@ class Entry:
             "target_type": self.target_type,
             "target_id": self.target_id,
             "student_id": self.student_id,
-            "changes": orjson.dumps(self.changes).decode(),
+            # orjson writes instants (ISO 8601), ids and enums (their value) itself; anything else as text.
+            "changes": orjson.dumps(self.changes, default=str).decode(),
         }
 
 
@@ -165,7 +151,7 @@ class Audit:
         for name in watched.fields:
             added, unchanged, deleted = attributes.get_history(row, name)
             if kind == "deleted" or added or deleted:
-                before.setdefault(name, plain((deleted or unchanged or [None])[0]))
+                before.setdefault(name, (deleted or unchanged or [None])[0])
 
     def _entries_of_watched(self) -> list[Entry]:
         entries = []
