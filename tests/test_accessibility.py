@@ -1,6 +1,6 @@
 """axe-core on the booking page and on each view of the coach console (WCAG 2.0, 2.1 and 2.2 A and AA
-rules), the Arabic console (right to left) too, and the console used with the keyboard alone (Tab,
-Enter, Space), in Debian's Chromium.
+rules; Activity as the brand admin, the only one who has it), the Arabic console (right to left) too,
+and the console used with the keyboard alone (Tab, Enter, Space), in Debian's Chromium.
 
 The site is the console tests' (tests/test_console.py): Acme with Maya Keller in Berlin and Sam Rivera,
 a brand admin, a few bookings so that every list, table and chart has something to show.
@@ -88,12 +88,21 @@ async def test_every_console_view_has_no_wcag_violations(site: Site, context: An
         await page.get_by_role("tab", name="Insights").click()
         await expect(page.get_by_role("img", name="Sessions per week")).to_be_visible()
         await assert_no_violations(page, "Insights")
+        if admin:
+            await page.get_by_role("tab", name="Activity").click()
+            rows = page.locator("#activity-table tbody tr")
+            await expect(rows.first).to_be_visible()
+            await rows.first.locator("td.target button").click()  # one target's entries, "Show all"
+            await expect(page.get_by_role("button", name="Show all")).to_be_visible()
+            await assert_no_violations(page, "Activity")
+        else:
+            await expect(page.get_by_role("tab", name="Activity")).to_be_hidden()
         await page.close()
 
 
 async def test_the_arabic_console_has_no_wcag_violations(site: Site, browser: Any) -> None:
     """Right to left (`dir="rtl"`), every text in Arabic: the brand admin's Bookings, Maya's Schedule with
-    a checked time, and Insights."""
+    a checked time, Insights and Activity."""
     context = await browser.new_context(timezone_id="America/New_York", locale="ar-EG")
     try:
         page = await open_console(context, site, site.admin_token)
@@ -111,6 +120,9 @@ async def test_the_arabic_console_has_no_wcag_violations(site: Site, browser: An
         await page.locator("#tab-insights").click()
         await expect(page.locator("svg.chart")).to_be_visible()
         await assert_no_violations(page, "Insights (ar)")
+        await page.locator("#tab-activity").click()
+        await expect(page.locator("#activity-table tbody tr").first).to_be_visible()
+        await assert_no_violations(page, "Activity (ar)")
     finally:
         await context.close()
 

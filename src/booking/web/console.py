@@ -1,4 +1,5 @@
-"""The coach console: one page for a brand's instructors and admins (Bookings, Schedule, Insights).
+"""The coach console: one page for a brand's instructors and admins (Bookings, Schedule, Insights, and
+for its admins Activity, the brand's audit log).
 
 Served like the booking page: static HTML and one JSON block of configuration, the booking page's
 headers and policy. The page never sees a token on the server (it lives in the browser's memory), so
@@ -55,10 +56,12 @@ class ConsoleConfig:
 class ConsoleRole:
     brand_admin: bool
     instructor_id: UUID | None  # the caller's own instructor record, when it is linked to the brand
+    user_id: UUID | None = None  # the token's user (none for the service): "You" in the Activity view
 
     def as_json(self) -> dict[str, Any]:
         own = None if self.instructor_id is None else str(self.instructor_id)
-        return {"brand_admin": self.brand_admin, "instructor_id": own}
+        user = None if self.user_id is None else str(self.user_id)
+        return {"brand_admin": self.brand_admin, "instructor_id": own, "user_id": user}
 
 
 async def console_role(session: AsyncSession, principal: Principal, brand_slug: str) -> ConsoleRole:
@@ -75,17 +78,19 @@ async def console_role(session: AsyncSession, principal: Principal, brand_slug: 
             own = None
     if not admin and own is None:
         raise Forbidden("only an instructor or an admin of this brand may use its console")
-    return ConsoleRole(admin, own)
+    return ConsoleRole(admin, own, principal.user_id)
 
 
-VIEWS = ("bookings", "schedule", "insights")  # each tab's text is `console.<view>`
+VIEWS = ("bookings", "schedule", "insights", "activity")  # each tab's text is `console.<view>`
+ADMIN_VIEWS = ("activity",)  # their tabs hidden until the page knows the caller is a brand admin
 LISTS = ("upcoming", "awaiting", "past", "cancelled")  # each tab's text is `console.list_<list>`
 
 
 def _view_tabs() -> str:
     return "\n".join(
         f'<button type="button" role="tab" id="tab-{key}" aria-controls="panel-{key}" '
-        f'aria-selected="{str(index == 0).lower()}" data-i18n="console.{key}"></button>'
+        f'aria-selected="{str(index == 0).lower()}" data-i18n="console.{key}"'
+        f"{' hidden' if key in ADMIN_VIEWS else ''}></button>"
         for index, key in enumerate(VIEWS)
     )
 
@@ -194,6 +199,24 @@ def console_page(config: ConsoleConfig) -> str:
 <button type="submit" class="align-end" data-i18n="console.show"></button>
 </form>
 <div id="insights"></div>
+</section>
+
+<section role="tabpanel" id="panel-activity" aria-labelledby="tab-activity" hidden>
+<h2 data-i18n="console.activity"></h2>
+<form id="activity-form" class="fields" novalidate>
+<div class="field"><label for="activity-from" data-i18n="console.from"></label>
+<input type="date" id="activity-from"></div>
+<div class="field"><label for="activity-to" data-i18n="console.to"></label>
+<input type="date" id="activity-to"></div>
+<button type="submit" class="align-end" data-i18n="console.show"></button>
+</form>
+<div id="activity-filter" class="actions" hidden>
+<span id="activity-filtered"></span>
+<button type="button" id="activity-all" data-i18n="console.show_all"></button>
+</div>
+<p id="activity-count" class="count" aria-live="polite"></p>
+<div id="activity"></div>
+<button type="button" id="activity-more" data-i18n="console.show_more" hidden></button>
 </section>
 </main>
 <script type="application/json" id="config">{config.as_json()}</script>

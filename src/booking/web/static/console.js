@@ -1,4 +1,5 @@
-// The coach console: Bookings, Schedule and Insights of one brand, for its instructors and admins.
+// The coach console: Bookings, Schedule and Insights of one brand, for its instructors and admins, and
+// Activity (the brand's audit log) for its admins.
 // Every change goes through the public API with the signed-in user's token; what the API refuses is
 // shown in the status region, in the page's language, by its error code. Every text is `t("console.…")`;
 // what the script writes itself is kept as data and written again when the Language select switches.
@@ -6,7 +7,7 @@
 import { api, ApiError } from "./api.js";
 import { currentLocale, errorText, onLocaleChange, startLanguage, t } from "./i18n.js";
 import { element, listenForEmbedder, money, tokenFromFragment } from "./page.js";
-import { dayAndTime, hhmm, localDate } from "./time.js";
+import { browserZone, dayAndTime, dayMonthYear, hhmm, localDate } from "./time.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 startLanguage(config);
@@ -16,7 +17,7 @@ const PREVIEW_DAYS = 14; // as the page's "Next 14 days" heading says (console.p
 
 const state = {
   token: null, // in memory only: never stored, never in a URL
-  me: null, // { brand_admin, instructor_id }, as GET /console/{slug}/me answers
+  me: null, // { brand_admin, instructor_id, user_id }, as GET /console/{slug}/me answers
   instructors: [],
   view: "bookings",
   list: "upcoming",
@@ -26,6 +27,10 @@ const state = {
   preview: null, // [[date, [HH:MM…]]…], the next 14 days' free times
   explanation: null, // { data, startsAt, zone }: the last Check a time
   insights: null, // { rows, currency, weeks }
+  activity: null, // the audit entries shown, newest first, as the API answered them (null: none asked for)
+  activityCursor: null, // the audit log's next page
+  activityTarget: null, // { type, id }: the one target whose entries are shown, or null for all
+  activitySpan: {}, // { from, to } (instants) of the list shown: its next pages are asked with the same
 };
 
 // The status region's text, kept as a function so that it is written again in a new language.
@@ -103,8 +108,10 @@ async function signIn(token) {
       element("option", { value: "", textContent: t("console.all_instructors"), dataset: { i18n: "console.all_instructors" } }),
       ...state.instructors.map((i) => element("option", { value: i.id, textContent: i.name })),
     );
-    $("instructor-field").hidden = false;
   }
+  // Activity is the brand admins' only (the API refuses anyone else the audit log).
+  $("tab-activity").hidden = !me.brand_admin;
+  if (!me.brand_admin && state.view === "activity") state.view = "bookings";
   $("views").hidden = false;
   await showView(state.view);
 }
@@ -132,13 +139,18 @@ function selectTab(list, chosen) {
   for (const tab of list.querySelectorAll('[role="tab"]')) tab.setAttribute("aria-selected", String(tab === chosen));
 }
 
+const VIEWS = ["bookings", "schedule", "insights", "activity"];
+
 async function showView(view) {
   state.view = view;
   selectTab($("views"), $(`tab-${view}`));
-  for (const name of ["bookings", "schedule", "insights"]) $(`panel-${name}`).hidden = name !== view;
+  for (const name of VIEWS) $(`panel-${name}`).hidden = name !== view;
+  // The Instructor select chooses for every view but Activity (the brand's whole log).
+  $("instructor-field").hidden = !state.me.brand_admin || view === "activity";
   if (view === "bookings") await loadBookings();
   else if (view === "schedule") await loadSchedule();
-  else await loadInsights();
+  else if (view === "insights") await loadInsights();
+  else await loadActivity();
   document.body.dataset.view = view;
 }
 
@@ -770,6 +782,223 @@ function weeksChart(weeks) {
   return element("figure", { className: "weeks" }, chart, element("figcaption", { textContent: t("console.chart_caption") }));
 }
 
+// --- activity --------------------------------------------------------------------------------------
+
+const ACTIVITY_PAGE = 50;
+
+// Each action the log holds today: its text is `console.action_<action, "." as "_">`; another (a newer
+// one) shows as its code.
+const LOGGED = new Set([
+  "booking.created",
+  "booking.updated",
+  "availability.updated",
+  "brand.created",
+  "brand.updated",
+  "brand_admin.created",
+  "link.created",
+  "link.updated",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "package.created",
+  "package.updated",
+  "pass.created",
+  "pass.updated",
+  "student.erased",
+]);
+
+// Each target type's name (an instructor's is the Instructor select's label); another shows as its code.
+const TARGETS = {
+  booking: "console.target_booking",
+  instructor: "console.instructor",
+  brand: "console.target_brand",
+  brand_admin: "console.target_brand_admin",
+  webhook: "console.target_webhook",
+  package: "console.target_package",
+  pass: "console.target_pass",
+  student: "console.target_student",
+};
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const shortId = (id) => String(id ?? "").slice(0, 8);
+
+// "14 Dec 2026, 18:00", "14. Dez. 2026, 18:00", "2026年12月14日 18:00": the date as Intl writes it in the
+// page's language, the time hhmm()'s (24-hour, ASCII digits), both in the browser's zone.
+function stamp(instant) {
+  const zone = browserZone();
+  const options = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone };
+  const parts = new Intl.DateTimeFormat(dateLocale(), options).formatToParts(new Date(instant));
+  const first = parts.findIndex((p) => p.type === "hour");
+  const last = parts.findLastIndex((p) => p.type === "minute");
+  if (first < 0 || last < first) return `${dayMonthYear(instant, zone)} ${hhmm(instant, zone)}`;
+  const text = (list) => list.map((p) => p.value).join("");
+  return `${text(parts.slice(0, first))}${hhmm(instant, zone)}${text(parts.slice(last + 1))}`;
+}
+
+function actorText(actor) {
+  if (actor.type === "service") return t("console.actor_service");
+  if (actor.type === "system") return t("console.actor_system");
+  if (actor.type !== "user") return actor.type;
+  if (actor.id && actor.id === state.me.user_id) return t("console.actor_you");
+  return t("console.actor_user", { id: shortId(actor.id) });
+}
+
+const actionText = (action) => (LOGGED.has(action) ? t(`console.action_${action.replace(".", "_")}`) : action);
+
+function targetText(type, id) {
+  const name = Object.hasOwn(TARGETS, type) ? t(TARGETS[type]) : type;
+  return t("console.activity_target", { type: name, id: shortId(id) });
+}
+
+// A value as the log holds it: null as a dash, an instant as the rows' date and time, the rest as text.
+function valueText(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") {
+    if (INSTANT.test(value)) return stamp(value);
+    return value === "" ? '""' : value;
+  }
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+// A catalogue text with elements in its placeholders, each kept whole: "{field}: {before} → {after}" (in
+// Arabic "{field}: {before} ← {after}", the arrow pointing the way the line reads).
+function textWith(key, nodes) {
+  return t(key)
+    .split(/\{(\w+)\}/)
+    .map((part, index) => (index % 2 ? (nodes[part] ?? `{${part}}`) : part))
+    .filter((part) => part !== "");
+}
+
+// "field: before → after", each part isolated (<bdi>) so that a value of either direction reads right.
+function changeItem(field, change) {
+  const { before = null, after = null } = change !== null && typeof change === "object" && !Array.isArray(change) ? change : { after: change };
+  const part = (className, textContent) => element("bdi", { className, textContent });
+  return element(
+    "li",
+    { dataset: { field } },
+    ...textWith("console.activity_change", {
+      field: part("change-field", field),
+      before: part("change-before", valueText(before)),
+      after: part("change-after", valueText(after)),
+    }),
+  );
+}
+
+function activityRow(entry) {
+  const target = targetText(entry.target_type, entry.target_id);
+  const when = element("th", { scope: "row" }, element("time", { dateTime: entry.at, textContent: stamp(entry.at) }));
+  const filter = element("button", {
+    type: "button",
+    className: "target",
+    textContent: target,
+    title: t("console.activity_only_this", { target }),
+    onclick: () => filterActivity(entry.target_type, entry.target_id),
+  });
+  const changes = Object.entries(entry.changes ?? {}).map(([field, change]) => changeItem(field, change));
+  return element(
+    "tr",
+    { dataset: { id: String(entry.id), action: entry.action, target: entry.target_id } },
+    when,
+    element("td", { className: "actor", textContent: actorText(entry.actor) }),
+    element("td", { className: "action", textContent: actionText(entry.action) }),
+    element("td", { className: "target" }, filter),
+    element("td", {}, ...(changes.length ? [element("ul", { className: "changes" }, ...changes)] : [])),
+  );
+}
+
+// The From and To dates as the browser's own days: from the first's midnight to the midnight after the
+// second, as instants. Null when To is before From.
+function activitySpan() {
+  const midnight = (text, days = 0) => {
+    const [y, m, d] = text.split("-").map(Number);
+    return new Date(y, m - 1, d + days).toISOString();
+  };
+  const from = $("activity-from").value;
+  const to = $("activity-to").value;
+  if (from && to && to < from) return null;
+  const span = {};
+  if (from) span.from = midnight(from);
+  if (to) span.to = midnight(to, 1);
+  return span;
+}
+
+let activityAsked = 0;
+const datesRefused = () => t("console.activity_dates");
+
+async function loadActivity(more = false) {
+  const asked = ++activityAsked;
+  const span = more ? state.activitySpan : activitySpan();
+  if (span === null) {
+    say(datesRefused);
+    $("activity-to").focus();
+    return;
+  }
+  if (said === datesRefused) say(""); // the dates are right now
+  const params = { limit: String(ACTIVITY_PAGE), ...span };
+  if (state.activityTarget) params.target_id = state.activityTarget.id;
+  if (more && state.activityCursor) params.cursor = state.activityCursor;
+  const data = await attempt(() => call(`/api/brands/${config.brandId}/audit`, { params }));
+  if (asked !== activityAsked) return; // another span, target or page was asked for meanwhile
+  if (!data) {
+    if (!more) state.activity = null;
+    renderActivity();
+    return;
+  }
+  const shown = more && state.activity ? state.activity.length : 0;
+  state.activity = shown ? [...state.activity, ...data.entries] : data.entries;
+  state.activitySpan = span;
+  state.activityCursor = data.next_cursor;
+  renderActivity();
+  if (more) {
+    // The first new row takes the focus, for the keyboard and for screen readers to read on from there.
+    const first = $("activity").querySelectorAll("tbody tr")[shown]?.querySelector("th");
+    if (first) {
+      first.tabIndex = -1;
+      first.focus();
+    }
+  }
+}
+
+function renderActivity() {
+  const target = state.activityTarget;
+  $("activity-filter").hidden = !target;
+  $("activity-filtered").textContent = target ? t("console.activity_filtered", { target: targetText(target.type, target.id) }) : "";
+  const entries = state.activity;
+  $("activity-more").hidden = !(entries && state.activityCursor);
+  if (entries === null) {
+    $("activity-count").textContent = "";
+    $("activity").replaceChildren();
+    return;
+  }
+  $("activity-count").textContent = entries.length ? t("console.activity_shown", { count: entries.length }) : t("console.no_activity");
+  if (entries.length === 0) {
+    $("activity").replaceChildren();
+    return;
+  }
+  const columns = ["console.activity_when", "console.activity_who", "console.activity_action", "console.activity_item", "console.activity_changes"];
+  const head = element("tr", {}, ...columns.map((key) => element("th", { scope: "col", textContent: t(key) })));
+  $("activity").replaceChildren(
+    element(
+      "div",
+      { className: "table-wrap", id: "activity-region", tabIndex: 0, attributes: { role: "region", "aria-label": t("console.activity_log") } },
+      element("table", { id: "activity-table" }, element("caption", { textContent: t("console.activity_caption") }), element("thead", {}, head), element("tbody", {}, ...entries.map(activityRow))),
+    ),
+  );
+}
+
+async function filterActivity(type, id) {
+  state.activityTarget = { type, id };
+  await loadActivity();
+  $("activity-all").focus();
+}
+
+async function showAllActivity() {
+  state.activityTarget = null;
+  await loadActivity();
+  ($("activity-region") ?? $("activity-from")).focus();
+}
+
 // --- a new language --------------------------------------------------------------------------------
 
 // The Language select switched: i18n.js rewrote every marked element; what the script wrote from data
@@ -790,12 +1019,13 @@ function rewrite() {
   if (state.preview) renderPreview();
   renderExplanation();
   if (state.insights) renderInsights();
+  renderActivity();
 }
 
 // --- start -----------------------------------------------------------------------------------------
 
 function setUpControls() {
-  for (const [view] of [["bookings"], ["schedule"], ["insights"]]) $(`tab-${view}`).addEventListener("click", () => showView(view));
+  for (const view of VIEWS) $(`tab-${view}`).addEventListener("click", () => showView(view));
   for (const tab of $("lists").querySelectorAll('[role="tab"]')) {
     tab.addEventListener("click", () => {
       state.list = tab.dataset.list;
@@ -816,6 +1046,12 @@ function setUpControls() {
     event.preventDefault();
     loadInsights();
   });
+  $("activity-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadActivity();
+  });
+  $("activity-more").addEventListener("click", () => loadActivity(true));
+  $("activity-all").addEventListener("click", showAllActivity);
 }
 
 async function start() {
