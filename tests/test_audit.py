@@ -166,3 +166,14 @@ async def test_only_the_service_and_the_brands_admins_read_it(world: World) -> N
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
     _, nobody = new_user()
     assert (await world.client.get(url, headers=nobody)).status_code == 403
+
+
+async def test_a_new_instructors_links_are_recorded(world: World) -> None:
+    body = {"name": "Bo", "email": "bo@example.com", "timezone": "UTC", "brand_ids": [world.brand["id"]]}
+    made = await world.client.post("/api/instructors", json=body, headers=world.admin_headers)
+    assert made.status_code == 201, made.text
+    instructor_id = made.json()["instructor"]["id"]
+    [entry] = await entries_of(world, instructor_id)
+    assert entry["action"] == "link.created" and entry["target_type"] == "instructor"
+    assert entry["changes"]["instructor_id"] == {"before": None, "after": instructor_id}
+    assert entry["actor"]["type"] == "user"

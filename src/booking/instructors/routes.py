@@ -38,7 +38,7 @@ async def list_instructors(brand_id: UUID, ctx: Context) -> PublicInstructorList
 async def create_instructor(
     body: InstructorCreate, ctx: Context, principal: CurrentPrincipal
 ) -> InstructorEnvelope:
-    async with ctx.db.transaction(write=True) as session:
+    async with ctx.db.transaction(write=True) as session, audited(session, principal, ctx.clock.now()):
         instructor = await service.create_instructor(session, principal, body)
         return InstructorEnvelope(instructor=await service.describe(session, instructor))
 
