@@ -186,7 +186,9 @@ class Audit:
         await self.store_at(session, change.now)
 
     async def store_at(self, session: AsyncSession, at: datetime) -> None:
-        await session.flush()  # what is still unflushed is seen now
+        sync = session.sync_session
+        if sync.new or sync.deleted or sync.dirty:
+            await session.flush()  # what is still unflushed is seen now
         await write_entries(session, [*self._entries_of_watched(), *self._recorded], at)
 
     async def after_commit(self, change: Change) -> None:

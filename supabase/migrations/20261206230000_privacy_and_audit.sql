@@ -27,8 +27,6 @@ CREATE INDEX ix_audit_log_brand_at ON audit_log (brand_id, at, id);
 
 CREATE INDEX ix_audit_log_brand_target_at ON audit_log (brand_id, target_id, at, id);
 
-CREATE INDEX ix_audit_log_student ON audit_log (student_id) WHERE student_id IS NOT NULL;
-
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE bookings ADD COLUMN student_erased BOOLEAN DEFAULT false NOT NULL;

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking.audit import Audit, Entry, Watched, changes, watch_table
+from booking.audit import Audit, Entry, Watched, watch_table
 from booking.bookings.render import render
 from booking.enums import EventType
 from booking.events import Events
@@ -43,7 +43,11 @@ watch_table(Booking, Watched("booking", AUDITED_FIELDS, student="student_id"))
 def audit_created(work: UnitOfWork, booking: Booking) -> None:
     """A new booking's entry: inserted by a prebuilt statement, not seen by the ORM's flush."""
     audit = work.effect(Audit)
-    made = changes({}, {name: getattr(booking, name) for name in AUDITED_FIELDS})
+    made = {}
+    for name in AUDITED_FIELDS:
+        value = getattr(booking, name)
+        if value is not None:
+            made[name] = {"before": None, "after": value}
     entry = Entry(
         booking.brand_id, audit.actor, "booking.created", "booking", booking.id, made, booking.student_id
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.models.base import Base
@@ -18,13 +18,6 @@ class AuditEntry(Base):
         # A brand's log, newest first (the keyset of GET /api/brands/{id}/audit), and one thing's.
         Index("ix_audit_log_brand_at", "brand_id", "at", "id"),
         Index("ix_audit_log_brand_target_at", "brand_id", "target_id", "at", "id"),
-        # An erasure finds the entries that name its student.
-        Index(
-            "ix_audit_log_student",
-            "student_id",
-            postgresql_where=text("student_id IS NOT NULL"),
-            sqlite_where=text("student_id IS NOT NULL"),
-        ),
     )
 
     # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a bigint sequence.
@@ -38,6 +31,6 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str] = mapped_column(String(24))
     target_id: Mapped[uuid.UUID] = mapped_column()
-    # The student a booking's or a pass's entry is about: an erasure clears their values here too.
+    # The student a booking's or a pass's entry is about (an erasure finds the entries by their targets).
     student_id: Mapped[uuid.UUID | None] = mapped_column()
     changes: Mapped[str] = mapped_column(Text)  # JSON {"field": {"before": …, "after": …}}

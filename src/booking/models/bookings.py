@@ -111,7 +111,7 @@ class Booking(Base):
     # The student's messages' language: the body's `locale`, else the brand's when it was made.
     locale: Mapped[str] = mapped_column(String(8), server_default="en")
     # Its student's personal details were erased (on request, or by RETENTION_DAYS); times and amounts stay.
-    student_erased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    student_erased: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     student_name: Mapped[str | None] = mapped_column(String(200))
     student_email: Mapped[str | None] = mapped_column(String(320))
     student_phone: Mapped[str | None] = mapped_column(String(32))

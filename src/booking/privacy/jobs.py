@@ -51,7 +51,7 @@ async def _erase_batch(work: UnitOfWork, cutoff: datetime) -> int:
     callers = await repository.callers_of(session, which)
     erased: list[Any] = await erasure.erase_details(session, which, work.now)
     await repository.delete_expired_answers(session, callers, work.now - KEY_LIFETIME)
-    await erasure.erase_audit(session, repository.audit_of_bookings({row.student_id for row in erased}, ids))
+    await erasure.erase_audit(session, repository.audit_of({row.brand_id for row in erased}, ids))
     audit = work.effect(Audit)
     for row in erased:
         audit.record(

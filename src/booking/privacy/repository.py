@@ -277,14 +277,17 @@ async def delete_expired_answers(session: AsyncSession, callers: Iterable[str], 
     )
 
 
-def audit_of_student(student_id: UUID, brand_ids: Sequence[UUID] | None) -> ColumnElement[bool]:
-    condition = AuditEntry.student_id == student_id
-    return condition if brand_ids is None else and_(condition, AuditEntry.brand_id.in_(brand_ids))
+async def student_targets(session: AsyncSession, student_id: UUID, brand_ids: Sequence[UUID]) -> list[UUID]:
+    """The ids of the student's bookings and passes in those brands: what their audit entries name."""
+    booked = select(Booking.id).where(of_student(student_id, brand_ids))
+    held = select(Pass.id).where(Pass.student_id == student_id, Pass.brand_id.in_(brand_ids))
+    return list((await session.scalars(booked.union(held))).all())
 
 
-def audit_of_bookings(students: Iterable[UUID], booking_ids: Iterable[UUID]) -> ColumnElement[bool]:
-    """The entries of these bookings, found through their students (ix_audit_log_student)."""
-    return and_(AuditEntry.student_id.in_(set(students)), AuditEntry.target_id.in_(set(booking_ids)))
+def audit_of(brand_ids: Iterable[UUID], target_ids: Iterable[UUID]) -> ColumnElement[bool]:
+    """The entries of these bookings and passes, through ix_audit_log_brand_target_at (no index on the
+    student: it would cost every audited change a write, for the rare erasure)."""
+    return and_(AuditEntry.brand_id.in_(set(brand_ids)), AuditEntry.target_id.in_(set(target_ids)))
 
 
 async def audit_changes_of(session: AsyncSession, condition: ColumnElement[bool]) -> Sequence[Any]:

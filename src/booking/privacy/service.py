@@ -125,7 +125,8 @@ async def erase(work: UnitOfWork, principal: Principal, student_id: UUID, brand_
         return booking.get("student_id") == str(student_id) and booking.get("brand_id") in allowed
 
     await erasure.erase_answers(session, callers, str(student_id), names_student)
-    await erasure.erase_audit(session, repository.audit_of_student(student_id, brands))
+    targets = await repository.student_targets(session, student_id, in_scope)
+    await erasure.erase_audit(session, repository.audit_of(in_scope, targets))
     _record(work, student_id, in_scope, Counter(row.brand_id for row in erased), cancelled)
     return Erasure(len(erased), len(cancelled))
 

@@ -35,13 +35,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_brand_at", "audit_log", ["brand_id", "at", "id"])
     op.create_index("ix_audit_log_brand_target_at", "audit_log", ["brand_id", "target_id", "at", "id"])
-    op.create_index(
-        "ix_audit_log_student",
-        "audit_log",
-        ["student_id"],
-        postgresql_where=sa.text("student_id IS NOT NULL"),
-        sqlite_where=sa.text("student_id IS NOT NULL"),
-    )
     if op.get_context().dialect.name == "postgresql":
         # No policy: Supabase's generated REST API exposes nothing of it.
         op.execute("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
