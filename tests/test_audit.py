@@ -114,6 +114,7 @@ async def test_a_webhooks_secret_is_never_recorded(database_url: str, clock: Fix
         [entry] = await entries_of(world, endpoint["id"])
         assert entry["action"] == "webhook.created" and entry["actor"] == {"type": "service", "id": None}
         assert set(entry["changes"]) == {"url", "events", "enabled"}
+        assert entry["changes"]["events"] == {"before": None, "after": ["*"]}  # the list, not its text
         secret = endpoint["secret"]
         assert secret.startswith("whsec_") and secret not in str(await audit(world, limit=200))
         deleted = await world.client.delete(f"{url}/{endpoint['id']}", headers=SERVICE)
@@ -154,7 +155,7 @@ async def test_only_the_service_and_the_brands_admins_read_it(world: World) -> N
     _, other_admin = await world.api.admin_of(other["id"])
     for headers, status in (
         (world.admin_headers, 200),
-        (other_admin, 403),
+        (other_admin, 404),  # another brand's admin: as if it did not exist
         (world.instructor_headers, 403),
         (world.student_headers, 403),
         ({}, 401),
@@ -177,3 +178,37 @@ async def test_a_new_instructors_links_are_recorded(world: World) -> None:
     assert entry["action"] == "link.created" and entry["target_type"] == "instructor"
     assert entry["changes"]["instructor_id"] == {"before": None, "after": instructor_id}
     assert entry["actor"]["type"] == "user"
+
+
+async def test_an_instructors_own_change_is_in_each_linked_brands_log(world: World) -> None:
+    other = await world.api.brand(slug="second", name="Second")
+    linked = await world.client.put(
+        f"/api/instructors/{world.instructor['id']}/brands/{other['id']}", headers=SERVICE
+    )
+    assert linked.status_code == 201, linked.text
+    url = f"/api/instructors/{world.instructor['id']}"
+    changed = await world.client.patch(url, json={"locale": "de"}, headers=world.instructor_headers)
+    assert changed.status_code == 200, changed.text
+    for brand in (world.brand, other):
+        response = await world.client.get(
+            f"/api/brands/{brand['id']}/audit", params={"target_id": world.instructor["id"]}, headers=SERVICE
+        )
+        newest = response.json()["entries"][0]
+        assert newest["action"] == "instructor.updated"
+        assert newest["changes"] == {"locale": {"before": None, "after": "de"}}
+        assert newest["actor"]["type"] == "user"
+
+
+async def test_an_expired_hold_a_booking_clears_is_the_systems_cancellation(
+    world: World, clock: FixedClock
+) -> None:
+    held = await world.booked(TUESDAY_10)
+    clock.set(MONDAY + timedelta(minutes=31))
+    taker_id, taker = new_user()
+    taken = await world.client.post("/api/bookings", json=world.body(TUESDAY_10), headers=taker)
+    assert taken.status_code == 201, taken.text
+    newest = (await entries_of(world, held["id"]))[0]
+    assert newest["changes"]["status"] == {"before": "pending", "after": "cancelled"}
+    assert newest["actor"] == {"type": "system", "id": None}, "not the student who booked the time"
+    made = (await entries_of(world, taken.json()["booking"]["id"]))[0]
+    assert made["actor"] == {"type": "user", "id": str(taker_id)}

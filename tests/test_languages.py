@@ -281,3 +281,19 @@ async def test_a_locale_other_than_the_seven_is_422_and_changes_nothing(world: W
         assert patched.status_code == 422
         unchanged = await world.client.patch(url, json={}, headers=SERVICE)  # an empty PATCH reads it back
         assert unchanged.json()["instructor"]["locale"] is None
+
+
+async def test_a_page_answers_any_lang_with_a_page_in_a_supported_language(world: World) -> None:
+    await world.set_brand_settings(locale="de")
+    slug = world.brand["slug"]
+    for query, accept, lang in (
+        ({"lang": "x" * 500}, "ja", "ja"),  # passed over, however long
+        ({"lang": "fr"}, "ja", "fr"),
+        ({}, "sv;q=0.9, " * 400, "de"),  # an absurd header: read as far as a real one goes
+    ):
+        page = await world.client.get(f"/book/{slug}", params=query, headers={"Accept-Language": accept})
+        assert page.status_code == 200
+        assert f'<html lang="{lang}"' in page.text
+        assert page.headers["vary"] == "Accept-Language"
+    console = await world.client.get(f"/console/{slug}", params={"lang": "ar"})
+    assert '<html lang="ar" dir="rtl"' in console.text

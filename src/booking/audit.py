@@ -109,9 +109,18 @@ class Watched:
     student: str | None = None  # the attribute naming the student it is about
     brand: str = "brand_id"  # the attribute naming the brand whose log it goes to
     action: str | None = None  # the actions' prefix ("link.created"); default the target type
+    json_fields: tuple[str, ...] = ()  # stored as JSON text: recorded as the values they hold
 
 
 WATCHED: dict[type, Watched] = {}
+
+
+def _decoded(watched: Watched, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values with those of JSON-text fields parsed (a list of event types, not its text)."""
+    return {
+        name: orjson.loads(value) if name in watched.json_fields and isinstance(value, str) else value
+        for name, value in values.items()
+    }
 
 
 def watch_table(model: type, watched: Watched) -> None:
@@ -121,13 +130,14 @@ def watch_table(model: type, watched: Watched) -> None:
 class Audit:
     """The audit entries of one change (its actor's), stored with it."""
 
-    __slots__ = ("_pending", "_recorded", "actor")
+    __slots__ = ("_actors", "_pending", "_recorded", "actor")
 
     def __init__(self, actor: Actor = SYSTEM) -> None:
         self.actor = actor
         self._recorded: list[Entry] = []
         # Watched rows seen flushed, by identity: the row, created/updated/deleted, its values before.
         self._pending: dict[int, tuple[Any, str, dict[str, Any]]] = {}
+        self._actors: dict[int, Actor] = {}  # rows a change changes on someone else's behalf
 
     def record(self, entry: Entry) -> None:
         self._recorded.append(entry)
@@ -135,9 +145,15 @@ class Audit:
     def begin(self, session: AsyncSession) -> None:
         session.sync_session.info["audit"] = self
 
+    def attribute(self, row: Any, actor: Actor) -> None:
+        """This row's change is `actor`'s, not the change's caller's (an expired hold a booking clears
+        out of its way is the system's cancellation)."""
+        self._actors[id(row)] = actor
+
     def reset(self) -> None:
         self._recorded.clear()
         self._pending.clear()
+        self._actors.clear()
 
     def seen(self, row: Any, kind: str) -> None:
         """A watched row about to be flushed: its fields' values before the change's first flush (none
@@ -162,7 +178,7 @@ class Audit:
             else:
                 names = watched.fields if kind == "created" else before
                 after = {name: getattr(row, name) for name in names}
-            found = changes(before, after)
+            found = changes(_decoded(watched, before), _decoded(watched, after))
             if not found:
                 continue
             prefix = watched.action or watched.target_type
@@ -172,7 +188,7 @@ class Audit:
             entries.append(
                 Entry(
                     getattr(row, watched.brand),
-                    self.actor,
+                    self._actors.get(id(row), self.actor),
                     action,
                     watched.target_type,
                     target_id,

@@ -29,6 +29,7 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 Entry = str | Mapping[str, str]  # a text, or one text per plural category
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+MAX_TAG, MAX_HEADER = 35, 1000  # a language tag's and an Accept-Language header's useful length
 
 
 def babel_locale(code: str) -> Locale:
@@ -127,8 +128,9 @@ def preferred_languages(accept_language: str) -> list[str]:
 def page_locale(requested: str | None, accept_language: str | None, brand_locale: str) -> str:
     """A page's language: `?lang=`, else the first supported of the browser's languages, else the
     brand's."""
-    candidates = [requested] if requested else []
-    candidates += preferred_languages(accept_language or "")
+    candidates = [requested[:MAX_TAG]] if requested else []
+    # A browser sends a few languages; an absurd header is read as far as a real one goes.
+    candidates += preferred_languages((accept_language or "")[:MAX_HEADER])
     for tag in candidates:
         found = supported_locale(tag)
         if found is not None:

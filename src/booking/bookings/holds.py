@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from uuid import UUID
 
+from booking.audit import SYSTEM, Audit
 from booking.availability.repository import busy_time
 from booking.bookings import repository
 from booking.bookings.errors import InvalidTransition
@@ -51,7 +52,9 @@ async def cancel_expired(work: UnitOfWork, holds: Sequence[Booking]) -> None:
     """Cancel each expired hold as the system: history, `booking.cancelled`, an email to the student.
     Flushed at once: the insert or update that follows is judged by the database guard."""
     outgoing = work.effect(Messages)
+    audit = work.effect(Audit)
     for hold in holds:
+        audit.attribute(hold, SYSTEM)  # also when a booking clears it out of its way
         repository.add_change(work.session, hold, BookingStatus.CANCELLED, None, SYSTEM_ACTOR, work.now)
         set_status(hold, BookingStatus.CANCELLED)
         hold.cancellation_reason = HOLD_EXPIRED_REASON

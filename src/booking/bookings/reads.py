@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,8 +85,11 @@ def encode_cursor(booking: Booking) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         created_at, booking_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), UUID(booking_id)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        instant = datetime.fromisoformat(created_at)
+        if instant.tzinfo is None:  # not what encode_cursor writes: the column takes aware instants only
+            raise ValueError(created_at)
+        return instant.astimezone(UTC), UUID(booking_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError) as exc:
         message = "cursor is not one this API handed out"
         raise field_error(message, "query", "cursor") from exc
 

@@ -9,7 +9,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import require_brand_admin
+from booking.access import is_brand_admin, require_authenticated
 from booking.auth import Principal
+from booking.brands.repository import administers_any_brand
 from booking.brands.service import get_brand
-from booking.errors import field_error
+from booking.errors import Forbidden, NotFound, field_error
 from booking.models.audit import AuditEntry
 
 
@@ -62,10 +63,12 @@ def _encode(entry: AuditEntry) -> str:
 def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         at, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(entry_id, int):
-            raise TypeError(entry_id)
-        return datetime.fromisoformat(at), entry_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        instant = datetime.fromisoformat(at)
+        # Only what _encode writes: an aware instant and an id the column can hold.
+        if instant.tzinfo is None or not isinstance(entry_id, int) or not 0 < entry_id < 2**63:
+            raise ValueError(cursor)
+        return instant.astimezone(UTC), entry_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError) as exc:
         raise field_error("cursor is not one this API handed out", "query", "cursor") from exc
 
 
@@ -103,9 +106,14 @@ def _shown(entry: AuditEntry) -> AuditEntryOut:
 
 
 async def read_audit(session: AsyncSession, principal: Principal, query: AuditQuery) -> AuditPage:
-    """The service and the brand's admins only (anyone else: 403, as the brand's admin list)."""
+    """The service and the brand's admins only: another brand's admin is told it does not exist (404),
+    anyone else is refused (403)."""
     await get_brand(session, query.brand_id)
-    await require_brand_admin(session, principal, query.brand_id)
+    require_authenticated(principal)
+    if not await is_brand_admin(session, principal, query.brand_id):
+        if principal.user_id is not None and await administers_any_brand(session, principal.user_id):
+            raise NotFound("brand not found")
+        raise Forbidden("only the service or an admin of this brand may read its audit log")
     rows = await entries_page(session, query)
     more = len(rows) > query.limit
     rows = rows[: query.limit]

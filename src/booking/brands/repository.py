@@ -33,5 +33,10 @@ async def is_admin_of(session: AsyncSession, user_id: UUID, brand_id: UUID) -> b
     return bool(await session.scalar(query))
 
 
+async def administers_any_brand(session: AsyncSession, user_id: UUID) -> bool:
+    """An admin of some brand: refused a brand of another, they are told it does not exist (404)."""
+    return bool(await session.scalar(select(exists().where(BrandAdmin.user_id == user_id))))
+
+
 async def brand_admin(session: AsyncSession, brand_id: UUID, user_id: UUID) -> BrandAdmin | None:
     return await session.get(BrandAdmin, (brand_id, user_id))

@@ -48,7 +48,7 @@ async def update_instructor(
     instructor_id: UUID, body: InstructorUpdate, ctx: Context, principal: CurrentPrincipal
 ) -> InstructorEnvelope:
     async with ctx.db.transaction(write=True) as session:
-        instructor = await service.update_instructor(session, principal, instructor_id, body)
+        instructor = await service.update_instructor(session, principal, instructor_id, body, ctx.clock.now())
         return InstructorEnvelope(instructor=await service.describe(session, instructor))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, is_instructor_self, require_authenticated, require_brand_admin
-from booking.audit import Watched, watch_table
+from booking.audit import Watched, entry_of, watch_table, write_entries
 from booking.auth import Principal
 from booking.bookings.repository import has_active_sessions_ending_after
 from booking.brands.service import get_brand
@@ -88,9 +88,14 @@ async def may_manage_instructor(session: AsyncSession, principal: Principal, ins
     return False
 
 
+AUDITED_FIELDS = ("name", "email", "phone", "timezone", "locale", "active")
+
+
 async def update_instructor(
-    session: AsyncSession, principal: Principal, instructor_id: UUID, data: InstructorUpdate
+    session: AsyncSession, principal: Principal, instructor_id: UUID, data: InstructorUpdate, now: datetime
 ) -> Instructor:
+    """A PATCH; in the audit log of each brand the instructor is linked to (the instructor has no brand
+    of their own)."""
     require_authenticated(principal)
     instructor = await get_instructor(session, instructor_id)
     if not await may_manage_instructor(session, principal, instructor):
@@ -98,9 +103,16 @@ async def update_instructor(
     changes = data.model_dump(exclude_unset=True)
     if "email" in changes:
         changes["email"] = str(changes["email"])
+    before = {field: getattr(instructor, field) for field in AUDITED_FIELDS}
     for field, value in changes.items():
         setattr(instructor, field, value)
     await session.flush()
+    after = {field: getattr(instructor, field) for field in AUDITED_FIELDS}
+    entries = [
+        entry_of(principal, brand_id, "instructor.updated", ("instructor", instructor.id), before, after)
+        for brand_id in await repository.linked_brand_ids(session, instructor.id)
+    ]
+    await write_entries(session, [entry for entry in entries if entry is not None], now)
     return instructor
 
 

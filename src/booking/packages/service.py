@@ -307,5 +307,5 @@ async def update_pass(work: UnitOfWork, principal: Principal, pass_id: UUID, dat
 # or given back by a booking are recorded where that happens).
 PACKAGE_FIELDS = ("name", "sessions", "valid_days", "price_amount", "instructor_ids", "active")
 PASS_FIELDS = ("status", "sessions_left", "valid_until", "payment_provider", "amount_paid", "amount_refunded")
-watch_table(Package, Watched("package", PACKAGE_FIELDS))
+watch_table(Package, Watched("package", PACKAGE_FIELDS, json_fields=("instructor_ids",)))
 watch_table(Pass, Watched("pass", PASS_FIELDS, student="student_id"))

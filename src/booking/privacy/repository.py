@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     false,
     literal,
     or_,
@@ -41,7 +40,6 @@ from booking.enums import (
 from booking.models.audit import AuditEntry
 from booking.models.base import one_of
 from booking.models.bookings import Booking, BookingEvent, IdempotencyRecord
-from booking.models.brands import BrandAdmin
 from booking.models.events import Event
 from booking.models.notifications import NotificationLog, OutboxMessage
 from booking.models.packages import Pass
@@ -82,10 +80,6 @@ def _ids(which: ColumnElement[bool]) -> Select[Any]:
 
 
 # --- who and what -----------------------------------------------------------------------------------
-
-
-async def administers_any_brand(session: AsyncSession, user_id: UUID) -> bool:
-    return bool(await session.scalar(select(exists().where(BrandAdmin.user_id == user_id))))
 
 
 async def brands_of_student(session: AsyncSession, student_id: UUID) -> list[UUID]:
@@ -154,11 +148,12 @@ async def ended_with_details(session: AsyncSession, cutoff: datetime, limit: int
 
 
 async def lock_bookings(session: AsyncSession) -> None:
-    """PostgreSQL: wait for the bookings being written now and keep new ones out until the commit
-    (SHARE ROW EXCLUSIVE conflicts with every write of the table and with itself, not with reads).
-    SQLite's one writer holds the whole database already."""
+    """PostgreSQL: wait for the bookings being written now and keep new ones out until the commit.
+    EXCLUSIVE conflicts with every write of the table, with itself and with a row lock (`SELECT … FOR
+    UPDATE`, which a PATCH takes before it writes), not with plain reads: a change that holds a booking
+    row is waited for, never deadlocked with. SQLite's one writer holds the whole database already."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("LOCK TABLE bookings IN SHARE ROW EXCLUSIVE MODE"))
+        await session.execute(text("LOCK TABLE bookings IN EXCLUSIVE MODE"))
 
 
 async def lock_messages_of(session: AsyncSession, which: ColumnElement[bool]) -> None:

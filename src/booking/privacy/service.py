@@ -5,8 +5,8 @@ Who may ask: the service (one brand, or every brand), an admin of the brand for 
 required; another brand's admin is told it does not exist), and the student themself (one brand, or
 every brand without `brand_id`). Anyone else: 403.
 
-An erasure is one unit of work. On PostgreSQL it first takes `LOCK TABLE bookings IN SHARE ROW
-EXCLUSIVE MODE`: it waits for the bookings being written at that moment (they commit first and are
+An erasure is one unit of work. On PostgreSQL it first takes `LOCK TABLE bookings IN EXCLUSIVE
+MODE`: it waits for the bookings being written (or row-locked) at that moment (they commit first and are
 erased with the rest) and keeps new ones out until it commits (they commit after it, with the details
 they were given); two erasures take turns. SQLite's one writer needs nothing. The permission check
 comes before the lock, so a refused caller never holds up a booking.
@@ -33,7 +33,7 @@ from booking.bookings.events import emit
 from booking.bookings.lifecycle import Role, set_status
 from booking.bookings.payments import after_cancel
 from booking.bookings.render import render
-from booking.brands.repository import brand_by_id
+from booking.brands.repository import administers_any_brand, brand_by_id
 from booking.enums import STUDENT_ERASED_REASON, BookingStatus, EventType
 from booking.errors import Forbidden, NotFound, field_error
 from booking.events import Events
@@ -56,16 +56,14 @@ async def scope_of(
     if brand_id is None:
         if principal.is_service or yourself:
             return EVERY_BRAND
-        if principal.user_id is not None and await repository.administers_any_brand(
-            session, principal.user_id
-        ):
+        if principal.user_id is not None and await administers_any_brand(session, principal.user_id):
             raise field_error("brand_id is required for a brand admin", where, "brand_id")
         raise _forbidden()
     if await brand_by_id(session, brand_id) is None:
         raise NotFound("brand not found")
     if yourself or await is_brand_admin(session, principal, brand_id):
         return [brand_id]
-    if principal.user_id is not None and await repository.administers_any_brand(session, principal.user_id):
+    if principal.user_id is not None and await administers_any_brand(session, principal.user_id):
         raise NotFound("brand not found")  # another brand's admin, as everywhere
     raise _forbidden()
 

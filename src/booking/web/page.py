@@ -135,4 +135,9 @@ def page_headers(embed_origins: list[str]) -> dict[str, str]:
     )
     # X-Frame-Options cannot name other origins: SAMEORIGIN is for browsers that predate frame-ancestors,
     # which every browser that knows frame-ancestors ignores in its favour.
-    return {"content-security-policy": policy, "x-frame-options": "SAMEORIGIN", "cache-control": "no-cache"}
+    return {
+        "content-security-policy": policy,
+        "x-frame-options": "SAMEORIGIN",
+        "cache-control": "no-cache",
+        "vary": "Accept-Language",  # the page is written in the browser's language when ?lang= is absent
+    }

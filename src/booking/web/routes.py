@@ -33,9 +33,10 @@ async def asset(
     return conditional_response(found.body, found.media_type, found.etag, cache, if_none_match)
 
 
-# `?lang=` on a page: one of the supported locales (any other value is passed over, not refused).
-Lang = Annotated[str | None, Query(max_length=35)]
-AcceptLanguage = Annotated[str | None, Header(max_length=1000)]
+# `?lang=` on a page: one of the supported locales; any other value (of any length) is passed over, not
+# refused: a page answers with a page.
+Lang = Annotated[str | None, Query()]
+AcceptLanguage = Annotated[str | None, Header()]
 
 
 @router.get("/book/{brand_slug}", response_class=HTMLResponse, dependencies=[PUBLIC])

@@ -130,7 +130,12 @@ async def delete_endpoint(
 ) -> None:
     """Gone with its deliveries: nothing more is sent to it (an attempt under way still finishes)."""
     endpoint = await _endpoint(session, principal, brand_id, endpoint_id)
-    before = {"url": endpoint.url, "events": endpoint.events, "enabled": endpoint.enabled}
+    before = {
+        "url": endpoint.url,
+        "events": json.loads(endpoint.events),
+        "enabled": endpoint.enabled,
+        "description": endpoint.description,
+    }
     await repository.delete_endpoint(session, endpoint.id)
     entry = entry_of(principal, brand_id, "webhook.deleted", ("webhook", endpoint.id), before, {})
     await write_entries(session, [entry] if entry else [], now)
@@ -164,4 +169,7 @@ async def retry_delivery(
 
 
 # Every change of an endpoint (never its secret) goes to its brand's audit log.
-watch_table(WebhookEndpoint, Watched("webhook", ("url", "events", "enabled", "description")))
+watch_table(
+    WebhookEndpoint,
+    Watched("webhook", ("url", "events", "enabled", "description"), json_fields=("events",)),
+)

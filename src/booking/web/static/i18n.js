@@ -3,6 +3,9 @@
 // `applyTexts()` rewrites every element marked `data-i18n…` (as the server did), and the Language select
 // switches in place. Counted texts choose by `Intl.PluralRules`; dates and money use `Intl` in the locale.
 
+// The right-to-left languages (as RIGHT_TO_LEFT in booking/i18n.py).
+const RIGHT_TO_LEFT = ["ar"];
+
 let locale = "en";
 let entries = {};
 let plurals = new Intl.PluralRules("en");
@@ -21,7 +24,7 @@ export function useCatalogue(code, catalogue) {
   entries = flatten(catalogue);
   plurals = new Intl.PluralRules(code);
   document.documentElement.lang = code;
-  document.documentElement.dir = code === "ar" ? "rtl" : "ltr";
+  document.documentElement.dir = RIGHT_TO_LEFT.includes(code) ? "rtl" : "ltr";
 }
 
 export function currentLocale() {
