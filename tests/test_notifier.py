@@ -81,6 +81,7 @@ def a_booking(**changes: object) -> BookedSession:
         "ends_at": NOW + timedelta(hours=4),
         "student_timezone": "Asia/Tokyo",
         "instructor_timezone": "Europe/Berlin",
+        "locale": "en",
         "student_email": "student@example.com",
         "student_phone": "+15551234567",
         "cancellation_reason": None,
