@@ -179,6 +179,32 @@ def jwt_secret() -> str:
     return SECRET
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`spread_over_backends("locale")`: a test of the pages in each language runs each language on one
+    database, in turn (en on SQLite, de on PostgreSQL, ...; `start=1` begins with PostgreSQL, so that two
+    such tests together run every language on both), not every language on both: what it checks is the
+    page's words, and both databases still serve the pages. The others are deselected (reported as such,
+    never as passed). With one database configured, every value runs on it."""
+    if len(BACKENDS) < 2:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("spread_over_backends")
+        callspec = getattr(item, "callspec", None)
+        if marker is None or callspec is None:
+            kept.append(item)
+            continue
+        name = marker.args[0]
+        values = next(m.args[1] for m in item.iter_markers("parametrize") if m.args[0] == name)
+        index = list(values).index(callspec.params[name]) + marker.kwargs.get("start", 0)
+        backend = next(value for value in callspec.params.values() if value in BACKENDS)
+        (kept if BACKENDS[index % len(BACKENDS)] == backend else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.figures import FIGURES
 

@@ -320,6 +320,7 @@ async def assert_preview_in(page: Any, locale: str, site: Site) -> None:
             assert free and re.findall(r"[0-9]{2}:[0-9]{2}", times) == free, (text, free)
 
 
+@pytest.mark.spread_over_backends("locale", start=1)  # the booking page's test starts with SQLite
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_the_console_in_each_language(site: Site, contexts: Any, locale: str) -> None:
     context = await contexts(BROWSER_LOCALE[locale])

@@ -200,6 +200,7 @@ def price_and_pass(site: Site, student: uuid.UUID) -> dict[str, Any]:
 # --- each locale -----------------------------------------------------------------------------------
 
 
+@pytest.mark.spread_over_backends("locale")
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_the_booking_page_in_each_language(site: Site, contexts: Any, locale: str) -> None:
     student = uuid.uuid4()

@@ -234,6 +234,6 @@ def test_holds_and_caps_machine(database_url: str, backend: str) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=15, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=10, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
         ),
     )
