@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ import pytest
 from sqlalchemy import event as sqlalchemy_event
 
 from booking import driver
+from booking.brands.activity import encode_cursor
 from booking.clock import FixedClock
 from booking.migrate import upgrade
 from tests.conftest import (
@@ -93,6 +95,9 @@ async def _run(url: str) -> Scenario:
         try:
             first = await page("the newest page", limit=50)
             await page("the page after a cursor", limit=50, cursor=first["next_cursor"])
+            # Half the history down: the scan starts at the cursor, not at the newest entry.
+            deep = SimpleNamespace(at=NOW - timedelta(minutes=ENTRIES // 2), id=ENTRIES // 2)
+            await page("a page half the history down", limit=50, cursor=encode_cursor(deep))  # type: ignore[arg-type]
             target = "00000000-0000-0000-0000-000000000007"
             await page("one target's entries", target_id=target, limit=50)
             span = {
@@ -122,7 +127,13 @@ def scenario() -> Iterator[Scenario]:
         drop_postgres_database(name)
 
 
-CALLS = ["the newest page", "the page after a cursor", "one target's entries", "a day a month ago"]
+CALLS = [
+    "the newest page",
+    "the page after a cursor",
+    "a page half the history down",
+    "one target's entries",
+    "a day a month ago",
+]
 
 
 @pytest.mark.parametrize("call", CALLS)

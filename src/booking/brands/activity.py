@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.access import is_brand_admin, require_authenticated
@@ -55,7 +55,7 @@ class AuditQuery:
     cursor: str | None
 
 
-def _encode(entry: AuditEntry) -> str:
+def encode_cursor(entry: AuditEntry) -> str:
     raw = json.dumps([entry.at.isoformat(), entry.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -64,7 +64,7 @@ def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         at, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         instant = datetime.fromisoformat(at)
-        # Only what _encode writes: an aware instant and an id the column can hold.
+        # Only what encode_cursor writes: an aware instant and an id the column can hold.
         if instant.tzinfo is None or not isinstance(entry_id, int) or not 0 < entry_id < 2**63:
             raise ValueError(cursor)
         return instant.astimezone(UTC), entry_id
@@ -83,7 +83,8 @@ async def entries_page(session: AsyncSession, query: AuditQuery) -> Sequence[Aud
         wanted.append(AuditEntry.at < query.at_to)
     if query.cursor is not None:
         at, entry_id = _decode(query.cursor)
-        wanted.append(or_(AuditEntry.at < at, and_(AuditEntry.at == at, AuditEntry.id < entry_id)))
+        # A row comparison: the index scan starts at the cursor, however deep the page.
+        wanted.append(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(at, entry_id))
     statement = (
         select(AuditEntry)
         .where(*wanted)
@@ -117,4 +118,6 @@ async def read_audit(session: AsyncSession, principal: Principal, query: AuditQu
     rows = await entries_page(session, query)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    return AuditPage(entries=[_shown(row) for row in rows], next_cursor=_encode(rows[-1]) if more else None)
+    return AuditPage(
+        entries=[_shown(row) for row in rows], next_cursor=encode_cursor(rows[-1]) if more else None
+    )
