@@ -12,8 +12,8 @@ import asyncio
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,6 +56,24 @@ async def browser() -> AsyncIterator[Any]:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         await launched.close()
+
+
+@asynccontextmanager
+async def contexts_in(browser: Any, zone: str) -> AsyncIterator[Callable[[str], Awaitable[Any]]]:
+    """New browser contexts in `zone`, each in a language of the caller's choosing; all closed at the
+    end (the language tests' `contexts` fixtures)."""
+    made: list[Any] = []
+
+    async def new(locale: str) -> Any:
+        context = await browser.new_context(timezone_id=zone, locale=locale)
+        made.append(context)
+        return context
+
+    try:
+        yield new
+    finally:
+        for context in made:
+            await context.close()
 
 
 @dataclass

@@ -27,7 +27,7 @@ from booking.db import Database, parse_database_url
 from booking.i18n import catalogue, translate
 from booking.notifications.notifier import Notifier
 from booking.worker import Worker
-from tests.test_booking_page import browser
+from tests.test_booking_page import browser, contexts_in
 from tests.test_console import Server, Site, console_server, next_monday, open_console, seeded_site
 from tests.test_console_languages import (
     ARABIC_DIGITS,
@@ -57,17 +57,9 @@ def site(console_server: Server) -> Site:
 
 @pytest.fixture
 async def contexts(browser: Any) -> AsyncIterator[Any]:
-    """New browser contexts in New York, in a language of the test's choosing; all closed at the end."""
-    made: list[Any] = []
-
-    async def new(locale: str) -> Any:
-        context = await browser.new_context(timezone_id="America/New_York", locale=locale)
-        made.append(context)
-        return context
-
-    yield new
-    for context in made:
-        await context.close()
+    """New browser contexts in New York, in a language of the test's choosing."""
+    async with contexts_in(browser, "America/New_York") as new:
+        yield new
 
 
 def audit(site: Site, **params: Any) -> list[dict[str, Any]]:

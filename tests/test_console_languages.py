@@ -21,7 +21,7 @@ import pytest
 
 from booking.i18n import Entry, catalogue, translate
 from booking.types import LOCALES
-from tests.test_booking_page import browser
+from tests.test_booking_page import browser, contexts_in
 from tests.test_console import (
     Server,
     Site,
@@ -267,17 +267,9 @@ def site(console_server: Server) -> Site:
 
 @pytest.fixture
 async def contexts(browser: Any) -> AsyncIterator[Any]:
-    """New browser contexts in New York, in a language of the test's choosing; all closed at the end."""
-    made: list[Any] = []
-
-    async def new(locale: str) -> Any:
-        context = await browser.new_context(timezone_id="America/New_York", locale=locale)
-        made.append(context)
-        return context
-
-    yield new
-    for context in made:
-        await context.close()
+    """New browser contexts in New York, in a language of the test's choosing."""
+    async with contexts_in(browser, "America/New_York") as new:
+        yield new
 
 
 async def assert_language(page: Any, locale: str) -> None:

@@ -28,6 +28,7 @@ from tests.test_booking_page import (
     Site,
     a_monday_ahead,
     browser,
+    contexts_in,
     local_hhmm,
     open_page,
     outcome,
@@ -171,17 +172,9 @@ async def intl_text(page: Any, script: str, *arguments: Any) -> str:
 
 @pytest.fixture
 async def contexts(browser: Any) -> AsyncIterator[Any]:
-    """New browser contexts in Tokyo, in a language of the test's choosing; all closed at the end."""
-    made: list[Any] = []
-
-    async def new(locale: str) -> Any:
-        context = await browser.new_context(timezone_id="Asia/Tokyo", locale=locale)
-        made.append(context)
-        return context
-
-    yield new
-    for context in made:
-        await context.close()
+    """New browser contexts in Tokyo, in a language of the test's choosing."""
+    async with contexts_in(browser, "Asia/Tokyo") as new:
+        yield new
 
 
 def price_and_pass(site: Site, student: uuid.UUID) -> dict[str, Any]:
